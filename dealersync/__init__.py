@@ -1,0 +1,1 @@
+"""dealersync: the after-sales data pipeline (dealer and warehouse workbooks into a DuckDB warehouse)."""

@@ -1,0 +1,82 @@
+"""One settings object for the whole pipeline, read from DEALERSYNC_* environment variables or `.env`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that works on a laptop; each is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="DEALERSYNC_", env_file=".env", extra="ignore")
+
+    # Where things live.
+    data_dir: Path = Field(Path("data"), description="Base folder for the default paths below")
+    inbox: Path | None = Field(None, description="Folder the nightly run reads workbooks from")
+    warehouse: Path | None = Field(None, description="The DuckDB warehouse file")
+    exports: Path | None = Field(None, description="Folder for due lists, reports and steward workbooks")
+    aliases_file: Path | None = Field(
+        None, description="A steward's extra aliases (default: beside the warehouse)"
+    )
+    move_processed: bool = Field(True, description="Move loaded files to processed/ beside the inbox")
+
+    # Business rules.
+    timezone: str = Field("Asia/Shanghai", description="The department's time zone: what 'today' means")
+    warranty_months: int = Field(24, description="Warranty length when a customer row gives no warranty_end")
+    maintenance_lead_days: int = Field(
+        7, description="Maintenance reminder due this many days before the date"
+    )
+
+    # Limits against hostile or runaway files.
+    max_file_mb: int = Field(200, description="Refuse workbooks larger than this on disk")
+    max_unpacked_mb: int = Field(2000, description="Refuse workbooks whose parts inflate beyond this")
+    max_compression_ratio: int = Field(
+        200, description="Refuse workbooks with a part compressed more than this"
+    )
+    max_rows: int = Field(1_000_000, description="Refuse a sheet with more data rows than this")
+    max_columns: int = Field(500, description="Refuse a sheet with more columns than this")
+
+    # Running.
+    workers: int = Field(2, description="Processes that read and validate files in parallel")
+    task_runner: str = Field("process", description="thread, process or dask")
+    dask_address: str | None = Field(None, description="Address of an existing Dask scheduler")
+    lock_timeout_seconds: float = Field(
+        0, description="How long a run waits for another run on the same warehouse"
+    )
+    backups_keep: int = Field(7, description="Warehouse backups kept before each run")
+    schedule_cron: str = Field("0 2 * * *", description="Cron schedule of the nightly deployment")
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.inbox or self.data_dir / "inbox"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse or self.data_dir / "warehouse.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.exports or self.data_dir / "exports"
+
+    @property
+    def aliases_path(self) -> Path:
+        return self.aliases_file or self.warehouse_path.with_name("aliases.toml")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """The current day in the department's time zone."""
+        return datetime.now(self.zone).date()
+
+
+def get_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. from command-line options)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
