@@ -33,6 +33,23 @@ class Settings(BaseSettings):
         7, description="Maintenance reminder due this many days before the date"
     )
 
+    # Batch-defect watch (weekly): Poisson O against E, Benjamini-Hochberg q over the week's tests.
+    alert_red_q: float = Field(
+        0.01, description="Red alert when q is below this (and the two minimums below are met)"
+    )
+    alert_amber_q: float = Field(0.10, description="Amber alert when q is below this")
+    alert_min_failures: int = Field(3, description="Red alert needs at least this many failures O")
+    alert_min_ratio: float = Field(2.0, description="Red alert needs O / E at least this")
+    alert_service_months: float = Field(
+        6, description="Batch exposure counts months in service up to this cap (batch sizes known)"
+    )
+    alert_window_weeks: int = Field(
+        8, description="Without batch sizes: weeks in which a batch is compared with its part's others"
+    )
+    alert_baseline_weeks: int = Field(
+        12, description="A component's week is compared with its mean over this many weeks before"
+    )
+
     # Limits against hostile or runaway files.
     max_file_mb: int = Field(200, description="Refuse workbooks larger than this on disk")
     max_unpacked_mb: int = Field(2000, description="Refuse workbooks whose parts inflate beyond this")
