@@ -1,0 +1,594 @@
+"""Workbook → recognised sheets with every cell as text: file refusal, sheet kind, header row, aliases, excel_row."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+from defusedxml import ElementTree as SafeElementTree
+
+from dealersync.schemas.aliases import Aliases, clean_label
+from dealersync.schemas.contract import EXCEL_ROW, SHEETS
+
+EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
+MIXED = "mixed"  # WorkbookRead.source of a workbook holding sheets of more than one source
+
+MB = 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+HEADER_SCAN_ROWS = 30  # the header row is looked for in this many rows from the top of a sheet
+MIN_HEADER_FIELDS = 2  # a header row names at least this many columns of its sheet kind
+MIN_KIND_FIELDS = 3  # a sheet recognised by its headers alone names at least this many columns
+
+# A part smaller than this is never a zip bomb, whatever its compression ratio.
+RATIO_FLOOR_BYTES = MB
+# How much of each XML part is read to check its preamble, and of a worksheet to find its dimension.
+PROLOG_READ_BYTES = 64 * 1024
+# The smallest a worksheet row with a value can be in XML (`<row r="9"><c r="A9"><v>1</v></c></row>`):
+# a sheet part smaller than max_rows times this cannot hold more rows, whatever its dimension says.
+MIN_ROW_XML_BYTES = 24
+
+TOTAL_LABELS = frozenset(
+    {"合计", "总计", "小计", "共计", "总合计", "本页合计", "total", "totals", "subtotal", "grandtotal"}
+)
+# A cheap first pass over every cell for TOTAL_LABELS; candidates are confirmed with clean_label.
+_TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[tｔＴ]\s*[oｏＯ]\s*[tｔＴ]\s*[aａＡ]\s*[lｌＬ]"
+
+# Excel's text for calamine's cell error kinds.
+CELL_ERROR_TEXT = {
+    "Div0": "#DIV/0!",
+    "NA": "#N/A",
+    "Name": "#NAME?",
+    "Null": "#NULL!",
+    "Num": "#NUM!",
+    "Ref": "#REF!",
+    "Value": "#VALUE!",
+    "GettingData": "#GETTING_DATA",
+}
+_CELL_ERROR = re.compile(r"got '(?:Error\()?(\w+)\)?'")
+# A legacy .xls protected with a password: the globals' BIFF8 BOF record followed by a FILEPASS record.
+_XLS_FILEPASS = re.compile(rb"\x09\x08\x10\x00\x00\x06\x05\x00.{12}\x2f\x00", re.DOTALL)
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]*\d*(?::[A-Z]*(\d+))?\"")
+
+RESAVE = "open it in Excel, save it as .xlsx and send it again"
+
+
+class FileRefused(Exception):
+    """A workbook refused as a whole; `reason` is a sentence a data steward can act on."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class SheetRead:
+    """One recognised sheet: its kind, where its header is, and its data rows as text."""
+
+    sheet: str  # sheet name as in the workbook
+    kind: str  # contract sheet kind
+    header_row: int  # Excel row (1-based) of the header
+    headers: dict[str, str]  # canonical field -> header as written
+    extra_headers: list[str]  # headers not in the contract (their values go to _extra)
+    frame: pl.DataFrame  # excel_row (Int64) + one Utf8 column per recognised field + _extra (Utf8 JSON)
+    blank_rows: int  # blank rows dropped
+    total_rows: list[int]  # Excel rows dropped as 合计/总计/小计/total rows
+
+
+@dataclass
+class WorkbookRead:
+    """One workbook: its identity, the sheets recognised and the sheets skipped with why."""
+
+    path: Path
+    file_name: str
+    sha256: str
+    size_bytes: int
+    source: str  # dealer / warehouse / reference, or "mixed"
+    sheets: list[SheetRead]
+    skipped_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet name, why skipped)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for chunk in iter(lambda: stream.read(MB), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_workbook(
+    path: Path,
+    aliases: Aliases,
+    *,
+    max_file_mb: int = 200,
+    max_unpacked_mb: int = 2000,
+    max_compression_ratio: int = 200,
+    max_rows: int = 1_000_000,
+    max_columns: int = 500,
+) -> WorkbookRead:
+    """Read every sheet of a workbook whose kind is recognised; raise FileRefused when nothing can be trusted.
+
+    A file is refused when it is not a spreadsheet, is encrypted, damaged, a zip bomb, declares an XML
+    document type, is larger than the limits, or has no sheet we know. Every check on the container runs
+    before calamine parses anything.
+    """
+    path = Path(path)
+    size_bytes = path.stat().st_size
+    if size_bytes > max_file_mb * MB:
+        raise FileRefused(
+            f"the file is {size_bytes / MB:.0f} MB, more than the {max_file_mb} MB a workbook may have; "
+            "split it into smaller workbooks (for example one per month) and send them again"
+        )
+    data = path.read_bytes()
+    sheet_rows: dict[str, int] = {}
+    if data.startswith(ZIP_MAGIC):
+        sheet_rows = _check_ooxml(data, max_unpacked_mb, max_compression_ratio, max_rows)
+    elif data.startswith(OLE2_MAGIC):
+        _check_ole2(data)
+    else:
+        raise FileRefused(
+            f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
+        )
+    with _calamine_errors(None, data):
+        reader = fastexcel.read_excel(data)
+        sheet_names = reader.sheet_names
+    sheets: list[SheetRead] = []
+    skipped: list[tuple[str, str]] = []
+    for index, name in enumerate(sheet_names):
+        if sheet_rows.get(name, 0) > max_rows:
+            raise _too_many_rows(name, sheet_rows[name], max_rows)
+        with _calamine_errors(name, data):
+            loaded = reader.load_sheet(
+                index, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True
+            )
+            grid = _grid(loaded)
+        if loaded.total_height > max_rows:
+            raise _too_many_rows(name, loaded.total_height, max_rows)
+        if loaded.width > max_columns:
+            raise FileRefused(
+                f"sheet '{name}' has {loaded.width} columns, more than the {max_columns} a sheet may have; "
+                "delete the unused columns and send the file again"
+            )
+        letters = [_column_letter(c.absolute_index) for c in loaded.selected_columns]
+        result = _read_sheet(name, grid, letters, aliases)
+        if isinstance(result, SheetRead):
+            sheets.append(result)
+        else:
+            skipped.append((name, result))
+    if not sheets:
+        why = "; ".join(f"'{name}': {reason}" for name, reason in skipped) or "it has no sheet"
+        raise FileRefused(
+            f"no sheet of this workbook is one we know ({why}); name each sheet after what it holds, "
+            "e.g. 客户档案, 维修保养记录, 跟踪服务电话记录, and send the file again"
+        )
+    sources = {SHEETS[s.kind].source for s in sheets}
+    return WorkbookRead(
+        path=path,
+        file_name=path.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=size_bytes,
+        source=sources.pop() if len(sources) == 1 else MIXED,
+        sheets=sheets,
+        skipped_sheets=skipped,
+    )
+
+
+# --- the container, before calamine ------------------------------------------------------------
+
+
+def _check_ooxml(
+    data: bytes, max_unpacked_mb: int, max_compression_ratio: int, max_rows: int
+) -> dict[str, int]:
+    """Refuse a damaged, encrypted or bomb-like .xlsx/.xlsm; return the rows each sheet's dimension declares.
+
+    Rule: the declared uncompressed sizes add up to at most max_unpacked_mb, no part of 1 MB or more is
+    compressed more than max_compression_ratio times, and no XML part has a DOCTYPE or ENTITY declaration.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise FileRefused(
+            f"the file is damaged or incomplete (not a readable zip archive: {error}); {RESAVE}"
+        ) from error
+    by_name = {member.filename: member for member in members}
+    if "xl/workbook.xml" not in by_name:
+        raise FileRefused(
+            "the file is a zip archive but not an Excel .xlsx/.xlsm workbook (an .xlsb, .ods or Word file?); "
+            + RESAVE
+        )
+    if any(member.flag_bits & 0x1 for member in members):
+        raise _encrypted()
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > max_unpacked_mb * MB:
+        raise FileRefused(
+            f"the workbook would unpack to {unpacked / MB:.0f} MB, more than the {max_unpacked_mb} MB allowed; "
+            "split it into smaller workbooks and send them again"
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= RATIO_FLOOR_BYTES and ratio > max_compression_ratio:
+            raise FileRefused(
+                f"the part {member.filename} of the workbook is compressed {ratio:.0f} times "
+                f"(more than {max_compression_ratio}), as zip bombs are; {RESAVE}"
+            )
+    heads: dict[str, bytes] = {}
+    for member in members:
+        if member.filename.endswith((".xml", ".rels", ".vml")):
+            heads[member.filename] = _read_head(archive, member)
+            if _declares_dtd(heads[member.filename]):
+                raise FileRefused(
+                    f"the part {member.filename} of the workbook declares an XML document type "
+                    "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack the "
+                    f"reader; {RESAVE}"
+                )
+    return {
+        name: rows
+        for name, part in _sheet_parts(archive).items()
+        if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
+    }
+
+
+def _read_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    """The first PROLOG_READ_BYTES of a part, refusing the file when the part cannot be inflated."""
+    try:
+        with archive.open(member) as part:
+            return part.read(PROLOG_READ_BYTES)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as error:
+        raise FileRefused(
+            f"the part {member.filename} of the workbook is damaged ({error}); {RESAVE}"
+        ) from error
+
+
+def _declares_dtd(head: bytes) -> bool:
+    """Whether an XML part's preamble holds a declaration (`<!DOCTYPE`, `<!ENTITY`) before its root element.
+
+    A preamble that does not end within the bytes read counts as one: Excel's are a few dozen bytes.
+    """
+    encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+    text = head.decode(encoding, errors="ignore").lstrip("\ufeff")
+    truncated = len(head) == PROLOG_READ_BYTES
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            return truncated
+        if text.startswith("<?", position):
+            terminator = "?>"
+        elif text.startswith("<!--", position):
+            terminator = "-->"
+        else:
+            return text.startswith("<!", position)
+        end = text.find(terminator, position)
+        if end < 0:
+            return truncated
+        position = end + len(terminator)
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> worksheet part path, from workbook.xml and its relationships (parsed with defusedxml)."""
+    try:
+        workbook = SafeElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relationships = SafeElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, SafeElementTree.ParseError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
+        return {}  # calamine reports what is wrong with these parts
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in relationships}
+    parts: dict[str, str] = {}
+    for element in workbook.iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        relation = next((v for k, v in element.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+        target = targets.get(relation, "")
+        if target:
+            parts[element.get("name", "")] = (
+                target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            )
+    return parts
+
+
+def _declared_rows(head: bytes, part_size: int, max_rows: int) -> int:
+    """Rows a worksheet's <dimension> declares, when the part is big enough to hold more than max_rows.
+
+    Formatting alone can stretch a dimension far past the last value (calamine ignores such cells), so a
+    dimension only counts when the part could really hold that many rows.
+    """
+    found = _DIMENSION.search(head)
+    if found is None or found.group(1) is None or part_size < max_rows * MIN_ROW_XML_BYTES:
+        return 0
+    return int(found.group(1))
+
+
+def _check_ole2(data: bytes) -> None:
+    """Refuse an OLE2 file that is an encrypted .xlsx/.xlsm or not a legacy .xls workbook at all."""
+    names = _ole2_stream_names(data)
+    if "EncryptedPackage" in names:
+        raise _encrypted()
+    if not names & {"Workbook", "Book"}:
+        raise FileRefused(
+            "the file is an Office document but not an Excel workbook (a Word or PowerPoint file?); " + RESAVE
+        )
+
+
+def _ole2_stream_names(data: bytes) -> set[str]:
+    """Names of the storages and streams in an OLE2 (compound file) container's directory."""
+    try:
+        sector_size = 1 << struct.unpack_from("<H", data, 30)[0]
+        first_directory, _, _, _, _, first_difat, difat_sectors = struct.unpack_from("<7I", data, 48)
+        fat_sectors = [s for s in struct.unpack_from("<109I", data, 76) if s < 0xFFFFFFFA]
+        per_sector = sector_size // 4
+
+        def sector(number: int) -> bytes:
+            start = (number + 1) * sector_size
+            if start + sector_size > len(data):
+                raise ValueError(f"sector {number} lies beyond the end of the file")
+            return data[start : start + sector_size]
+
+        difat = first_difat
+        for _ in range(difat_sectors):
+            entries = struct.unpack(f"<{per_sector}I", sector(difat))
+            fat_sectors += [s for s in entries[:-1] if s < 0xFFFFFFFA]
+            difat = entries[-1]
+        names: set[str] = set()
+        seen: set[int] = set()
+        current = first_directory
+        while current < 0xFFFFFFFA and current not in seen:
+            seen.add(current)
+            block = sector(current)
+            for offset in range(0, sector_size, 128):
+                name_bytes = struct.unpack_from("<H", block, offset + 64)[0]
+                if block[offset + 66] in (1, 2, 5) and 2 <= name_bytes <= 64:
+                    names.add(block[offset : offset + name_bytes - 2].decode("utf-16-le", errors="replace"))
+            fat_sector = fat_sectors[current // per_sector]
+            current = struct.unpack_from("<I", sector(fat_sector), (current % per_sector) * 4)[0]
+        return names
+    except (struct.error, IndexError, ValueError) as error:
+        raise FileRefused(f"the file is damaged or incomplete ({error}); {RESAVE}") from error
+
+
+def _encrypted() -> FileRefused:
+    return FileRefused(
+        "the workbook is protected with a password, so it cannot be read; open it in Excel, remove the password "
+        "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it and send it again"
+    )
+
+
+def _too_many_rows(sheet: str, rows: int, max_rows: int) -> FileRefused:
+    return FileRefused(
+        f"sheet '{sheet}' has {rows:,} rows, more than the {max_rows:,} a sheet may have; "
+        "split it into smaller workbooks (for example one per month) and send them again"
+    )
+
+
+def _what_it_is(data: bytes) -> str:
+    """What a file that is not a workbook seems to be, for the refusal."""
+    if not data:
+        return "empty"
+    if data.startswith(b"%PDF"):
+        return "a PDF"
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return "another kind of file"
+    return "a text file (a CSV, or a file renamed to .xlsx?)"
+
+
+@contextmanager
+def _calamine_errors(sheet: str | None, data: bytes) -> Iterator[None]:
+    """Turn what calamine raises on a file (errors, and Rust panics) into a refusal with a reason."""
+    where = f"sheet '{sheet}' of the workbook" if sheet else "the workbook"
+    try:
+        yield
+    except fastexcel.FastExcelError as error:
+        detail = str(error).splitlines()[0]
+        if "password" in detail.lower() or _XLS_FILEPASS.search(data):
+            raise _encrypted() from error
+        raise FileRefused(f"{where} is damaged and cannot be read ({detail}); {RESAVE}") from error
+    except BaseException as error:
+        if type(error).__name__ != "PanicException":
+            raise
+        raise FileRefused(f"{where} is damaged and cannot be read ({error}); {RESAVE}") from error
+
+
+# --- one sheet --------------------------------------------------------------------------------------
+
+
+def _grid(loaded: fastexcel.ExcelSheet) -> pl.DataFrame:
+    """A loaded sheet as a frame of text, with error cells written as Excel shows them (`#N/A`)."""
+    batch, errors = loaded.to_arrow_with_errors()
+    grid = pl.from_arrow(batch)
+    assert isinstance(grid, pl.DataFrame)
+    if errors is None or not errors.errors:
+        return grid
+    patches: dict[int, tuple[list[int], list[str]]] = {}
+    for error in errors.errors:
+        row, column = error.offset_position
+        found = _CELL_ERROR.search(error.detail)
+        kind = found.group(1) if found else error.detail
+        rows, texts = patches.setdefault(column, ([], []))
+        rows.append(row)
+        texts.append(CELL_ERROR_TEXT.get(kind, f"#{kind}"))
+    columns = grid.get_columns()
+    for column, (rows, texts) in patches.items():
+        columns[column] = columns[column].scatter(rows, texts)
+    return pl.DataFrame(columns)
+
+
+def _read_sheet(name: str, grid: pl.DataFrame, letters: list[str], aliases: Aliases) -> SheetRead | str:
+    """A sheet read as its kind, or the reason it is skipped."""
+    if grid.height == 0 or grid.width == 0:
+        return "the sheet is empty"
+    head = grid.head(HEADER_SCAN_ROWS).rows()
+    kind = aliases.sheet_kind(name)
+    header_index = _header_index(head, kind, aliases) if kind else None
+    if header_index is None:
+        found = _kind_from_headers(head, aliases)
+        if isinstance(found, str):
+            return _skip_reason(name, kind, found, aliases)
+        kind, header_index = found
+    return _sheet_read(name, kind, header_index, grid, letters, aliases)
+
+
+def _row_fields(row: tuple[str | None, ...], kind: str, aliases: Aliases) -> set[str]:
+    """The distinct fields of `kind` a row's cells name."""
+    return {f for cell in row if cell is not None and (f := aliases.field_for(kind, cell)) is not None}
+
+
+def _header_index(head: list[tuple], kind: str, aliases: Aliases) -> int | None:
+    """Index of the row naming the most columns of `kind` (the first such row), if it names enough."""
+    scores = [len(_row_fields(row, kind, aliases)) for row in head]
+    best = max(scores, default=0)
+    return scores.index(best) if best >= MIN_HEADER_FIELDS else None
+
+
+def _kind_from_headers(head: list[tuple], aliases: Aliases) -> tuple[str, int] | str:
+    """(kind, header row index) when one kind clearly fits a sheet's headers best, else a hint for the steward.
+
+    Rule: a candidate kind names at least 3 columns in one row, half of its required columns among them;
+    the winner names more columns than any other candidate.
+    """
+    candidates: list[tuple[int, str, int]] = []
+    resemblances: list[tuple[int, str]] = []
+    for kind, sheet in SHEETS.items():
+        fields = [_row_fields(row, kind, aliases) for row in head]
+        best = max(range(len(fields)), key=lambda i: len(fields[i]))
+        score = len(fields[best])
+        resemblances.append((score, kind))
+        required_named = len(fields[best] & set(sheet.required))
+        if score >= MIN_KIND_FIELDS and 2 * required_named >= len(sheet.required):
+            candidates.append((score, kind, best))
+    candidates.sort(reverse=True)
+    if len(candidates) == 1 or (candidates and candidates[0][0] > candidates[1][0]):
+        return candidates[0][1], candidates[0][2]
+    if len(candidates) > 1:
+        tied = [kind for score, kind, _ in candidates if score == candidates[0][0]]
+        return "its headers fit " + " and ".join(_kind_label(k) for k in tied) + " equally well"
+    resemblances.sort(reverse=True)
+    score, kind = resemblances[0]
+    return kind if score >= MIN_HEADER_FIELDS and score > resemblances[1][0] else ""
+
+
+def _skip_reason(name: str, named_kind: str | None, hint: str, aliases: Aliases) -> str:
+    """Why a sheet is skipped, with a 'did you mean' when its headers or its name resemble a kind."""
+    if named_kind:
+        columns = "、".join(c.zh for c in SHEETS[named_kind].columns[:4])
+        return (
+            f"its name says {_kind_label(named_kind)} but none of its first {HEADER_SCAN_ROWS} rows is a header "
+            f"row of that sheet (expected columns such as {columns}); add the header row"
+        )
+    if hint in SHEETS:
+        return (
+            f"not a sheet name we know; did you mean {_kind_label(hint)}? Its headers resemble that sheet: "
+            f"rename the sheet to {SHEETS[hint].zh} and check its column headers to load it"
+        )
+    if hint:
+        return f"not a sheet name we know, and {hint}; rename the sheet to the one it is to load it"
+    close = difflib.get_close_matches(clean_label(name), list(aliases.sheets), n=1, cutoff=0.6)
+    if close:
+        kind = aliases.sheets[close[0]]
+        return f"not a sheet name we know; did you mean {_kind_label(kind)}? Rename the sheet to {SHEETS[kind].zh} to load it"
+    return f"not a sheet name we know, and none of its first {HEADER_SCAN_ROWS} rows looks like a header row"
+
+
+def _kind_label(kind: str) -> str:
+    return f"{SHEETS[kind].zh} ({kind})"
+
+
+def _sheet_read(
+    name: str, kind: str, header_index: int, grid: pl.DataFrame, letters: list[str], aliases: Aliases
+) -> SheetRead:
+    """The data rows under the header row: fields renamed, unknown columns in _extra, blank and total rows out."""
+    header_cells = grid.row(header_index)
+    data = grid.slice(header_index + 1)
+    headers: dict[str, str] = {}
+    header_letters: dict[str, str] = {}
+    field_columns: dict[str, str] = {}
+    extra_columns: dict[str, str] = {}
+    for column, cell, letter in zip(grid.columns, header_cells, letters, strict=True):
+        header = (cell or "").strip()
+        target = aliases.field_for(kind, header) if header else None
+        if target in headers:
+            raise FileRefused(
+                f"sheet '{name}': the columns '{headers[target]}' (column {header_letters[target]}) and "
+                f"'{header}' (column {letter}) both mean "
+                f"{target} ({SHEETS[kind].column(target).zh}); delete or rename one of them and send the file again"
+            )
+        if target is not None:
+            headers[target] = header
+            header_letters[target] = letter
+            field_columns[target] = column
+        elif header or data.get_column(column).null_count() < data.height:
+            key = header or f"column {letter}"
+            extra_columns[f"{key} ({letter})" if key in extra_columns else key] = column
+    first_excel_row = header_index + 2
+    blank = ~pl.any_horizontal(pl.all().is_not_null())
+    total_hint = pl.any_horizontal(pl.all().str.contains(_TOTAL_HINT).fill_null(False))
+    marked = data.with_columns(
+        pl.int_range(first_excel_row, first_excel_row + data.height, dtype=pl.Int64).alias(EXCEL_ROW),
+        blank.alias("_blank"),
+        total_hint.alias("_total"),
+    )
+    total_rows = [
+        row[EXCEL_ROW]
+        for row in marked.filter(pl.col("_total")).iter_rows(named=True)
+        if any(clean_label(row[c]) in TOTAL_LABELS for c in grid.columns if row[c] is not None)
+    ]
+    blank_rows = int(marked.get_column("_blank").sum())
+    kept = marked.filter(~pl.col("_blank") & ~pl.col(EXCEL_ROW).is_in(total_rows))
+    ordered = [f for f in SHEETS[kind].names if f in field_columns]
+    frame = kept.select(
+        pl.col(EXCEL_ROW),
+        *(pl.col(field_columns[f]).alias(f) for f in ordered),
+        _extra_json(extra_columns).alias(EXTRA),
+    )
+    return SheetRead(
+        sheet=name,
+        kind=kind,
+        header_row=header_index + 1,
+        headers={f: headers[f] for f in ordered},
+        extra_headers=list(extra_columns),
+        frame=frame,
+        blank_rows=blank_rows,
+        total_rows=total_rows,
+    )
+
+
+def _extra_json(extra_columns: dict[str, str]) -> pl.Expr:
+    """A JSON object {header: value} of a row's non-empty unknown cells, null when there are none."""
+    if not extra_columns:
+        return pl.lit(None, dtype=pl.Utf8)
+    members = [
+        pl.when(pl.col(column).is_not_null()).then(
+            pl.lit(json.dumps(key, ensure_ascii=False) + ":")
+            + pl.struct(pl.col(column).alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")
+        )
+        for key, column in extra_columns.items()
+    ]
+    present = pl.any_horizontal(*(pl.col(column).is_not_null() for column in extra_columns.values()))
+    body = pl.concat_str(members, separator=",", ignore_nulls=True)
+    return pl.when(present).then(pl.lit("{") + body + pl.lit("}"))
+
+
+def _column_letter(index: int) -> str:
+    """Excel's letters for a 0-based column index (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters

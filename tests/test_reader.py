@@ -1,0 +1,426 @@
+"""Reader: header rows, aliases, excel_row, blank/total rows, _extra, cells as text, and every refusal."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from workbooks import Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
+
+from dealersync.reader import FileRefused, file_sha256, read_workbook
+from dealersync.schemas.contract import SHEETS
+
+CUSTOMER_HEADERS = ["经销商代码", "客户编号", "客户名称", "联系电话", "车架号", "车型"]
+CUSTOMER_ROW = ["D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053421", "DS-100"]
+VISIT_HEADERS = ["经销商代码", "工单号", "客户编号", "车架号", "进厂日期", "类型", "金额"]
+
+
+def visit(n: int, amount: object = 100) -> list[object]:
+    return ["D0001", f"WO{n:04d}", "C00001", "LFV2A21K6G3053421", date(2024, 3, n % 28 + 1), "保养", amount]
+
+
+def read_one(path: Path, aliases, **limits):
+    workbook = read_workbook(path, aliases, **limits)
+    assert len(workbook.sheets) == 1, workbook.skipped_sheets
+    return workbook.sheets[0]
+
+
+def refusal(path: Path, aliases, **limits) -> str:
+    with pytest.raises(FileRefused) as refused:
+        read_workbook(path, aliases, **limits)
+    return refused.value.reason
+
+
+# --- header row, positions, aliases ---------------------------------------------------------------
+
+
+def test_header_found_under_merged_banner_and_blank_rows(tmp_path, aliases):
+    rows = [
+        ["某某汽车销售服务有限公司 维修保养记录（2024年3月）"],
+        ["填报人：张敏"],
+        [],
+        VISIT_HEADERS,
+        visit(1),
+    ]
+    path = write_xlsx(tmp_path / "v.xlsx", {"维修保养记录": rows}, merged={"维修保养记录": "A1:G1"})
+    sheet = read_one(path, aliases)
+    assert sheet.kind == "service_visits"
+    assert sheet.header_row == 4
+    assert sheet.frame["excel_row"].to_list() == [5]
+    assert sheet.frame["work_order_no"].to_list() == ["WO0001"]
+
+
+def test_excel_row_exact_when_data_starts_at_c5(tmp_path, aliases):
+    rows = at([VISIT_HEADERS, visit(1), visit(2)], top=4, left=2)  # header in C5, data from C6
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.header_row == 5
+    assert sheet.frame["excel_row"].to_list() == [6, 7]
+    assert sheet.frame.schema["excel_row"] == pl.Int64
+
+
+def test_excel_row_exact_after_leading_blank_rows_in_xls(tmp_path, aliases):
+    rows = at([VISIT_HEADERS, visit(1), [], visit(2)], top=3, left=1)
+    path = tmp_path / "v.xls"
+    path.write_bytes(xls_bytes({"维修记录": rows}))
+    sheet = read_one(path, aliases)
+    assert (sheet.header_row, sheet.frame["excel_row"].to_list(), sheet.blank_rows) == (4, [5, 7], 1)
+    assert sheet.frame["intake_date"].to_list() == ["2024-03-02 00:00:00", "2024-03-03 00:00:00"]
+
+
+@pytest.mark.parametrize(
+    "header, field",
+    [
+        ("工单号", "work_order_no"),  # the contract's own Chinese header
+        ("work_order_no", "work_order_no"),  # the canonical name
+        ("Work Order", "work_order_no"),  # an English alias, any case
+        ("委托书号", "work_order_no"),  # an alias from aliases.toml
+        ("進廠日期", "intake_date"),  # traditional Chinese
+        ("ＶＩＮ", "vin"),  # full-width
+        (" 工 单 号 ", "work_order_no"),  # stray spaces
+        ("进厂\n日期", "intake_date"),  # a line break inside the header
+        ("里程(km)", "mileage_km"),  # a unit in brackets
+        ("金额（元）", "amount"),  # a unit in full-width brackets
+        ("保养周期（天）", "maintenance_cycle_days"),
+        ("是否保修期内：", "under_warranty"),  # punctuation
+    ],
+)
+def test_every_header_form_maps_to_its_field(tmp_path, aliases, header, field):
+    headers = ["经销商代码", "客户编号", header]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": [headers, ["D1", "C1", "x"]]}), aliases)
+    assert sheet.headers[field] == header.strip()
+    assert sheet.frame[field].to_list() == ["x"]
+
+
+@pytest.mark.parametrize(
+    "sheet_name, kind",
+    [
+        ("客户档案基本资料表", "customers"),  # the seed's form name
+        ("客戶檔案基本資料表", "customers"),  # the same in traditional Chinese
+        ("ＣＵＳＴＯＭＥＲＳ", "customers"),  # full-width English
+        (" 维修 记录 ", "service_visits"),  # spaces
+        ("Service Visits", "service_visits"),
+        ("跟踪服务电话登记表", "follow_up_calls"),
+        ("跟蹤服務信函登記表", "letters"),
+        ("投诉", "complaints"),
+        ("出库(2024年3月)", "part_shipments"),  # a note in brackets
+        ("经销商", "dealers"),
+    ],
+)
+def test_sheet_names_in_every_form(tmp_path, aliases, sheet_name, kind):
+    headers = [SHEETS[kind].columns[0].zh, SHEETS[kind].columns[1].zh]
+    sheet = read_one(write_xlsx(tmp_path / "w.xlsx", {sheet_name: [headers, ["a", "b"]]}), aliases)
+    assert (sheet.sheet, sheet.kind) == (sheet_name, kind)
+
+
+@pytest.mark.parametrize("kind", list(SHEETS))
+def test_sheet_recognised_by_its_headers_when_its_name_is_unknown(tmp_path, aliases, kind):
+    required = [c.zh for c in SHEETS[kind].columns if c.required]
+    rows = [["月报"], [], required, ["x"] * len(required)]
+    sheet = read_one(write_xlsx(tmp_path / "w.xlsx", {"Sheet1": rows}), aliases)
+    assert (sheet.kind, sheet.header_row) == (kind, 3)
+
+
+def test_columns_in_any_order_come_out_in_contract_order(tmp_path, aliases):
+    headers = list(reversed(CUSTOMER_HEADERS))
+    sheet = read_one(
+        write_xlsx(tmp_path / "c.xlsx", {"客户档案": [headers, list(reversed(CUSTOMER_ROW))]}), aliases
+    )
+    assert sheet.frame.columns == [
+        "excel_row",
+        "dealer_code",
+        "customer_id",
+        "name",
+        "phone",
+        "vin",
+        "model",
+        "_extra",
+    ]
+    assert sheet.frame.row(0)[1:7] == tuple(CUSTOMER_ROW)
+
+
+# --- rows and columns that are not data ---------------------------------------------------------
+
+
+def test_blank_and_total_rows_dropped_and_reported(tmp_path, aliases):
+    rows = [
+        VISIT_HEADERS,
+        visit(1),  # row 2
+        [],  # row 3: blank
+        visit(2),  # row 4
+        ["  ", None, "　"],  # row 5: only spaces (ASCII and ideographic) counts as blank
+        ["小计", None, None, None, None, None, 200],  # row 6: a subtotal between data
+        visit(3),  # row 7
+        [None, "合 計", None, None, None, None, 300],  # row 8: traditional, spaced, not in the first column
+        ["Total:", None, None, None, None, None, 300],  # row 9: English
+    ]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.frame["excel_row"].to_list() == [2, 4, 7]
+    assert sheet.blank_rows == 2
+    assert sheet.total_rows == [6, 8, 9]
+
+
+def test_a_cell_mentioning_total_in_a_sentence_is_data(tmp_path, aliases):
+    rows = [[*VISIT_HEADERS, "备注"], [*visit(1), "total loss, 合计两次"]]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.total_rows == [] and sheet.frame.height == 1
+
+
+def test_unknown_columns_kept_in_extra_and_empty_unnamed_columns_ignored(tmp_path, aliases):
+    headers = [*CUSTOMER_HEADERS, "录入人", None, None, "录入人", '备注"2"']
+    rows = [
+        headers,
+        [*CUSTOMER_ROW, "张敏", None, "x", None, None],  # column I has no header but data
+        [*CUSTOMER_ROW[:1], "C00002", *CUSTOMER_ROW[2:], None, None, None, "李娜", 'say "hi"'],
+        [*CUSTOMER_ROW[:1], "C00003", *CUSTOMER_ROW[2:]],
+    ]
+    sheet = read_one(write_xlsx(tmp_path / "c.xlsx", {"客户档案": rows}), aliases)
+    assert sheet.extra_headers == ["录入人", "column I", "录入人 (J)", '备注"2"']
+    extras = [json.loads(e) if e else None for e in sheet.frame["_extra"].to_list()]
+    assert extras == [
+        {"录入人": "张敏", "column I": "x"},
+        {"录入人 (J)": "李娜", '备注"2"': 'say "hi"'},
+        None,
+    ]
+    assert "column H" not in sheet.extra_headers  # empty and unnamed: ignored
+
+
+def test_frame_without_unknown_columns_has_a_null_extra(tmp_path, aliases):
+    sheet = read_one(write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]}), aliases)
+    assert sheet.extra_headers == []
+    assert sheet.frame.schema["_extra"] == pl.Utf8 and sheet.frame["_extra"].to_list() == [None]
+
+
+# --- every cell as text -----------------------------------------------------------------------------
+
+
+def test_a_column_of_dates_then_text_is_read_as_text_without_loss(tmp_path, aliases):
+    dates = [[f"WO{i:04d}", "D1", date(2024, 1, 1 + i % 28)] for i in range(200)]
+    texts = [["WO9000", "D1", "2024年3月5日"], ["WO9001", "D1", "20240305"], ["WO9002", "D1", 45356]]
+    rows = [["工单号", "经销商代码", "进厂日期"], *dates, *texts]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    intake = sheet.frame["intake_date"].to_list()
+    assert intake[0] == "2024-01-01 00:00:00"
+    assert intake[-3:] == ["2024年3月5日", "20240305", "45356"]
+
+
+def test_long_digit_strings_booleans_times_and_errors_stay_as_written(tmp_path, aliases):
+    headers = ["经销商代码", "记录编号", "通话时间", "客户编号", "业务员", "是否需处理", "备注"]
+    rows = [
+        headers,
+        ["D1", 13812345678, datetime(2024, 3, 5, 14, 30), "0012345678901234567", "李", True, 1.5],
+        ["D1", "LFV2A21K6G3053421", "2024/3/5 9:05", 12345678901, "李", False, Formula("=1/0", "#DIV/0!")],
+    ]
+    path = write_xlsx(tmp_path / "c.xlsx", {"电话记录": rows})
+    frame = read_one(path, aliases).frame
+    assert frame["call_id"].to_list() == ["13812345678", "LFV2A21K6G3053421"]
+    assert frame["customer_id"].to_list() == ["0012345678901234567", "12345678901"]
+    assert frame["call_time"].to_list() == ["2024-03-05 14:30:00", "2024/3/5 9:05"]
+    assert frame["needs_action"].to_list() == ["true", "false"]
+    assert frame["notes"].to_list() == ["1.5", "#DIV/0!"]
+
+
+def test_surrounding_spaces_of_a_value_are_kept(tmp_path, aliases):
+    rows = [CUSTOMER_HEADERS, [" d0001 ", *CUSTOMER_ROW[1:]]]
+    frame = read_one(write_xlsx(tmp_path / "c.xlsx", {"客户档案": rows}), aliases).frame
+    assert frame["dealer_code"].to_list() == [" d0001 "]
+
+
+# --- formats ----------------------------------------------------------------------------------------
+
+
+def test_xlsm_is_accepted(tmp_path, aliases):
+    vba = ole2_container({"VBA": b"Attribute VB_Name", "PROJECT": b"ID="})
+    path = write_xlsx(tmp_path / "c.xlsm", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]}, vba_project=vba)
+    assert b"macroEnabled" in zipfile.ZipFile(path).read("[Content_Types].xml")
+    assert read_one(path, aliases).frame.height == 1
+
+
+def test_legacy_xls_is_read_like_xlsx(tmp_path, aliases):
+    rows = [
+        ["客户档案"],
+        [*CUSTOMER_HEADERS, "购车日期"],
+        [*CUSTOMER_ROW[:3], 13812345678, *CUSTOMER_ROW[4:], date(2023, 5, 6)],
+    ]
+    path = tmp_path / "c.xls"
+    path.write_bytes(xls_bytes({"客戶檔案": rows, "说明": [["随便写写"]]}))
+    workbook = read_workbook(path, aliases)
+    sheet = workbook.sheets[0]
+    assert (sheet.kind, sheet.header_row, sheet.frame["excel_row"].to_list()) == ("customers", 2, [3])
+    assert sheet.frame.row(0)[1:] == (*CUSTOMER_ROW, "2023-05-06 00:00:00", None)
+    assert [name for name, _ in workbook.skipped_sheets] == ["说明"]
+
+
+def test_workbook_with_the_wrong_extension_is_read_by_its_content(tmp_path, aliases):
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(xls_bytes({"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]}))
+    assert read_one(path, aliases).frame.height == 1
+
+
+def test_workbook_identity_and_source(tmp_path, aliases):
+    sheets = {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW], "维修记录": [VISIT_HEADERS, visit(1)]}
+    path = write_xlsx(tmp_path / "d.xlsx", sheets)
+    workbook = read_workbook(path, aliases)
+    assert (workbook.file_name, workbook.size_bytes) == ("d.xlsx", path.stat().st_size)
+    assert workbook.sha256 == file_sha256(path)
+    assert workbook.source == "dealer"
+    mixed = write_xlsx(
+        tmp_path / "m.xlsx",
+        {**sheets, "配件目录": [["配件编号", "配件名称", "部件类别"], ["P1", "n", "电机"]]},
+    )
+    assert read_workbook(mixed, aliases).source == "mixed"
+
+
+# --- sheets skipped ------------------------------------------------------------------------------
+
+
+def test_unknown_sheets_are_skipped_with_a_reason_and_a_hint(tmp_path, aliases):
+    sheets = {
+        "客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW],
+        "客户档桉": [["随便"]],  # a typo of a known name
+        "Sheet9": [["客户编号", "客户名称", "x"], ["C1", "n", "y"]],  # headers resemble customers only
+        "Sheet2": [],
+        "统计": [["月份", "台次"], ["3月", 12]],
+    }
+    workbook = read_workbook(write_xlsx(tmp_path / "w.xlsx", sheets), aliases)
+    reasons = dict(workbook.skipped_sheets)
+    assert [s.sheet for s in workbook.sheets] == ["客户档案"]
+    assert "did you mean 客户档案 (customers)" in reasons["客户档桉"]
+    assert "did you mean 客户档案 (customers)" in reasons["Sheet9"]
+    assert reasons["Sheet2"] == "the sheet is empty"
+    assert "not a sheet name we know" in reasons["统计"] and "did you mean" not in reasons["统计"]
+
+
+def test_headers_that_fit_two_kinds_equally_are_not_guessed(tmp_path, aliases):
+    headers = ["经销商代码", "客户编号", "车架号", "配件编号"]
+    sheets = {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW], "Sheet1": [headers, ["D1", "C1", "V", "P"]]}
+    reasons = dict(read_workbook(write_xlsx(tmp_path / "w.xlsx", sheets), aliases).skipped_sheets)
+    assert "did you mean" not in reasons["Sheet1"]
+
+
+def test_named_sheet_without_a_header_row_is_skipped(tmp_path, aliases):
+    sheets = {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW], "维修记录": [["说明：本表暂缺"], ["x", "y"]]}
+    reasons = dict(read_workbook(write_xlsx(tmp_path / "w.xlsx", sheets), aliases).skipped_sheets)
+    assert "its name says 维修保养记录 (service_visits)" in reasons["维修记录"]
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def test_duplicate_field_mapping_refuses_the_file_naming_both_headers(tmp_path, aliases):
+    headers = ["经销商代码", "客户编号", "手机", "客户名称", "联系电话", "车架号"]
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [headers, ["D1", "C1", "1", "n", "2", "v"]]})
+    reason = refusal(path, aliases)
+    assert "'客户档案'" in reason and "'手机' (column C)" in reason and "'联系电话' (column E)" in reason
+    assert "phone (联系电话)" in reason and "delete or rename one of them" in reason
+
+
+def test_workbook_without_a_known_sheet_is_refused(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "w.xlsx", {"Sheet1": [["月份", "台次"], ["3月", 12]]})
+    assert "no sheet of this workbook is one we know" in refusal(path, aliases)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"dealer_code,customer_id\nD1,C1\n", "not an Excel workbook (.xlsx, .xlsm or .xls) but a text file"),
+        (b"", "but empty"),
+        (b"%PDF-1.7 ...", "but a PDF"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "but another kind of file"),
+        (b"PK\x03\x04\x14\x00\x00\x00broken", "damaged or incomplete"),
+    ],
+)
+def test_files_that_are_not_spreadsheets_are_refused(tmp_path, aliases, content, expected):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    assert expected in refusal(path, aliases)
+
+
+def test_truncated_workbook_is_refused(tmp_path, aliases):
+    whole = write_xlsx(tmp_path / "whole.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]}).read_bytes()
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    assert "damaged or incomplete" in refusal(path, aliases)
+
+
+def test_zip_that_is_not_a_workbook_is_refused(tmp_path, aliases):
+    path = tmp_path / "letter.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    assert "not an Excel .xlsx/.xlsm workbook" in refusal(path, aliases)
+
+
+def test_corrupt_sheet_xml_is_refused_not_raised(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    rewrite_part(path, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
+    assert "cannot be read" in refusal(path, aliases)
+
+
+def test_password_protected_xlsx_is_refused_before_calamine(tmp_path, aliases):
+    path = tmp_path / "secret.xlsx"  # what Excel writes for an .xlsx saved with a password
+    path.write_bytes(
+        ole2_container({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": b"\x17" * 6000})
+    )
+    assert "protected with a password" in refusal(path, aliases)
+
+
+def test_password_protected_xls_is_refused(tmp_path, aliases):
+    path = tmp_path / "secret.xls"
+    path.write_bytes(xls_bytes({"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]}, encrypted=True))
+    assert "protected with a password" in refusal(path, aliases)
+
+
+def test_office_file_that_is_not_a_workbook_is_refused(tmp_path, aliases):
+    path = tmp_path / "letter.xls"
+    path.write_bytes(ole2_container({"WordDocument": b"\xec\xa5"}))
+    assert "Office document but not an Excel workbook" in refusal(path, aliases)
+
+
+def test_zip_bomb_is_refused_by_its_compression_ratio(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "bomb.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/image1.bin", b"\0" * (4 * 1024 * 1024))
+    assert "xl/media/image1.bin" in (reason := refusal(path, aliases)) and "zip bombs" in reason
+
+
+def test_workbook_unpacking_beyond_the_limit_is_refused(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "big.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/media/image1.bin", b"\1" * (2 * 1024 * 1024))
+    assert "would unpack to" in refusal(path, aliases, max_unpacked_mb=1)
+
+
+def test_file_larger_than_the_limit_is_refused(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    assert "more than the 0 MB a workbook may have" in refusal(path, aliases, max_file_mb=0)
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "[Content_Types].xml"])
+def test_xml_entity_declarations_are_refused(tmp_path, aliases, part):
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    laughs = b'?>\n<!-- <a> -->\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+    rewrite_part(path, part, lambda xml: xml.replace(b"?>", laughs, 1))
+    assert "declares an XML document type" in refusal(path, aliases)
+
+
+def test_sheet_with_too_many_rows_or_columns_is_refused(tmp_path, aliases):
+    rows = [CUSTOMER_HEADERS] + [[*CUSTOMER_ROW[:1], f"C{i}", *CUSTOMER_ROW[2:]] for i in range(20)]
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": rows})
+    assert "has 21 rows, more than the 10" in refusal(path, aliases, max_rows=10)
+    assert "has 6 columns, more than the 5" in refusal(path, aliases, max_columns=5)
+    assert read_one(path, aliases, max_rows=21, max_columns=6).frame.height == 20
+
+
+def test_declared_dimension_refuses_before_loading_only_when_the_part_could_hold_it(tmp_path, aliases):
+    rows = [CUSTOMER_HEADERS] + [[*CUSTOMER_ROW[:1], f"C{i}", *CUSTOMER_ROW[2:]] for i in range(20)]
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": rows})
+    rewrite_part(
+        path, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b'ref="A1:F21"', b'ref="A1:F90000"')
+    )
+    # 20 real rows: the dimension is believed when the part is big enough for more than max_rows rows ...
+    assert "has 90,000 rows" in refusal(path, aliases, max_rows=20)
+    # ... and not when formatting alone could have stretched it (calamine then counts the real rows).
+    assert read_one(path, aliases, max_rows=1000).frame.height == 20
