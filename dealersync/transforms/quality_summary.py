@@ -67,6 +67,16 @@ class Period:
         """The period of the same type just after this one."""
         return Period.containing(self.type, self.end + timedelta(days=1))
 
+    def weeks(self) -> list[Period]:
+        """The ISO weeks whose Sunday falls in this period (a week's batch watch belongs to where it ends)."""
+        week = Period.containing(WEEK, self.start)
+        weeks = []
+        while week.start <= self.end:
+            if self.start <= week.end <= self.end:
+                weeks.append(week)
+            week = week.following()
+        return weeks
+
     def recent(self, count: int) -> list[Period]:
         """The `count` periods ending with this one, oldest first."""
         periods = [self]
@@ -237,6 +247,15 @@ FACT_SCHEMA = {
     "denominator": pl.Int64,
 }
 DATED_FACT_SCHEMA = {"day": pl.Date} | {k: v for k, v in FACT_SCHEMA.items() if "period" not in k}
+
+
+# How many periods a report's trend charts show, ending with the report's own.
+CHART_PERIODS = {WEEK: 12, MONTH: 12, YEAR: 5}
+
+
+def chart_periods(period: Period) -> list[Period]:
+    """The periods a report's charts show: the last CHART_PERIODS of its type, ending with it."""
+    return period.recent(CHART_PERIODS[period.type])
 
 
 def period_label(day: pl.Expr, period_type: str) -> pl.Expr:
