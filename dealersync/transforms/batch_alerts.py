@@ -131,25 +131,39 @@ def share_tests(
 ) -> pl.LazyFrame:
     """Batches without a usable size: O failures in the window against their share of the part's others.
 
-    "A batch should not hold far more than its share": E = (the part's other batches' failures in the
-    same window + 0.5) / the number of those other batches, where the part's batches are those seen
-    in its failure reports over the last `service_months`. Untestable when the part has no other batch.
+    "A batch should not hold far more than its share": E = (the failures in the same window of the
+    part's other batches in service + 0.5) / the number of those batches. A batch counts as in service
+    over the window when it had a failure report in the `service_months` before the window starts (a
+    batch first seen inside the window would lower its part's share). Untestable without such a batch.
     """
     window_start = week.end - timedelta(days=7 * levels.window_weeks - 1)
-    seen_since = week.end - timedelta(days=round(levels.service_months * MONTH_DAYS) - 1)
+    seen_since = window_start - timedelta(days=round(levels.service_months * MONTH_DAYS))
     with_batch = failures.filter(pl.col("batch_no").is_not_null())
-    batches_seen = (
-        with_batch.filter(pl.col("report_date").is_between(seen_since, week.end))
-        .group_by("part_no")
-        .agg(pl.col("batch_no").n_unique().alias("part_batches"))
+    in_service = (
+        with_batch.filter((pl.col("report_date") >= seen_since) & (pl.col("report_date") < window_start))
+        .select("part_no", "batch_no")
+        .unique()
+        .with_columns(pl.lit(True).alias("in_service"))
     )
-    in_window = with_batch.filter(pl.col("report_date").is_between(window_start, week.end))
-    observed = _evidence(in_window, ["part_no", "batch_no"])
-    others = pl.col("part_batches") - 1
+    observed = _evidence(
+        with_batch.filter(pl.col("report_date").is_between(window_start, week.end)), ["part_no", "batch_no"]
+    ).join(in_service, on=["part_no", "batch_no"], how="left")
+    in_reference = pl.col("in_service").fill_null(False)
+    reference = (
+        in_service.join(
+            observed.select("part_no", "batch_no", "observed"), on=["part_no", "batch_no"], how="left"
+        )
+        .group_by("part_no")
+        .agg(
+            pl.col("observed").fill_null(0).sum().alias("reference_failures"),
+            pl.len().alias("reference_batches"),
+        )
+    )
+    others = pl.col("reference_batches") - in_reference.cast(pl.Int64)
+    others_failures = pl.col("reference_failures") - pl.when(in_reference).then("observed").otherwise(0)
     return (
         observed.join(exposure_testable(batches, week), on=["part_no", "batch_no"], how="anti")
-        .with_columns(pl.col("observed").sum().over("part_no").alias("part_failures"))
-        .join(batches_seen, on="part_no")
+        .join(reference, on="part_no")
         .filter(others > 0)
         .select(
             pl.lit(SHARE).alias("test"),
@@ -159,7 +173,7 @@ def share_tests(
             pl.lit(window_start).alias("window_start"),
             pl.lit(week.end).alias("window_end"),
             "observed",
-            ((pl.col("part_failures") - pl.col("observed") + HALF_FAILURE) / others).alias("expected"),
+            ((others_failures + HALF_FAILURE) / others).alias("expected"),
             pl.lit(None, pl.Float64).alias("exposure_unit_months"),
             "vins",
             "dealers",

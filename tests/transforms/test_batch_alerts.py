@@ -107,24 +107,33 @@ def test_ordinary_random_failures_raise_no_alert_at_the_default_levels():
 
 
 def test_without_batch_sizes_a_batch_holding_far_more_than_its_share_is_red():
-    failures = [
-        (f"F{b}-{n}", WEEK.end - timedelta(days=n % 40), "D1", f"V{b}{n}", "P01", None, f"B{b}")
+    # five batches in service before the 8-week window (a failure 70 days ago); B0 has 20 in the window
+    in_window = [
+        (f"F{b}-{n}", WEEK.end - timedelta(days=n % 40), "D1", f"V{b}{n}", "P01", "rear_axle", f"B{b}")
         for b in range(5)
         for n in range(4 if b else 20)
     ]
+    before = [
+        (f"E{b}", WEEK.end - timedelta(days=70), "D1", None, "P01", "rear_axle", f"B{b}") for b in range(5)
+    ]
+    # a batch first seen inside the window is tested but does not lower the others' share
+    new = [("N1", WEEK.end, "D3", "VN1", "P01", "rear_axle", "B9")]
     parts = pl.LazyFrame([("P01", "rear_axle", True)], schema=PART_SCHEMA, orient="row")
-    watch = failure_watch(
-        pl.LazyFrame(failures, schema=FAILURE_SCHEMA, orient="row"), parts, NO_BATCHES, WEEK, LEVELS
+    failures = pl.LazyFrame(in_window + before + new, schema=FAILURE_SCHEMA, orient="row")
+    watch = failure_watch(failures, parts, NO_BATCHES, WEEK, LEVELS)
+    alert = watch.filter((pl.col("level") == RED) & (pl.col("test") == SHARE)).row(0, named=True)
+    assert (alert["test"], alert["batch_no"], alert["observed"], alert["component"]) == (
+        SHARE,
+        "B0",
+        20,
+        "rear_axle",
     )
-    alert = watch.filter(pl.col("level") == RED).row(0, named=True)
-    assert (alert["test"], alert["batch_no"], alert["observed"]) == (SHARE, "B0", 20)
     assert alert["expected"] == pytest.approx((16 + 0.5) / 4)  # the 4 other batches' mean
+    assert alert["window_start"] == WEEK.end - timedelta(weeks=8, days=-1)
     assert alert["exposure_unit_months"] is None
-    # the component (blank in the report) is taken from the parts catalogue by the warehouse: here none
-    assert (
-        watch.filter((pl.col("test") == SHARE) & (pl.col("batch_no") != "B0"))["level"].to_list()
-        == [NONE] * 4
-    )
+    others = watch.filter((pl.col("test") == SHARE) & (pl.col("batch_no") != "B0")).sort("batch_no")
+    assert others["level"].to_list() == [NONE] * 5
+    assert others.filter(pl.col("batch_no") == "B9")["expected"].to_list() == [pytest.approx((36 + 0.5) / 5)]
 
 
 def test_a_component_far_above_its_usual_weekly_count_is_alerted():
