@@ -12,6 +12,7 @@ from dealersync.exports.quality_report import (
     HEADLINE,
     SHEETS,
     change_arrow,
+    nightly_quality_reports,
     report_path,
     write_quality_report,
 )
@@ -213,13 +214,26 @@ def test_refresh_for_report_fills_the_chart_periods_once(warehouse):
     assert refresh_for_report(warehouse, W47, LEVELS) == [W47]  # only its own period is recomputed
 
 
-def test_reports_are_due_once_per_finished_period(warehouse):
+def test_reports_are_due_once_per_finished_period(warehouse, tmp_path):
     monday = date(2026, 11, 23)
-    due = reports_due(warehouse, monday)
-    assert [p.label for p in due] == ["2026-W47", "2026-10", "2025"]
-    record_report(warehouse, W47, report_path(warehouse_dir := __import__("pathlib").Path("x"), W47))
+    assert [p.label for p in reports_due(warehouse, monday)] == ["2026-W47", "2026-10", "2025"]
+    record_report(warehouse, W47, tmp_path / "w47.xlsx")
     assert [p.label for p in reports_due(warehouse, monday + timedelta(days=1))] == ["2026-10", "2025"]
-    assert str(warehouse_dir) == "x"
+
+
+def test_the_first_night_of_a_week_writes_last_weeks_report_once(warehouse, tmp_path):
+    monday = date(2026, 11, 23)
+    written = nightly_quality_reports(warehouse, monday, tmp_path, LEVELS)
+    assert {p.label: path.name for p, path in written.items()} == {
+        "2026-W47": "quality_2026-W47.xlsx",
+        "2026-10": "quality_2026-10.xlsx",
+        "2025": "quality_2025.xlsx",
+    }
+    assert all(path.is_file() and path.parent == tmp_path / "quality" for path in written.values())
+    assert refreshed_periods(warehouse, nightly_periods(monday)) == set(nightly_periods(monday))
+    assert nightly_quality_reports(warehouse, monday + timedelta(days=1), tmp_path, LEVELS) == {}
+    recorded = mart(warehouse, "SELECT period, path FROM mart.quality_reports ORDER BY period")
+    assert recorded.rows() == sorted((p.label, str(path)) for p, path in written.items())
 
 
 def test_nightly_periods_are_the_current_and_previous_of_each_type():

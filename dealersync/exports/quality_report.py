@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from dealersync.exports.cells import safe_frame, xlsx_workbook
+from dealersync.transforms.batch_alerts import AlertLevels
 from dealersync.transforms.quality_summary import (
     ALL,
     BREAKDOWN_ITEMS,
@@ -18,6 +20,13 @@ from dealersync.transforms.quality_summary import (
     REGION,
     Period,
     chart_periods,
+)
+from dealersync.warehouse.summaries import (
+    nightly_periods,
+    record_report,
+    refresh_for_report,
+    refresh_summaries,
+    reports_due,
 )
 
 # Figures of the first sheet, in the order of the meeting; then the 12-period charts.
@@ -435,3 +444,25 @@ def write_quality_report(con: duckdb.DuckDBPyConnection, period: Period, path: P
 def report_path(exports_dir: Path, period: Period) -> Path:
     """Where a period's report goes by default: exports/quality/quality_2026-W47.xlsx."""
     return Path(exports_dir) / "quality" / f"quality_{period.label}.xlsx"
+
+
+def refreshed_report(con: duckdb.DuckDBPyConnection, period: Period, path: Path, levels: AlertLevels) -> Path:
+    """Refresh the period's marts (and its charts' periods not yet refreshed), then write its report."""
+    refresh_for_report(con, period, levels)
+    return write_quality_report(con, period, path)
+
+
+def nightly_quality_reports(
+    con: duckdb.DuckDBPyConnection, as_of: date, exports_dir: Path, levels: AlertLevels
+) -> dict[Period, Path]:
+    """The night's quality step: refresh this and last week, month and year; write the reports due.
+
+    "Weekly report": on the first run of a week (month, year), last week's (month's, year's) report
+    is written to exports/quality/ and recorded in mart.quality_reports, so it is written once.
+    """
+    refresh_summaries(con, nightly_periods(as_of), levels)
+    written = {}
+    for period in reports_due(con, as_of):
+        written[period] = refreshed_report(con, period, report_path(exports_dir, period), levels)
+        record_report(con, period, written[period])
+    return written
