@@ -157,6 +157,48 @@ MAX_MILEAGE_KM = 1_000_000
 MAX_MAINTENANCE_CYCLE_DAYS = 730
 VIN_LENGTH = 17
 
+# Code columns: trimmed and upper-cased on reading (`d0012 ` is `D0012`). Phones: digits only.
+CODE_FIELDS = frozenset(
+    {
+        "dealer_code",
+        "customer_id",
+        "vin",
+        "work_order_no",
+        "call_id",
+        "campaign_id",
+        "complaint_id",
+        "letter_id",
+        "shipment_line_id",
+        "order_no",
+        "part_no",
+        "feedback_id",
+        "batch_no",
+    }
+)
+PHONE_FIELDS = frozenset({"phone"})
+
+# Units a number may carry before or after it (`12,000 km`, `350元`, `¥350`, `30天`), by field; any other
+# text around a number is rejected (`12万` is not guessed). Compared case-insensitively.
+_MONEY_UNITS = ("元", "¥", "rmb", "cny", "yuan")
+_COUNT_UNITS = ("件", "个", "套", "只", "台", "pcs", "pc")
+UNITS: dict[str, tuple[str, ...]] = {
+    "mileage_km": ("km", "公里", "千米"),
+    "amount": _MONEY_UNITS,
+    "unit_price": _MONEY_UNITS,
+    "maintenance_cycle_days": ("天", "日", "days", "day"),
+    "qty_ordered": _COUNT_UNITS,
+    "qty_shipped": _COUNT_UNITS,
+    "quantity": _COUNT_UNITS,
+}
+
+# What a blank cell stands for, by sheet kind and field ("default outbound", "blank = correct", ...).
+DEFAULTS: dict[str, dict[str, str | bool]] = {
+    "follow_up_calls": {"direction": "outbound"},
+    "complaints": {"severity": "medium"},
+    "part_shipments": {"shipped_correct": True},
+    "dealers": {"active": True},
+}
+
 
 def _c(name: str, zh: str, type_: str, required: bool = False, enum: Enum | None = None, doc: str = ""):
     return Column(name, zh, type_, required, enum, doc)
