@@ -1,0 +1,341 @@
+"""Check one sheet: normalise its cells, apply its models, key and reference lists; clean rows and problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from dealersync.schemas.aliases import Aliases
+from dealersync.schemas.contract import EXCEL_ROW, PROBLEM_COLUMNS, REFERENCE, SHEETS, Column, Sheet
+from dealersync.schemas.messages import RULES, message_expr
+from dealersync.schemas.models import (
+    COMPARED_WITH,
+    WARNING_MODELS,
+    broken_rules,
+    highest_earlier_mileage,
+    rejection_model,
+)
+from dealersync.transforms.normalise import (
+    DTYPES,
+    as_code,
+    as_column,
+    as_part_numbers,
+    with_derived_fields,
+)
+
+_INDEX = "_index"
+# One problem before it is put into words: the row (its position in the sheet frame), the field
+# ("" for the row as a whole), the rule, and what the message shows when it is not the cell itself.
+_ISSUE_SCHEMA = {
+    _INDEX: pl.UInt32,
+    "field": pl.Utf8,
+    "rule": pl.Utf8,
+    "value": pl.Utf8,
+    "other_value": pl.Utf8,
+    "row": pl.Utf8,
+}
+_NO_ISSUES = pl.DataFrame(schema=_ISSUE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Refs:
+    """Known reference codes; a None member means "that check is skipped"."""
+
+    dealers: pl.DataFrame | None = None  # columns dealer_code, region
+    parts: pl.DataFrame | None = None  # columns part_no, component
+    campaigns: pl.DataFrame | None = None  # column campaign_id
+
+
+@dataclass
+class SheetChecked:
+    """A checked sheet: the rows that load, typed, and every rejection and warning."""
+
+    clean: pl.DataFrame  # excel_row + every contract column of the kind, typed, derived fields filled
+    problems: pl.DataFrame  # schemas.contract.PROBLEM_COLUMNS, rejections and warnings
+
+
+def check_sheet(
+    kind: str,
+    frame: pl.DataFrame,
+    *,
+    sheet: str,
+    headers: dict[str, str],
+    today: date,
+    aliases: Aliases,
+    refs: Refs = Refs(),
+    warranty_months: int = 24,
+) -> SheetChecked:
+    """Normalise, validate and key-check one sheet as the reader hands it over (text cells + excel_row)."""
+    spec = SHEETS[kind]
+    present = [column.name for column in spec.columns if column.name in frame.columns]
+    raw = frame.select(
+        pl.col(EXCEL_ROW).cast(pl.Int64), *(pl.col(name).cast(pl.Utf8) for name in present)
+    ).with_row_index(_INDEX)
+    typed, read_issues = _normalised(spec, raw, present, aliases)
+
+    missing = [name for name in spec.required if name not in present]
+    missing_issues = [_issues(raw.select(_INDEX), field=name, rule="missing_column") for name in missing]
+    model_issues = _positions(broken_rules(rejection_model(kind, today), typed), typed).join(
+        pl.concat([read_issues, *missing_issues]).select(_INDEX, "field"),
+        on=[_INDEX, "field"],
+        how="anti",
+    )
+    business_key = typed.select(_INDEX, _business_key(spec).alias("key"))
+    rejections = pl.concat(
+        [
+            read_issues,
+            *missing_issues,
+            _issues(model_issues),
+            _duplicates(business_key, typed),
+            *_unknown_references(spec, typed, refs),
+        ]
+    )
+    rejected = rejections[_INDEX].unique()
+    clean = typed.filter(pl.col(_INDEX).is_in(rejected.implode()).not_())
+    warnings = _warnings(kind, clean, raw, refs)
+
+    problems = _problems(
+        pl.concat([rejections, warnings]),
+        spec,
+        raw=raw,
+        typed=typed,
+        business_key=business_key,
+        sheet=sheet,
+        headers=headers,
+        today=today,
+    )
+    clean_rows = with_derived_fields(
+        kind, clean.drop(_INDEX), warranty_months=warranty_months, parts=refs.parts
+    )
+    return SheetChecked(clean=clean_rows, problems=problems)
+
+
+def _issues(rows: pl.DataFrame, **values: str) -> pl.DataFrame:
+    """Issues for `rows` (an index column, and perhaps some issue columns), the rest given or null."""
+    return rows.select(
+        *(
+            pl.col(name).cast(dtype)
+            if name in rows.columns
+            else pl.lit(values.get(name), dtype=dtype).alias(name)
+            for name, dtype in _ISSUE_SCHEMA.items()
+        )
+    )
+
+
+def _positions(broken: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Broken rules with pandera's row position (in `rows`) turned into the sheet frame's index."""
+    return broken.select(rows[_INDEX].gather(broken["index"]).alias(_INDEX), "field", "rule")
+
+
+def _normalised(
+    spec: Sheet, raw: pl.DataFrame, present: list[str], aliases: Aliases
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every contract column typed (absent ones null), and the cells that could not be read."""
+    read = {name: as_column(spec.column(name), raw[name], aliases) for name in present}
+    typed = raw.select(_INDEX, EXCEL_ROW).with_columns(
+        read[column.name].value
+        if column.name in read
+        else pl.lit(None, dtype=DTYPES[column.type]).alias(column.name)
+        for column in spec.columns
+    )
+    unreadable = [
+        _issues(
+            pl.DataFrame({_INDEX: raw[_INDEX], "rule": normalised.problem})
+            .filter(pl.col("rule").is_not_null())
+            .with_columns(field=pl.lit(name))
+        )
+        for name, normalised in read.items()
+    ]
+    return typed, pl.concat([_NO_ISSUES, *unreadable])
+
+
+def _business_key(spec: Sheet) -> pl.Expr:
+    """The key fields as read, joined with `|`; null when any part is blank or unreadable."""
+    return pl.concat_str([pl.col(name) for name in spec.key], separator="|")
+
+
+def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
+    """ "A business key repeated inside one sheet: the first row loads, each later copy is rejected"."""
+    first = business_key.with_columns(
+        first_row=pl.col(_INDEX).min().over("key"),
+    ).filter(pl.col("key").is_not_null() & (pl.col(_INDEX) != pl.col("first_row")))
+    return _issues(
+        first.select(
+            _INDEX,
+            pl.col("key").alias("value"),
+            typed[EXCEL_ROW].gather(first["first_row"]).cast(pl.Utf8).alias("row"),
+        ),
+        field="",
+        rule="duplicate_key",
+    )
+
+
+def _known(codes: pl.DataFrame, column: str) -> pl.Series:
+    return as_code(codes[column]).value.drop_nulls().unique()
+
+
+def _unknown(typed: pl.DataFrame, field: str, known: pl.Series, rule: str) -> pl.DataFrame:
+    value = pl.col(field)
+    return _issues(
+        typed.filter(value.is_not_null() & value.is_in(known.implode()).not_()).select(_INDEX),
+        field=field,
+        rule=rule,
+    )
+
+
+def _unknown_references(spec: Sheet, typed: pl.DataFrame, refs: Refs) -> list[pl.DataFrame]:
+    """Codes that must be known: dealers on dealer and warehouse sheets, parts, campaigns."""
+    names = spec.column_by_name
+    checks = [
+        ("dealer_code", refs.dealers, spec.source != REFERENCE, "unknown_dealer"),
+        ("part_no", refs.parts, spec.kind != "parts", "unknown_part"),
+        ("campaign_id", refs.campaigns, spec.kind != "campaigns", "unknown_campaign"),
+    ]
+    return [
+        _unknown(typed, field, _known(codes, field), rule)
+        for field, codes, applies, rule in checks
+        if field in names and codes is not None and applies
+    ]
+
+
+def _warnings(kind: str, clean: pl.DataFrame, raw: pl.DataFrame, refs: Refs) -> pl.DataFrame:
+    """Warnings on the rows that load: the warning model, and parts used that the catalogue lacks."""
+    found = [_NO_ISSUES]
+    model = WARNING_MODELS.get(kind)
+    if model is not None:
+        broken = _positions(broken_rules(model, clean), clean)
+        if (broken["rule"] == "mileage_backwards").any():
+            earlier = highest_earlier_mileage(clean.lazy()).collect()
+            broken = broken.join(
+                clean.select(_INDEX, other_value=earlier["earlier_mileage_km"].cast(pl.Utf8)), on=_INDEX
+            ).with_columns(
+                other_value=pl.when(pl.col("rule") == "mileage_backwards").then(pl.col("other_value"))
+            )
+        found.append(_issues(broken))
+    if kind == "service_visits" and refs.parts is not None and "parts_used" in raw.columns:
+        known = _known(refs.parts, "part_no")
+        used = (
+            raw.select(_INDEX, part=as_part_numbers(raw["parts_used"]))
+            .filter(pl.col(_INDEX).is_in(clean[_INDEX].implode()))
+            .explode("part")
+            .filter(pl.col("part").is_not_null() & pl.col("part").is_in(known.implode()).not_())
+            .group_by(_INDEX, maintain_order=True)
+            .agg(pl.col("part").unique(maintain_order=True).str.join(", ").alias("value"))
+        )
+        found.append(_issues(used, field="parts_used", rule="unknown_part_used"))
+    return pl.concat(found)
+
+
+def _as_text(values: pl.Series) -> pl.Series:
+    """Typed values as a message shows them: dates as 2024-03-05, times to the second."""
+    if values.dtype == pl.Date:
+        return values.dt.to_string("%Y-%m-%d")
+    if isinstance(values.dtype, pl.Datetime):
+        return values.dt.to_string("%Y-%m-%d %H:%M:%S")
+    return values.cast(pl.Utf8)
+
+
+def _accepted(column: Column) -> str:
+    """What an enum column accepts, as the `not_in_list` and `*_required` messages list it."""
+    if column.enum is None:
+        return ""
+    labels = ", ".join(f"{zh} ({code})" for code, zh in column.enum.labels)
+    return labels + (", 1–5" if column.enum.name == "satisfaction" else "")
+
+
+def _problems(
+    issues: pl.DataFrame,
+    spec: Sheet,
+    *,
+    raw: pl.DataFrame,
+    typed: pl.DataFrame,
+    business_key: pl.DataFrame,
+    sheet: str,
+    headers: dict[str, str],
+    today: date,
+) -> pl.DataFrame:
+    """Issues put into words, one per (row, column, rule), with the cells and keys the loader matches on."""
+    header = {name: headers.get(name) or spec.column(name).zh for name in spec.names}
+    key_cells = raw.select(
+        pl.concat_str(
+            [pl.col(name).fill_null("") if name in raw.columns else pl.lit("") for name in spec.key],
+            separator="|",
+        )
+    ).to_series()
+
+    def cells(field: str | None, rows: pl.Series) -> pl.Series | None:
+        if field == "":
+            return key_cells.gather(rows)
+        return raw[field].gather(rows) if field in raw.columns else None
+
+    def values(field: str | None, rows: pl.Series) -> pl.Series | None:
+        return _as_text(typed[field].gather(rows)) if field else None
+
+    text_columns = ("field", "rule", "cell_value", "column_name", "message", "message_zh")
+    worded = [pl.DataFrame(schema={_INDEX: pl.UInt32, **dict.fromkeys(text_columns, pl.Utf8)})]
+    for (field, rule), group in issues.partition_by("field", "rule", as_dict=True).items():
+        rows = group[_INDEX]
+        other = COMPARED_WITH.get(rule)
+        in_words = group.with_columns(
+            cell_value=_series(cells(field, rows), group.height),
+            value=pl.coalesce("value", _series(values(field, rows), group.height)),
+            other_cell=_series(cells(other, rows), group.height),
+            other_value=pl.coalesce(
+                "other_value",
+                pl.lit(today.isoformat() if rule == "in_future" else None, dtype=pl.Utf8),
+                _series(values(other, rows), group.height),
+            ),
+        )
+        placeholders = {
+            "column": header.get(field) or "/".join(header[name] for name in spec.key),
+            "cell": pl.col("cell_value"),
+            "value": pl.col("value"),
+            "other_column": header.get(other, ""),
+            "other_cell": pl.col("other_cell"),
+            "other_value": pl.col("other_value"),
+            "row": pl.col("row"),
+            "accepted": _accepted(spec.column(field)) if field else "",
+        }
+        worded.append(
+            in_words.select(
+                _INDEX,
+                "field",
+                "rule",
+                pl.col("cell_value").fill_null(""),
+                column_name=pl.lit(header.get(field, "")),
+                message=message_expr(rule, "en", **placeholders),
+                message_zh=message_expr(rule, "zh", **placeholders),
+            )
+        )
+    row_facts = typed.select(
+        _INDEX,
+        EXCEL_ROW,
+        (pl.col("dealer_code") if "dealer_code" in header else pl.lit(None, dtype=pl.Utf8)).alias(
+            "dealer_code"
+        ),
+    ).join(business_key.rename({"key": "business_key"}), on=_INDEX)
+    order = {name: position for position, name in enumerate(spec.names)}
+    return (
+        pl.concat(worded, how="diagonal_relaxed")
+        .join(row_facts, on=_INDEX)
+        .with_columns(
+            sheet=pl.lit(sheet),
+            kind=pl.lit(spec.kind),
+            severity=pl.col("rule").replace_strict(
+                {rule: entry.severity for rule, entry in RULES.items()}, return_dtype=pl.Utf8
+            ),
+            _order=pl.col("field").replace_strict(order, default=-1, return_dtype=pl.Int64),
+        )
+        .sort(EXCEL_ROW, "_order", "rule", maintain_order=True)
+        .select(
+            pl.col(name).cast(pl.Int64) if name == EXCEL_ROW else pl.col(name).cast(pl.Utf8).fill_null("")
+            for name in PROBLEM_COLUMNS
+        )
+    )
+
+
+def _series(values: pl.Series | None, height: int) -> pl.Series:
+    """Per-issue text, or nulls when the issue has none."""
+    return values.rename("") if values is not None else pl.Series("", [None] * height, dtype=pl.Utf8)
