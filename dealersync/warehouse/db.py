@@ -1,0 +1,141 @@
+"""The DuckDB warehouse file: open it, and bring its schema up to date with the versioned migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+class WarehouseError(Exception):
+    """A problem with the warehouse a person can act on: locked, not a DuckDB file, missing, out of date."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One versioned SQL file of `warehouse/migrations/`."""
+
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def sha256(self) -> str:
+        """Digest of the text with normalised line endings (a Windows checkout applies the same migration)."""
+        return hashlib.sha256(self.sql.replace("\r\n", "\n").encode()).hexdigest()
+
+
+def connect(
+    path: Path | str, read_only: bool = False, *, wait_seconds: float = 0.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file; wait up to `wait_seconds` while another process holds it.
+
+    One process may write at a time; readers open it read-only. Raises WarehouseError with a message
+    for a person (locked, not a DuckDB file, missing) rather than DuckDB's own.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path}")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            message = str(error)
+            if "Could not set lock" in message:
+                if time.monotonic() < deadline:
+                    time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+                    continue
+                holder = re.search(r"PID (\d+)", message)
+                by = f" (process {holder.group(1)})" if holder else ""
+                raise WarehouseError(
+                    f"the warehouse {path} is in use by another process{by}; "
+                    "wait until it finishes, or raise DEALERSYNC_LOCK_TIMEOUT_SECONDS to wait for it"
+                ) from error
+            if "not a valid DuckDB database file" in message:
+                raise WarehouseError(f"{path} is not a DuckDB warehouse file") from error
+            raise WarehouseError(f"cannot open the warehouse {path}: {message}") from error
+
+
+def migrations() -> list[Migration]:
+    """The migrations shipped with the package, in version order."""
+    folder = resources.files("dealersync.warehouse") / "migrations"
+    found = [
+        Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if (match := MIGRATION_NAME.match(entry.name))
+    ]
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        clashes = sorted(m.name for m in found if versions.count(m.version) > 1)
+        raise WarehouseError(f"two migrations share a version number: {', '.join(clashes)}")
+    return found
+
+
+def applied_migrations(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """Version -> sha256 of the migrations already applied to this warehouse (empty for a new file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'etl' AND table_name = 'schema_migrations' AND database_name = current_database()"
+    ).fetchall()[0][0]
+    if not exists:
+        return {}
+    return dict(con.execute("SELECT version, sha256 FROM etl.schema_migrations").fetchall())
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the pending migrations in order, each in its own transaction; return the names applied.
+
+    Idempotent. Refuses a warehouse whose applied migrations were edited since, or that is newer than
+    this code (a migration applied that the package does not ship).
+    """
+    shipped = migrations()
+    applied = applied_migrations(con)
+    unknown = sorted(set(applied) - {m.version for m in shipped})
+    if unknown:
+        raise WarehouseError(
+            f"the warehouse has migrations {unknown} that this version of dealersync does not know; upgrade it"
+        )
+    done: list[str] = []
+    for migration in shipped:
+        if migration.version in applied:
+            if applied[migration.version] != migration.sha256:
+                raise WarehouseError(
+                    f"migration {migration.name} was edited after it was applied to this warehouse; "
+                    "restore it and put the change in a new migration"
+                )
+            continue
+        con.begin()
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO etl.schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, now())",
+                [migration.version, migration.name, migration.sha256],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        done.append(migration.name)
+    return done
+
+
+def open_warehouse(path: Path | str, *, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing and bring its schema up to date."""
+    con = connect(path, wait_seconds=wait_seconds)
+    try:
+        migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return con

@@ -1,0 +1,659 @@
+"""Load one parsed workbook into the warehouse in one transaction: raw rows, core upserts, history, quarantine."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import polars as pl
+
+from dealersync.parsed import PARSED, ParsedFile, ParsedSheet
+from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
+
+LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
+
+# Lineage columns of every raw and core row.
+LINEAGE = ("run_id", "file_sha256", "sheet", "excel_row", "loaded_at")
+
+# Within a file, reference kinds load first, then customers before the visits that look them up.
+LOAD_ORDER = (
+    "dealers",
+    "parts",
+    "campaigns",
+    "customers",
+    "service_visits",
+    "follow_up_calls",
+    "letters",
+    "complaints",
+    "part_batches",
+    "part_shipments",
+    "part_failures",
+)
+
+# The customers sheet (one row per customer and vehicle) feeds two core tables.
+CUSTOMER_KEY = ("dealer_code", "customer_id")
+CUSTOMER_ATTRIBUTES = ("name", "phone", "address", "region", "contact_person", "preferred_services")
+VEHICLE_KEY = ("dealer_code", "vin")
+VEHICLE_ATTRIBUTES = ("customer_id", "plate_no", "model", "vehicle_type", "purchase_date", "warranty_end")
+DEALER_KEY = ("dealer_code",)
+DEALER_ATTRIBUTES = tuple(name for name in SHEETS["dealers"].names if name not in DEALER_KEY)
+
+SQL_TYPES = {
+    "str": "VARCHAR",
+    "enum": "VARCHAR",
+    "int": "BIGINT",
+    "dec": "DECIMAL(18,2)",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+
+# Rules checked against what the warehouse already holds (the others come with the parsed file).
+MILEAGE_BACKWARDS, NO_CUSTOMER_FILE = "mileage_backwards", "no_customer_file"
+
+QUARANTINE_TABLES = {REJECTED: "quarantine.rejected_rows", WARNING: "quarantine.warnings"}
+
+
+@dataclass
+class KindLoad:
+    """What loading the sheets of one kind did."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_warned: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class FileLoad:
+    """What loading one file did: its counts, in total and per sheet kind."""
+
+    file_name: str
+    sha256: str
+    seconds: float = 0.0
+    kinds: dict[str, KindLoad] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(k.rows_read for k in self.kinds.values())
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(k.rows_loaded for k in self.kinds.values())
+
+    @property
+    def rows_warned(self) -> int:
+        return sum(k.rows_warned for k in self.kinds.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(k.rows_rejected for k in self.kinds.values())
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    parsed: ParsedFile,
+    *,
+    run_id: int,
+    as_of: date,
+    stored_as: str | None = None,
+) -> FileLoad:
+    """Write one parsed file in one transaction; on any error roll back, leaving the warehouse as before.
+
+    "A corrected file sent again replaces what its rows said before (same business keys), and the
+    quarantine entries it fixes are marked resolved. The same file sent twice changes nothing."
+    """
+    if parsed.status != PARSED:
+        raise ValueError(f"{parsed.file_name} was not parsed ({parsed.status}); record it with record_file")
+    started = time.perf_counter()
+    loader = _FileLoader(con, parsed, run_id=run_id, as_of=as_of)
+    con.begin()
+    try:
+        load = loader.load()
+        load.seconds = time.perf_counter() - started
+        _insert_file_row(con, parsed, run_id=run_id, status=LOADED, load=load, stored_as=stored_as)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        loader.unregister()
+    return load
+
+
+def record_file(
+    con: duckdb.DuckDBPyConnection,
+    parsed: ParsedFile,
+    *,
+    run_id: int,
+    status: str,
+    reason: str | None = None,
+    stored_as: str | None = None,
+) -> None:
+    """Record a file that was refused, skipped or failed to load: its etl.files row, no data."""
+    if status not in (REFUSED, SKIPPED, FAILED):
+        raise ValueError(f"record_file records refused, skipped or failed files, not {status!r}")
+    _insert_file_row(
+        con, parsed, run_id=run_id, status=status, reason=reason or parsed.reason, stored_as=stored_as
+    )
+
+
+def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """SHA-256 of every file already loaded (the same content is not loaded twice)."""
+    return {
+        sha
+        for (sha,) in con.execute("SELECT DISTINCT sha256 FROM etl.files WHERE status = 'loaded'").fetchall()
+    }
+
+
+def _insert_file_row(
+    con: duckdb.DuckDBPyConnection,
+    parsed: ParsedFile,
+    *,
+    run_id: int,
+    status: str,
+    load: FileLoad | None = None,
+    reason: str | None = None,
+    stored_as: str | None = None,
+) -> None:
+    con.execute(
+        """
+        INSERT INTO etl.files (run_id, file_name, sha256, size_bytes, source, status, reason, rows_read,
+                               rows_loaded, rows_warned, rows_rejected, seconds, processed_at, stored_as)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)
+        """,
+        [
+            run_id,
+            parsed.file_name,
+            parsed.sha256,
+            parsed.size_bytes,
+            parsed.source,
+            status,
+            reason,
+            load.rows_read if load else parsed.rows_read,
+            load.rows_loaded if load else 0,
+            load.rows_warned if load else 0,
+            load.rows_rejected if load else 0,
+            load.seconds if load else None,
+            stored_as,
+        ],
+    )
+
+
+def business_key_sql(kind: str, alias: str = "") -> str:
+    """SQL text of a row's business key as the checks write it: the key's parts joined by `|`."""
+    prefix = f"{alias}." if alias else ""
+    return f"concat_ws('|', {', '.join(prefix + k for k in SHEETS[kind].key)})"
+
+
+class _FileLoader:
+    """The steps of loading one file; the caller holds the transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, parsed: ParsedFile, *, run_id: int, as_of: date):
+        self.con = con
+        self.parsed = parsed
+        self.params = {
+            "run_id": run_id,
+            "as_of": as_of,
+            "sha": parsed.sha256,
+            "file_name": parsed.file_name,
+            "loaded_at": datetime.now(UTC),
+        }
+        self.raw_already_received = parsed.sha256 in loaded_hashes(con)
+        self.registered: list[str] = []
+
+    def run(self, sql: str, **params: object) -> duckdb.DuckDBPyConnection:
+        """Execute `sql` with the parameters it names ($run_id, $sheet, ...)."""
+        values = {**self.params, **params}
+        return self.con.execute(sql, {name: values[name] for name in set(re.findall(r"\$(\w+)", sql))})
+
+    def register(self, name: str, frame: pl.DataFrame) -> str:
+        self.con.register(name, frame)
+        self.registered.append(name)
+        return name
+
+    def load(self) -> FileLoad:
+        result = FileLoad(self.parsed.file_name, self.parsed.sha256)
+        self.run(f"CREATE OR REPLACE TEMP TABLE file_problems ({_problem_columns_ddl()})")
+        self.run(
+            "CREATE OR REPLACE TEMP TABLE loaded_rows "
+            "(kind VARCHAR, sheet VARCHAR, excel_row BIGINT, business_key VARCHAR)"
+        )
+        warned: dict[str, int] = {}
+        order = sorted(self.parsed.sheets, key=lambda s: LOAD_ORDER.index(s.kind))
+        for index, sheet in enumerate(order):
+            started = time.perf_counter()
+            self.load_sheet(sheet, f"sheet{index}")
+            warned[sheet.sheet] = self.rows_warned(sheet)
+            counts = result.kinds.setdefault(sheet.kind, KindLoad())
+            counts.rows_read += sheet.rows_read
+            counts.rows_loaded += sheet.clean.height
+            counts.rows_rejected += sheet.rows_rejected
+            counts.rows_warned += warned[sheet.sheet]
+            counts.seconds += time.perf_counter() - started
+        self.resolve_fixed_entries()
+        self.record_problems()
+        self.record_sheets(warned)
+        self.run("DROP TABLE file_problems")
+        self.run("DROP TABLE loaded_rows")
+        return result
+
+    def unregister(self) -> None:
+        """Drop the frames registered with the connection (after the transaction has ended)."""
+        for name in self.registered:
+            self.con.unregister(name)
+
+    # ---- one sheet -------------------------------------------------------------------------------
+
+    def load_sheet(self, sheet: ParsedSheet, name: str) -> None:
+        raw = self.register(f"{name}_raw", sheet.raw)
+        clean = self.register(f"{name}_clean", sheet.clean)
+        problems = self.register(f"{name}_problems", sheet.problems.select(PROBLEM_COLUMNS))
+        self.run(
+            f"""
+            INSERT INTO file_problems BY NAME
+            SELECT * REPLACE (coalesce(field, '') AS field, coalesce(column_name, '') AS column_name,
+                              coalesce(dealer_code, '') AS dealer_code, coalesce(business_key, '') AS business_key)
+            FROM {problems}
+            """
+        )
+        self.run(
+            f"INSERT INTO loaded_rows SELECT $kind, $sheet, excel_row, {business_key_sql(sheet.kind)} FROM {clean}",
+            kind=sheet.kind,
+            sheet=sheet.sheet,
+        )
+        if not self.raw_already_received:
+            self.insert_raw(sheet, raw)
+        if sheet.kind == "dealers":
+            self.load_history("dealers", DEALER_KEY, DEALER_ATTRIBUTES, self.source(sheet, clean), sheet)
+        elif sheet.kind == "customers":
+            self.load_customers(sheet, clean)
+        elif sheet.kind == "service_visits":
+            self.load_service_visits(sheet, clean, raw)
+        elif sheet.kind == "part_failures":
+            component = "COALESCE(c.component, part.component)"
+            source = self.source(
+                sheet,
+                clean,
+                overrides={"component": component},
+                joins="LEFT JOIN core.parts AS part ON part.part_no = c.part_no",
+            )
+            self.upsert(
+                "part_failures", SHEETS["part_failures"].key, SHEETS["part_failures"].names, source, sheet
+            )
+        else:
+            spec = SHEETS[sheet.kind]
+            self.upsert(sheet.kind, spec.key, spec.names, self.source(sheet, clean), sheet)
+
+    def insert_raw(self, sheet: ParsedSheet, raw: str) -> None:
+        """raw.<kind>: every row read, cells as text, unknown columns as JSON in `extra`."""
+        known = [c for c in SHEETS[sheet.kind].names if c in sheet.raw.columns]
+        extra = "_extra::JSON" if "_extra" in sheet.raw.columns else "NULL::JSON"
+        self.run(
+            f"""
+            INSERT INTO raw.{sheet.kind} BY NAME
+            SELECT $run_id AS run_id, $sha AS file_sha256, $sheet AS sheet, excel_row::INTEGER AS excel_row,
+                   $loaded_at AS loaded_at, {"".join(f"{c}::VARCHAR AS {c}, " for c in known)}{extra} AS extra
+            FROM {raw}
+            """,
+            sheet=sheet.sheet,
+        )
+
+    def source(
+        self,
+        sheet: ParsedSheet,
+        clean: str,
+        *,
+        key: tuple[str, ...] | None = None,
+        overrides: dict[str, str] | None = None,
+        derived: dict[str, str] | None = None,
+        joins: str = "",
+    ) -> str:
+        """SELECT of a sheet's clean rows, typed as in core, with lineage; the first row of a key wins.
+
+        A column the sheet did not have is NULL. `overrides` replaces a column, `derived` adds one, each
+        an SQL expression over the clean rows (alias c) and `joins`.
+        """
+        spec = SHEETS[sheet.kind]
+        overrides = overrides or {}
+        columns = []
+        for column in spec.columns:
+            value = f"c.{column.name}" if column.name in sheet.clean.columns else "NULL"
+            typed = f"CAST({value} AS {SQL_TYPES[column.type]})"
+            columns.append(f"{overrides.get(column.name, typed)} AS {column.name}")
+        columns += [f"{expression} AS {name}" for name, expression in (derived or {}).items()]
+        lineage = (
+            "$run_id AS run_id, $sha AS file_sha256, $sheet AS sheet, "
+            "c.excel_row::INTEGER AS excel_row, $loaded_at AS loaded_at"
+        )
+        return f"""
+            SELECT {", ".join(columns)}, {lineage}
+            FROM {clean} AS c {joins}
+            QUALIFY row_number() OVER (PARTITION BY {_columns(key or spec.key, "c")} ORDER BY c.excel_row) = 1
+        """
+
+    def raw_cell(self, sheet: ParsedSheet, field: str) -> str:
+        """SQL of a cell as written (raw rows, alias r), NULL when the sheet has no such column."""
+        return f"r.{field}::VARCHAR" if field in sheet.raw.columns else "NULL::VARCHAR"
+
+    def upsert(
+        self, table: str, key: tuple[str, ...], columns: tuple[str, ...], source: str, sheet: ParsedSheet
+    ) -> None:
+        """MERGE rows into core.<table> by key; a matched row changes only when one of its values differs."""
+        values = [c for c in columns if c not in key]
+        changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)
+        assignments = ", ".join(f"{c} = s.{c}" for c in (*values, *LINEAGE))
+        self.run(
+            f"""
+            MERGE INTO core.{table} AS t
+            USING (SELECT {_columns(columns)}, {_columns(LINEAGE)} FROM ({source})) AS s
+            ON {" AND ".join(f"t.{k} = s.{k}" for k in key)}
+            WHEN MATCHED AND ({changed}) THEN UPDATE SET {assignments}
+            WHEN NOT MATCHED THEN INSERT BY NAME
+            """,
+            sheet=sheet.sheet,
+        )
+
+    def load_history(
+        self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: ParsedSheet
+    ) -> None:
+        """Versions of core.<table> (customers, dealers): a new version on as_of only when an attribute changed.
+
+        The file says what holds from as_of on. For the keys whose version covering as_of differs, the
+        versions are recomputed from the existing change points (valid_from) plus this one, which replaces
+        a point on the same day; a point equal to the one before it is no change and is dropped; each
+        version ends where the next begins (valid_to exclusive, NULL for the current one); then only the
+        rows that differ are written. So intervals never overlap, two changes on one day leave one
+        version, and a backfill for an earlier day slots in before the later versions.
+        """
+        keys = _columns(key)
+        on_key = " AND ".join(f"h.{k} = i.{k}" for k in key)
+        differs = " OR ".join(f"h.{a} IS DISTINCT FROM i.{a}" for a in attributes)
+        attribute_row = f"row({_columns(attributes)})"
+        self.run(
+            f"""
+            CREATE OR REPLACE TEMP TABLE changed AS
+            SELECT i.* FROM (SELECT {keys}, {_columns(attributes)}, {_columns(LINEAGE)} FROM ({source})) AS i
+            LEFT JOIN core.{table} AS h
+              ON {on_key} AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of)
+            WHERE h.{key[0]} IS NULL OR {differs}
+            """,
+            sheet=sheet.sheet,
+        )
+        self.run(
+            f"""
+            CREATE OR REPLACE TEMP TABLE versions AS
+            WITH points AS (
+                SELECT {_columns(key, "h")}, {_columns(attributes, "h")}, h.valid_from, {_columns(LINEAGE, "h")}
+                FROM core.{table} AS h SEMI JOIN changed AS i ON {on_key}
+                WHERE h.valid_from <> $as_of
+                UNION ALL
+                SELECT {keys}, {_columns(attributes)}, $as_of AS valid_from, {_columns(LINEAGE)} FROM changed
+            ),
+            marked AS (
+                SELECT *, {attribute_row} IS DISTINCT FROM
+                          lag({attribute_row}) OVER (PARTITION BY {keys} ORDER BY valid_from) AS is_change
+                FROM points
+            )
+            SELECT * EXCLUDE (is_change),
+                   lead(valid_from) OVER (PARTITION BY {keys} ORDER BY valid_from) AS valid_to
+            FROM marked
+            WHERE is_change
+            """
+        )
+        self.run(
+            f"""
+            DELETE FROM core.{table} AS h
+            WHERE EXISTS (SELECT 1 FROM changed AS i WHERE {on_key})
+              AND NOT EXISTS (SELECT 1 FROM versions AS i WHERE {on_key} AND i.valid_from = h.valid_from)
+            """
+        )
+        history_key = (*key, "valid_from")
+        self.upsert(
+            table, history_key, (*history_key, *attributes, "valid_to"), "SELECT * FROM versions", sheet
+        )
+        self.run("DROP TABLE versions")
+        self.run("DROP TABLE changed")
+
+    def load_customers(self, sheet: ParsedSheet, clean: str) -> None:
+        """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.
+
+        "region: defaults to the dealer's region". A customer listed on several rows (one per vehicle)
+        takes its attributes from the first of them.
+        """
+        customers = self.source(
+            sheet,
+            clean,
+            key=CUSTOMER_KEY,
+            overrides={"region": "COALESCE(c.region, dealer.region)"},
+            joins="LEFT JOIN core.dealers_current AS dealer ON dealer.dealer_code = c.dealer_code",
+        )
+        self.load_history("customers", CUSTOMER_KEY, CUSTOMER_ATTRIBUTES, customers, sheet)
+        vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
+        self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles, sheet)
+        self.run(
+            f"""
+            UPDATE core.service_visits AS v SET has_customer_file = true
+            FROM (SELECT DISTINCT dealer_code, customer_id FROM {clean}) AS c
+            WHERE NOT v.has_customer_file AND v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id
+            """
+        )
+        self.run(
+            f"""
+            UPDATE core.service_visits AS v SET under_warranty = vehicle.warranty_end >= v.intake_date
+            FROM core.vehicles AS vehicle
+            SEMI JOIN {clean} AS c ON c.dealer_code = vehicle.dealer_code AND c.vin = vehicle.vin
+            WHERE v.under_warranty IS NULL AND vehicle.warranty_end IS NOT NULL
+              AND v.dealer_code = vehicle.dealer_code AND v.vin = vehicle.vin
+            """
+        )
+        self.run(
+            f"""
+            UPDATE quarantine.warnings SET resolved_at = $loaded_at, resolved_by_run = $run_id
+            WHERE resolved_at IS NULL AND kind = 'service_visits' AND rule = '{NO_CUSTOMER_FILE}'
+              AND business_key IN (
+                  SELECT {business_key_sql("service_visits", "v")} FROM core.service_visits AS v
+                  SEMI JOIN {clean} AS c ON c.dealer_code = v.dealer_code AND c.customer_id = v.customer_id
+              )
+            """
+        )
+
+    def load_service_visits(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
+        """Visits, with the fields that need other tables, and the warnings that need the warehouse.
+
+        "under_warranty, when blank: the vehicle's warranty_end >= intake_date"; has_customer_file;
+        "mileage lower than an earlier visit of the same VIN is a warning" (against visits already
+        loaded; the check of visits within one sheet comes with the parsed file); "a visit whose customer
+        has no customer file is loaded and flagged".
+        """
+        mileage_column = sheet.headers.get("mileage_km", "mileage_km")
+        self.add_warnings(
+            sheet,
+            f"""
+            SELECT c.excel_row, 'mileage_km' AS field, $mileage_column AS column_name,
+                   {self.raw_cell(sheet, "mileage_km")} AS cell_value, '{MILEAGE_BACKWARDS}' AS rule,
+                   format('{{}} {{}} is lower than {{}} km at work order {{}} of {{}}, already in the warehouse',
+                          $mileage_column, c.mileage_km, e.mileage_km, e.work_order_no, e.intake_date) AS message,
+                   format('{{}} {{}} 低于 {{}} 工单 {{}} 的 {{}} 公里（已入库）',
+                          $mileage_column, c.mileage_km, e.intake_date, e.work_order_no, e.mileage_km) AS message_zh,
+                   c.dealer_code, {business_key_sql("service_visits", "c")} AS business_key
+            FROM {clean} AS c
+            JOIN core.service_visits AS e
+              ON e.dealer_code = c.dealer_code AND e.vin = c.vin
+             AND e.intake_date < c.intake_date AND e.mileage_km > c.mileage_km
+            ANTI JOIN {clean} AS resent ON resent.dealer_code = e.dealer_code AND resent.work_order_no = e.work_order_no
+            JOIN {raw} AS r ON r.excel_row = c.excel_row
+            QUALIFY row_number() OVER (PARTITION BY c.excel_row ORDER BY e.mileage_km DESC, e.intake_date) = 1
+            """,
+            mileage_column=mileage_column,
+        )
+        source = self.source(
+            sheet,
+            clean,
+            overrides={"under_warranty": "COALESCE(c.under_warranty, vehicle.warranty_end >= c.intake_date)"},
+            derived={"has_customer_file": "customer.customer_id IS NOT NULL"},
+            joins="""
+                LEFT JOIN core.vehicles AS vehicle ON vehicle.dealer_code = c.dealer_code AND vehicle.vin = c.vin
+                LEFT JOIN core.customers_current AS customer
+                  ON customer.dealer_code = c.dealer_code AND customer.customer_id = c.customer_id
+            """,
+        )
+        spec = SHEETS["service_visits"]
+        self.upsert("service_visits", spec.key, (*spec.names, "has_customer_file"), source, sheet)
+        customer_column = sheet.headers.get("customer_id", "customer_id")
+        self.add_warnings(
+            sheet,
+            f"""
+            SELECT c.excel_row, 'customer_id' AS field, $customer_column AS column_name,
+                   {self.raw_cell(sheet, "customer_id")} AS cell_value, '{NO_CUSTOMER_FILE}' AS rule,
+                   format('customer {{}} has no customer file at dealer {{}}; send it within two days of the visit',
+                          v.customer_id, v.dealer_code) AS message,
+                   format('客户 {{}} 在经销商 {{}} 没有客户档案，请在进厂两天内补交客户档案',
+                          v.customer_id, v.dealer_code) AS message_zh,
+                   c.dealer_code, {business_key_sql("service_visits", "c")} AS business_key
+            FROM {clean} AS c
+            JOIN core.service_visits AS v
+              ON v.dealer_code = c.dealer_code AND v.work_order_no = c.work_order_no AND NOT v.has_customer_file
+            JOIN {raw} AS r ON r.excel_row = c.excel_row
+            """,
+            customer_column=customer_column,
+        )
+
+    def add_warnings(self, sheet: ParsedSheet, select: str, **params: object) -> None:
+        """Add warnings found in the warehouse to the file's problems."""
+        self.run(
+            f"""
+            INSERT INTO file_problems BY NAME
+            SELECT $sheet AS sheet, $kind AS kind, '{WARNING}' AS severity, w.* FROM ({select}) AS w
+            """,
+            sheet=sheet.sheet,
+            kind=sheet.kind,
+            **params,
+        )
+
+    def rows_warned(self, sheet: ParsedSheet) -> int:
+        """Rows of the sheet that were loaded with at least one warning."""
+        return self.run(
+            f"""
+            SELECT count(DISTINCT p.excel_row) FROM file_problems AS p
+            SEMI JOIN loaded_rows AS l ON l.sheet = p.sheet AND l.excel_row = p.excel_row
+            WHERE p.sheet = $sheet AND p.severity = '{WARNING}'
+            """,
+            sheet=sheet.sheet,
+        ).fetchall()[0][0]
+
+    # ---- quarantine ------------------------------------------------------------------------------
+
+    def resolve_fixed_entries(self) -> None:
+        """Resolve the open entries this file fixes.
+
+        An open entry is resolved when this file loads a row with the same (kind, business_key) that no
+        longer fails the entry's (field, rule). An entry whose key was unreadable (business_key '') is
+        matched on (file_name, sheet, excel_row) instead. The key includes the dealer where the dealer is
+        part of it; a global key (shipment line, feedback) matches whatever dealer code the row now has.
+        """
+        for table in QUARANTINE_TABLES.values():
+            self.run(
+                f"""
+                UPDATE {table} SET resolved_at = $loaded_at, resolved_by_run = $run_id
+                WHERE entry_id IN (
+                    SELECT q.entry_id FROM {table} AS q
+                    SEMI JOIN loaded_rows AS l ON l.kind = q.kind AND l.business_key = q.business_key
+                    ANTI JOIN file_problems AS p
+                      ON p.kind = q.kind AND p.business_key = q.business_key
+                     AND p.field = q.field AND p.rule = q.rule
+                    WHERE q.resolved_at IS NULL AND q.business_key <> ''
+                    UNION ALL
+                    SELECT q.entry_id FROM {table} AS q
+                    SEMI JOIN loaded_rows AS l
+                      ON l.kind = q.kind AND l.sheet = q.sheet AND l.excel_row = q.excel_row
+                    ANTI JOIN file_problems AS p
+                      ON p.kind = q.kind AND p.sheet = q.sheet AND p.excel_row = q.excel_row
+                     AND p.field = q.field AND p.rule = q.rule
+                    WHERE q.resolved_at IS NULL AND q.business_key = '' AND q.file_name = $file_name
+                )
+                """
+            )
+
+    def record_problems(self) -> None:
+        """Insert this file's problems, or refresh the open entry of a problem seen before.
+
+        "An identical open entry is not duplicated": the same (kind, business_key, field, rule) -- for an
+        unreadable key, the same (file_name, sheet, excel_row, field, rule) -- is one entry, pointing at the
+        latest file, row and cell; a problem repeated on several rows of one file is recorded once.
+        """
+        occurrence = (
+            "run_id",
+            "file_sha256",
+            "file_name",
+            "sheet",
+            "excel_row",
+            "column_name",
+            "cell_value",
+            "message",
+            "message_zh",
+            "dealer_code",
+        )
+        for severity, table in QUARANTINE_TABLES.items():
+            self.run(
+                f"""
+                MERGE INTO {table} AS q
+                USING (
+                    SELECT $run_id AS run_id, $sha AS file_sha256, $file_name AS file_name, sheet, kind,
+                           excel_row, column_name, field, cell_value, rule, message, message_zh, dealer_code,
+                           business_key, $loaded_at AS first_seen_at, $loaded_at AS last_seen_at
+                    FROM file_problems
+                    WHERE severity = '{severity}'
+                    QUALIFY row_number() OVER (
+                        PARTITION BY kind, business_key, field, rule,
+                                     CASE WHEN business_key = '' THEN sheet || '#' || excel_row END
+                        ORDER BY excel_row) = 1
+                ) AS p
+                ON q.resolved_at IS NULL AND q.kind = p.kind AND q.business_key = p.business_key
+                   AND q.field = p.field AND q.rule = p.rule
+                   AND (p.business_key <> '' OR (q.file_name = p.file_name AND q.sheet = p.sheet
+                                                 AND q.excel_row = p.excel_row))
+                WHEN MATCHED AND q.file_sha256 <> p.file_sha256 THEN
+                    UPDATE SET {", ".join(f"{c} = p.{c}" for c in occurrence)}, last_seen_at = p.last_seen_at
+                WHEN NOT MATCHED THEN INSERT BY NAME
+                """
+            )
+
+    def record_sheets(self, warned: dict[str, int]) -> None:
+        """etl.file_sheets: the counts of each sheet, and the sheets skipped as unknown."""
+        for sheet in self.parsed.sheets:
+            self.run(
+                """
+                INSERT INTO etl.file_sheets VALUES ($run_id, $sha, $sheet, $kind, $header_row, $rows_read,
+                    $rows_loaded, $rows_warned, $rows_rejected, $blank_rows, $total_rows, NULL)
+                """,
+                sheet=sheet.sheet,
+                kind=sheet.kind,
+                header_row=sheet.header_row,
+                rows_read=sheet.rows_read,
+                rows_loaded=sheet.clean.height,
+                rows_warned=warned[sheet.sheet],
+                rows_rejected=sheet.rows_rejected,
+                blank_rows=sheet.blank_rows,
+                total_rows=len(sheet.total_rows),
+            )
+        for name, reason in self.parsed.skipped_sheets:
+            self.run(
+                "INSERT INTO etl.file_sheets VALUES ($run_id, $sha, $sheet, NULL, NULL, 0, 0, 0, 0, 0, 0, $reason)",
+                sheet=name,
+                reason=reason,
+            )
+
+
+def _columns(names: tuple[str, ...], alias: str = "") -> str:
+    """A column list, each name qualified by `alias` when given."""
+    return ", ".join(f"{alias}.{name}" if alias else name for name in names)
+
+
+def _problem_columns_ddl() -> str:
+    types = {"excel_row": "BIGINT"}
+    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in PROBLEM_COLUMNS)

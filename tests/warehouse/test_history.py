@@ -1,0 +1,140 @@
+"""History of customers and dealers: a version per change, on the run's day, intervals that never overlap."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import duckdb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from parsed_builders import parsed_file, parsed_sheet
+
+from dealersync.warehouse.load import load_file
+
+VIN1, VIN2 = "LSVAB4BR5EN000001", "LSVAB4BR5EN000002"
+
+
+def customer_row(customer_id="C1", phone="13812345678", vin=VIN1, **more) -> dict:
+    row = {"dealer_code": "D001", "customer_id": customer_id, "name": "Wang Wei", "phone": phone}
+    return row | {"vin": vin, "model": "EV-3", "region": "East", **more}
+
+
+def customer_file(phone="13812345678", **more):
+    return parsed_file(parsed_sheet("customers", [customer_row(phone=phone, **more)]))
+
+
+def versions(con, table="customers", key="customer_id") -> list[tuple]:
+    return con.execute(
+        f"SELECT {key}, phone, valid_from, valid_to, is_current FROM core.{table} ORDER BY {key}, valid_from"
+    ).fetchall()
+
+
+def test_a_changed_phone_gives_a_second_version_that_starts_where_the_first_ends(con):
+    load_file(con, customer_file("13812345678"), run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 4, 1))
+    assert versions(con) == [
+        ("C1", "13812345678", date(2024, 3, 1), date(2024, 4, 1), False),
+        ("C1", "13900000000", date(2024, 4, 1), None, True),
+    ]
+    assert con.execute("SELECT phone, run_id FROM core.customers_current").fetchall() == [("13900000000", 2)]
+
+
+def test_unchanged_attributes_make_no_version(con):
+    load_file(con, customer_file(), run_id=1, as_of=date(2024, 3, 1))
+    load_file(
+        con, customer_file(plate_no="沪A12345"), run_id=2, as_of=date(2024, 4, 1)
+    )  # a vehicle attribute
+    assert versions(con) == [("C1", "13812345678", date(2024, 3, 1), None, True)]
+    assert con.execute("SELECT run_id FROM core.customers").fetchall() == [(1,)]
+    assert con.execute("SELECT plate_no FROM core.vehicles").fetchall() == [("沪A12345",)]
+
+
+def test_two_changes_on_one_day_update_the_current_version(con):
+    load_file(con, customer_file("13812345678"), run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 4, 1))
+    load_file(con, customer_file("13700000000"), run_id=2, as_of=date(2024, 4, 1))
+    assert versions(con) == [
+        ("C1", "13812345678", date(2024, 3, 1), date(2024, 4, 1), False),
+        ("C1", "13700000000", date(2024, 4, 1), None, True),
+    ]
+
+
+def test_a_change_undone_on_the_same_day_leaves_no_empty_version(con):
+    load_file(con, customer_file("13812345678"), run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 4, 1))
+    load_file(con, customer_file("13812345678"), run_id=2, as_of=date(2024, 4, 1))
+    assert versions(con) == [("C1", "13812345678", date(2024, 3, 1), None, True)]
+
+
+def test_a_backfill_for_an_earlier_day_slots_in_before_the_later_versions(con):
+    load_file(con, customer_file("13812345678"), run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 5, 1))
+    load_file(con, customer_file("13700000000"), run_id=3, as_of=date(2024, 4, 1))  # re-run of a past night
+    assert versions(con) == [
+        ("C1", "13812345678", date(2024, 3, 1), date(2024, 4, 1), False),
+        ("C1", "13700000000", date(2024, 4, 1), date(2024, 5, 1), False),
+        ("C1", "13900000000", date(2024, 5, 1), None, True),
+    ]
+
+
+def test_other_customers_in_the_file_keep_their_versions(con):
+    two = parsed_file(
+        parsed_sheet("customers", [customer_row("C1"), customer_row("C2", "13812345679", VIN2)])
+    )
+    load_file(con, two, run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 4, 1))
+    assert [(c, p, f, t) for c, p, f, t, _ in versions(con)] == [
+        ("C1", "13812345678", date(2024, 3, 1), date(2024, 4, 1)),
+        ("C1", "13900000000", date(2024, 4, 1), None),
+        ("C2", "13812345679", date(2024, 3, 1), None),
+    ]
+
+
+def test_dealers_keep_history_too(con):
+    def dealers(phone):
+        row = {"dealer_code": "D001", "name": "Dealer One", "region": "East", "phone": phone, "active": True}
+        return parsed_file(parsed_sheet("dealers", [row]), name="reference.xlsx")
+
+    load_file(con, dealers("021-1"), run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, dealers("021-1"), run_id=2, as_of=date(2024, 3, 5))
+    load_file(con, dealers("021-2"), run_id=3, as_of=date(2024, 3, 9))
+    assert versions(con, "dealers", "dealer_code") == [
+        ("D001", "021-1", date(2024, 3, 1), date(2024, 3, 9), False),
+        ("D001", "021-2", date(2024, 3, 9), None, True),
+    ]
+    assert con.execute("SELECT phone FROM core.dealers_current").fetchall() == [("021-2",)]
+
+
+PHONES = st.sampled_from(["13800000001", "13800000002", "13800000003"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(loads=st.lists(st.tuples(st.integers(0, 3), PHONES), min_size=1, max_size=6))
+def test_nightly_loads_give_contiguous_versions_that_say_what_the_latest_file_said(migrated_file, loads):
+    """Runs in day order (gaps and repeats allowed): versions tile time from the first day, never overlap,
+    differ from their neighbour, and on every day hold the phone of the last file loaded on or before it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "warehouse.duckdb"
+        shutil.copyfile(migrated_file, path)
+        con = duckdb.connect(str(path))
+        day = date(2024, 1, 1)
+        said: dict[date, str] = {}
+        for run_id, (gap, phone) in enumerate(loads, start=1):
+            day += timedelta(days=gap)
+            load_file(con, customer_file(phone), run_id=run_id, as_of=day)
+            said[day] = phone
+        history = versions(con)
+        con.close()
+    assert history[0][2] == min(said)
+    assert history[-1][3] is None
+    for (_, phone, _, valid_to, _), (_, next_phone, next_from, _, _) in pairwise(history):
+        assert valid_to == next_from  # contiguous, no overlap
+        assert phone != next_phone  # a version only when something changed
+    for day in said:
+        expected = said[max(d for d in said if d <= day)]
+        (covering,) = [p for _, p, f, t, _ in history if f <= day and (t is None or day < t)]
+        assert covering == expected

@@ -1,0 +1,421 @@
+"""Loading one parsed file: raw and core rows with lineage, upserts, derived fields, quarantine, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from parsed_builders import parsed_file, parsed_sheet, rejection, table_digests, warning
+
+from dealersync.parsed import REFUSED, ParsedFile
+from dealersync.warehouse import load as load_module
+from dealersync.warehouse.load import LINEAGE, load_file, loaded_hashes, record_file
+
+DAY = date(2024, 3, 1)
+VIN1, VIN2, VIN3 = "LSVAB4BR5EN000001", "LSVAB4BR5EN000002", "LSVAB4BR5EN000003"
+
+
+def dealer(code="D001", **more) -> dict:
+    return {"dealer_code": code, "name": f"Dealer {code}", "region": "East", "active": True, **more}
+
+
+def customer(customer_id="C1", vin=VIN1, **more) -> dict:
+    row = {"dealer_code": "D001", "customer_id": customer_id, "name": "Wang Wei", "phone": "13812345678"}
+    return row | {"vin": vin, "model": "EV-3", "warranty_end": date(2025, 1, 1), **more}
+
+
+def visit(work_order_no="W1", customer_id="C1", vin=VIN1, **more) -> dict:
+    row = {"dealer_code": "D001", "work_order_no": work_order_no, "customer_id": customer_id, "vin": vin}
+    return row | {"intake_date": date(2024, 2, 1), "visit_type": "repair", "mileage_km": 1000, **more}
+
+
+def call(call_id="K1", **more) -> dict:
+    row = {
+        "dealer_code": "D001",
+        "call_id": call_id,
+        "call_time": datetime(2024, 2, 5, 10, 30),
+        "call_type": "first_follow_up",
+    }
+    return row | {"customer_id": "C1", "staff": "Li", "outcome": "reached", "direction": "outbound", **more}
+
+
+def reference_file(**sheets) -> ParsedFile:
+    dealers = parsed_sheet("dealers", [dealer(), dealer("D002", region="West")])
+    parts = parsed_sheet(
+        "parts", [{"part_no": "P1", "name": "Motor", "component": "motor", "critical": True}]
+    )
+    return parsed_file(dealers, parts, *sheets.values(), name="reference.xlsx")
+
+
+@pytest.fixture
+def warehouse(con):
+    """A warehouse that knows dealers D001 (East), D002 (West) and part P1 (motor)."""
+    load_file(con, reference_file(), run_id=1, as_of=DAY)
+    return con
+
+
+def rows(con, sql: str, *params) -> list[tuple]:
+    return con.execute(sql, list(params)).fetchall()
+
+
+def test_every_raw_and_core_row_carries_its_lineage(warehouse):
+    dealer_file = parsed_file(
+        parsed_sheet("customers", [customer()], rejected=[customer("C2", phone="12")]),
+        parsed_sheet("service_visits", [visit()], sheet="维修记录"),
+    )
+    load_file(warehouse, dealer_file, run_id=2, as_of=DAY)
+    tables = rows(
+        warehouse,
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ('raw', 'core')",
+    )
+    for (table,) in tables:
+        missing = " OR ".join(f"{column} IS NULL" for column in LINEAGE)
+        assert rows(warehouse, f"SELECT count(*) FROM {table} WHERE {missing}") == [(0,)], table
+        unknown_file = f"SELECT count(*) FROM {table} WHERE file_sha256 NOT IN (SELECT sha256 FROM etl.files)"
+        assert rows(warehouse, unknown_file) == [(0,)], table
+    assert rows(warehouse, "SELECT run_id, sheet, excel_row FROM core.service_visits") == [(2, "维修记录", 2)]
+    assert rows(warehouse, "SELECT excel_row FROM raw.customers WHERE run_id = 2 ORDER BY 1") == [(2,), (3,)]
+
+
+def test_raw_keeps_every_row_read_as_text_with_unknown_columns_as_json(warehouse):
+    sheet = parsed_sheet(
+        "service_visits",
+        [visit(amount=Decimal("12.50"), _extra='{"车主微信": "wx123"}')],
+        rejected=[visit("W2", intake_date="2024-02-30")],
+        problems=[rejection(3, "intake_date", "not_a_date")],
+    )
+    load_file(warehouse, parsed_file(sheet), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT excel_row, intake_date, amount FROM raw.service_visits ORDER BY 1") == [
+        (2, "2024-02-01", "12.50"),
+        (3, "2024-02-30", None),
+    ]
+    assert rows(warehouse, "SELECT extra->>'车主微信' FROM raw.service_visits WHERE excel_row = 2") == [
+        ("wx123",)
+    ]
+    assert rows(warehouse, "SELECT work_order_no FROM core.service_visits") == [("W1",)]
+
+
+def test_the_same_file_twice_changes_nothing(warehouse):
+    dealer_file = parsed_file(
+        parsed_sheet("customers", [customer(), customer("C2", VIN2, phone="13900000000")]),
+        parsed_sheet(
+            "service_visits",
+            [visit(), visit("W2", "C9", VIN3)],
+            rejected=[visit("W3", mileage_km=-5)],
+            problems=[warning(2, "vin", "vin_check_digit"), rejection(4, "mileage_km", "negative")],
+        ),
+    )
+    load_file(warehouse, dealer_file, run_id=2, as_of=DAY)
+    before = table_digests(warehouse)
+    again = load_file(warehouse, dealer_file, run_id=3, as_of=date(2024, 3, 2))
+    assert table_digests(warehouse) == before
+    assert (again.rows_read, again.rows_loaded, again.rows_rejected) == (5, 4, 1)
+
+
+def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
+    first = parsed_file(
+        parsed_sheet(
+            "service_visits",
+            [visit("W1", amount=Decimal("100.00")), visit("W3")],
+            rejected=[visit("W2", pickup_date="2024-01-01"), visit("W4", mileage_km=-1)],
+            problems=[
+                warning(3, "vin", "vin_check_digit"),
+                rejection(4, "pickup_date", "pickup_before_intake"),
+                rejection(5, "mileage_km", "negative"),
+            ],
+        ),
+        parsed_sheet("customers", [customer()]),
+    )
+    load_file(warehouse, first, run_id=2, as_of=DAY)
+    open_before = rows(warehouse, "SELECT business_key, rule FROM quarantine.entries ORDER BY 1")
+    assert open_before == [
+        ("D001|W2", "pickup_before_intake"),
+        ("D001|W3", "vin_check_digit"),
+        ("D001|W4", "negative"),
+    ]
+    corrected = parsed_file(
+        parsed_sheet(
+            "service_visits",
+            [
+                visit("W1", amount=Decimal("120.00")),
+                visit("W3"),
+                visit("W2", pickup_date=date(2024, 2, 3)),
+            ],
+            rejected=[visit("W4", mileage_km=-1)],
+            problems=[warning(3, "vin", "vin_check_digit"), rejection(5, "mileage_km", "negative")],
+        ),
+        parsed_sheet("customers", [customer()]),
+    )
+    load_file(warehouse, corrected, run_id=3, as_of=date(2024, 3, 2))
+    assert rows(
+        warehouse, "SELECT work_order_no, amount, pickup_date FROM core.service_visits ORDER BY 1"
+    ) == [
+        ("W1", Decimal("120.00"), None),
+        ("W2", None, date(2024, 2, 3)),
+        ("W3", None, None),
+    ]
+    entries = rows(
+        warehouse,
+        "SELECT business_key, rule, resolved_by_run, file_sha256 = ? FROM quarantine.entries ORDER BY 1",
+        corrected.sha256,
+    )
+    assert entries == [
+        ("D001|W2", "pickup_before_intake", 3, False),  # fixed
+        (
+            "D001|W3",
+            "vin_check_digit",
+            None,
+            True,
+        ),  # seen again: the same entry, now pointing at the new file
+        ("D001|W4", "negative", None, True),
+    ]
+
+
+def test_a_row_still_rejected_for_another_rule_keeps_its_entry_open(warehouse):
+    first = parsed_sheet(
+        "service_visits",
+        [],
+        rejected=[visit("W2", mileage_km=-1)],
+        problems=[rejection(2, "mileage_km", "negative")],
+    )
+    load_file(warehouse, parsed_file(first), run_id=2, as_of=DAY)
+    second = parsed_sheet(
+        "service_visits",
+        [],
+        rejected=[visit("W2", advisor="x")],
+        problems=[rejection(2, "intake_date", "in_future")],
+    )
+    load_file(warehouse, parsed_file(second), run_id=3, as_of=DAY)
+    assert rows(warehouse, "SELECT rule, resolved_at IS NULL FROM quarantine.rejected_rows ORDER BY 1") == [
+        ("in_future", True),
+        ("negative", True),  # not loaded yet: "resolved when this file loads a row ... that no longer fails"
+    ]
+
+
+def test_an_entry_without_a_readable_key_is_resolved_by_its_place_in_the_same_file(warehouse):
+    unreadable = rejection(2, "work_order_no", "required", business_key="")
+    first = parsed_sheet("service_visits", [], rejected=[visit(None)], problems=[unreadable])
+    load_file(warehouse, parsed_file(first, name="d001.xlsx"), run_id=2, as_of=DAY)
+    load_file(
+        warehouse,
+        parsed_file(parsed_sheet("service_visits", [visit("W9")]), name="other.xlsx"),
+        run_id=3,
+        as_of=DAY,
+    )
+    assert rows(warehouse, "SELECT resolved_by_run FROM quarantine.rejected_rows") == [(None,)]
+    fixed = parsed_sheet("service_visits", [visit("W1")])
+    load_file(warehouse, parsed_file(fixed, name="d001.xlsx"), run_id=4, as_of=DAY)
+    assert rows(warehouse, "SELECT resolved_by_run FROM quarantine.rejected_rows") == [(4,)]
+
+
+def test_a_global_key_entry_is_resolved_whatever_dealer_the_corrected_row_names(warehouse):
+    shipment = {"shipment_line_id": "S1", "order_no": "O1", "dealer_code": "D999", "part_no": "P1"}
+    shipment |= {"qty_ordered": 2, "qty_shipped": 2, "ship_date": DAY}
+    first = parsed_sheet(
+        "part_shipments", [], rejected=[shipment], problems=[rejection(2, "dealer_code", "unknown_dealer")]
+    )
+    load_file(warehouse, parsed_file(first), run_id=2, as_of=DAY)
+    fixed = parsed_sheet("part_shipments", [shipment | {"dealer_code": "D001"}])
+    load_file(warehouse, parsed_file(fixed), run_id=3, as_of=DAY)
+    assert rows(
+        warehouse, "SELECT dealer_code, business_key, resolved_by_run FROM quarantine.rejected_rows"
+    ) == [("D999", "S1", 3)]
+
+
+def test_a_problem_repeated_within_a_file_is_one_entry(warehouse):
+    sheet = parsed_sheet(
+        "service_visits",
+        [visit("W1")],
+        rejected=[visit("W1", excel_row=3), visit("W1", excel_row=4)],
+        problems=[rejection(3, "", "duplicate_key"), rejection(4, "", "duplicate_key")],
+    )
+    load_file(warehouse, parsed_file(sheet), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT business_key, excel_row, resolved_at FROM quarantine.rejected_rows") == [
+        ("D001|W1", 3, None)  # the first copy loaded; the duplicates are not "fixed" by it
+    ]
+
+
+@pytest.mark.parametrize(
+    "step", ["load_customers", "load_service_visits", "record_problems", "record_sheets"]
+)
+def test_a_failure_in_the_middle_of_a_file_leaves_the_warehouse_as_before(warehouse, monkeypatch, step):
+    load_file(warehouse, parsed_file(parsed_sheet("service_visits", [visit("W0")])), run_id=2, as_of=DAY)
+    before = table_digests(warehouse, ("raw", "core", "quarantine", "etl"))
+    dealer_file = parsed_file(
+        parsed_sheet("customers", [customer()], problems=[warning(2, "vin", "vin_check_digit")]),
+        parsed_sheet("service_visits", [visit("W0", amount=Decimal(5)), visit("W1")]),
+        parsed_sheet("follow_up_calls", [call()]),
+    )
+    original = getattr(load_module._FileLoader, step)
+
+    def fail_after(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise RuntimeError(f"injected failure after {step}")
+
+    monkeypatch.setattr(load_module._FileLoader, step, fail_after)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        load_file(warehouse, dealer_file, run_id=3, as_of=DAY)
+    assert table_digests(warehouse, ("raw", "core", "quarantine", "etl")) == before
+    monkeypatch.undo()
+    loaded = load_file(warehouse, dealer_file, run_id=3, as_of=DAY)  # the connection is fine afterwards
+    assert loaded.rows_loaded == 4
+
+
+def test_reference_kinds_load_first_so_customers_get_their_dealers_region(con):
+    mixed = parsed_file(
+        parsed_sheet("customers", [customer("C1"), customer("C2", VIN2, region="North")]),
+        parsed_sheet("dealers", [dealer()]),
+    )
+    load_file(con, mixed, run_id=1, as_of=DAY)
+    assert rows(con, "SELECT customer_id, region FROM core.customers_current ORDER BY 1") == [
+        ("C1", "East"),  # "defaults to the dealer's region"
+        ("C2", "North"),
+    ]
+
+
+def test_a_customer_with_several_vehicles_is_one_customer_with_several_vehicles(warehouse):
+    sheet = parsed_sheet("customers", [customer("C1", VIN1), customer("C1", VIN2, plate_no="沪A12345")])
+    load_file(warehouse, parsed_file(sheet), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT count(*) FROM core.customers") == [(1,)]
+    assert rows(warehouse, "SELECT vin, plate_no, name FROM core.customer_vehicles ORDER BY 1") == [
+        (VIN1, None, "Wang Wei"),
+        (VIN2, "沪A12345", "Wang Wei"),
+    ]
+
+
+def test_under_warranty_when_blank_comes_from_the_vehicle(warehouse):
+    customers = parsed_sheet("customers", [customer("C1", VIN1, warranty_end=date(2024, 2, 1))])
+    visits = parsed_sheet(
+        "service_visits",
+        [
+            visit("W1", intake_date=date(2024, 2, 1)),  # warranty_end >= intake: in warranty
+            visit("W2", intake_date=date(2024, 2, 2)),  # a day after the warranty ended
+            visit("W3", intake_date=date(2024, 1, 1), under_warranty=False),  # as written
+            visit("W4", "C2", VIN2),  # vehicle not known yet
+        ],
+    )
+    load_file(warehouse, parsed_file(customers, visits), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT work_order_no, under_warranty FROM core.service_visits ORDER BY 1") == [
+        ("W1", True),
+        ("W2", False),
+        ("W3", False),
+        ("W4", None),
+    ]
+    later = parsed_sheet("customers", [customer("C2", VIN2, warranty_end=date(2026, 1, 1))])
+    load_file(warehouse, parsed_file(later), run_id=3, as_of=DAY)
+    assert rows(warehouse, "SELECT under_warranty FROM core.service_visits WHERE work_order_no = 'W4'") == [
+        (True,)
+    ]
+
+
+def test_a_visit_without_a_customer_file_is_loaded_flagged_and_cleared_when_the_file_arrives(warehouse):
+    visits = parsed_sheet("service_visits", [visit("W1", "C1"), visit("W2", "C2", VIN2)])
+    same_file_customers = parsed_sheet("customers", [customer("C1")])
+    loaded = load_file(warehouse, parsed_file(visits, same_file_customers), run_id=2, as_of=DAY)
+    assert loaded.kinds["service_visits"].rows_warned == 1
+    assert rows(warehouse, "SELECT work_order_no, has_customer_file FROM core.service_visits ORDER BY 1") == [
+        ("W1", True),
+        ("W2", False),
+    ]
+    assert rows(warehouse, "SELECT business_key, rule, field, cell_value FROM quarantine.warnings") == [
+        ("D001|W2", "no_customer_file", "customer_id", "C2")
+    ]
+    load_file(warehouse, parsed_file(parsed_sheet("customers", [customer("C2", VIN2)])), run_id=3, as_of=DAY)
+    assert rows(
+        warehouse, "SELECT has_customer_file FROM core.service_visits WHERE work_order_no = 'W2'"
+    ) == [(True,)]
+    assert rows(warehouse, "SELECT resolved_by_run FROM quarantine.warnings") == [(3,)]
+
+
+def test_mileage_lower_than_an_earlier_visit_in_the_warehouse_is_a_warning(warehouse):
+    earlier = parsed_sheet("service_visits", [visit("W1", intake_date=date(2024, 1, 5), mileage_km=5000)])
+    load_file(warehouse, parsed_file(earlier, parsed_sheet("customers", [customer()])), run_id=2, as_of=DAY)
+    later = parsed_sheet(
+        "service_visits",
+        [
+            visit("W2", intake_date=date(2024, 2, 1), mileage_km=4000),
+            visit("W3", intake_date=date(2024, 2, 1), mileage_km=6000),
+            visit("W4", vin=VIN2, intake_date=date(2024, 2, 1), mileage_km=10),  # another vehicle
+        ],
+        headers={"mileage_km": "里程(km)"},
+    )
+    loaded = load_file(warehouse, parsed_file(later), run_id=3, as_of=DAY)
+    assert loaded.rows_warned == 1
+    (entry,) = rows(
+        warehouse, "SELECT business_key, column_name, cell_value, message FROM quarantine.warnings"
+    )
+    assert entry[:3] == ("D001|W2", "里程(km)", "4000")
+    assert "5000" in entry[3] and "W1" in entry[3]
+
+
+def test_a_part_failure_without_component_takes_the_parts_component(warehouse):
+    failure = {"feedback_id": "F1", "report_date": DAY, "dealer_code": "D001", "failure_mode": "noise"}
+    sheet = parsed_sheet(
+        "part_failures",
+        [failure | {"part_no": "P1"}, failure | {"feedback_id": "F2", "part_no": "P1", "component": "frame"}],
+    )
+    load_file(warehouse, parsed_file(sheet), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT feedback_id, component FROM core.part_failures ORDER BY 1") == [
+        ("F1", "motor"),
+        ("F2", "frame"),
+    ]
+
+
+def test_counts_per_kind_and_the_files_record(warehouse):
+    dealer_file = parsed_file(
+        parsed_sheet("customers", [customer()], problems=[warning(2, "vin", "vin_check_digit")]),
+        parsed_sheet(
+            "service_visits",
+            [visit()],
+            rejected=[visit("W2")],
+            problems=[rejection(3, "intake_date", "in_future")],
+        ),
+    )
+    dealer_file.skipped_sheets = [("说明", "not a sheet of the contract")]
+    loaded = load_file(warehouse, dealer_file, run_id=2, as_of=DAY, stored_as="processed/dealer.xlsx")
+    assert {
+        kind: (k.rows_read, k.rows_loaded, k.rows_warned, k.rows_rejected) for kind, k in loaded.kinds.items()
+    } == {
+        "customers": (1, 1, 1, 0),
+        "service_visits": (2, 1, 0, 1),
+    }
+    assert rows(
+        warehouse,
+        "SELECT status, rows_read, rows_loaded, rows_warned, rows_rejected, stored_as FROM etl.files WHERE run_id = 2",
+    ) == [("loaded", 3, 2, 1, 1, "processed/dealer.xlsx")]
+    assert rows(
+        warehouse, "SELECT sheet, kind, rows_read, skipped_reason FROM etl.file_sheets WHERE run_id = 2"
+    ) == [
+        ("customers", "customers", 1, None),
+        ("service_visits", "service_visits", 2, None),
+        ("说明", None, 0, "not a sheet of the contract"),
+    ]
+
+
+def test_refused_skipped_and_failed_files_are_recorded_without_data(warehouse):
+    refused = ParsedFile(
+        path=None, file_name="x.xlsx", sha256="abc", size_bytes=10, status=REFUSED, reason="encrypted"
+    )
+    record_file(warehouse, refused, run_id=2, status="refused")
+    with pytest.raises(ValueError, match="not parsed"):
+        load_file(warehouse, refused, run_id=2, as_of=DAY)
+    with pytest.raises(ValueError, match="refused, skipped or failed"):
+        record_file(warehouse, refused, run_id=2, status="loaded")
+    assert rows(
+        warehouse, "SELECT file_name, status, reason, rows_loaded FROM etl.files WHERE run_id = 2"
+    ) == [("x.xlsx", "refused", "encrypted", 0)]
+    assert loaded_hashes(warehouse) == {reference_file().sha256}
+
+
+def test_a_visit_corrected_in_the_same_file_is_not_compared_with_its_old_mileage(warehouse):
+    typo = parsed_sheet("service_visits", [visit("W1", intake_date=date(2024, 1, 5), mileage_km=50000)])
+    load_file(warehouse, parsed_file(typo, parsed_sheet("customers", [customer()])), run_id=2, as_of=DAY)
+    corrected = parsed_sheet(
+        "service_visits",
+        [
+            visit("W1", intake_date=date(2024, 1, 5), mileage_km=5000),
+            visit("W2", intake_date=date(2024, 2, 1), mileage_km=6000),
+        ],
+    )
+    assert load_file(warehouse, parsed_file(corrected), run_id=3, as_of=DAY).rows_warned == 0

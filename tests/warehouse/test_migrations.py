@@ -1,0 +1,182 @@
+"""The schema: versioned migrations apply once, document every table and column, and follow the contract."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from dealersync.schemas.contract import SHEETS
+from dealersync.warehouse import db
+from dealersync.warehouse.db import Migration, WarehouseError, connect, migrate, migrations, open_warehouse
+from dealersync.warehouse.load import (
+    CUSTOMER_ATTRIBUTES,
+    CUSTOMER_KEY,
+    LINEAGE,
+    VEHICLE_ATTRIBUTES,
+    VEHICLE_KEY,
+)
+
+HISTORY = ("valid_from", "valid_to", "is_current")
+
+
+def columns(con, schema: str, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def test_migrations_apply_on_an_empty_file_and_only_once(tmp_path):
+    path = tmp_path / "nested" / "warehouse.duckdb"
+    con = open_warehouse(path)
+    assert path.exists()
+    assert migrate(con) == []
+    applied = [
+        name for (name,) in con.execute("SELECT name FROM etl.schema_migrations ORDER BY version").fetchall()
+    ]
+    assert applied == [m.name for m in migrations()]
+    con.close()
+    con = open_warehouse(path)  # reopening migrates nothing
+    assert con.execute("SELECT count(*) FROM etl.schema_migrations").fetchall()[0][0] == len(applied)
+    con.close()
+
+
+def test_migrations_are_numbered_below_the_marts_and_unique():
+    versions = [m.version for m in migrations()]
+    assert versions == sorted(set(versions))
+    assert versions[0] == 1
+
+
+def test_every_table_view_and_column_has_a_comment(con):
+    ours = "('raw', 'core', 'quarantine', 'etl', 'mart')"
+    tables = con.execute(
+        f"SELECT table_name FROM duckdb_tables() WHERE schema_name IN {ours} AND comment IS NULL"
+    )
+    assert tables.fetchall() == []
+    views = con.execute(
+        f"SELECT view_name FROM duckdb_views() WHERE schema_name IN {ours} AND comment IS NULL"
+    )
+    assert views.fetchall() == []
+    undocumented = con.execute(
+        f"SELECT table_name || '.' || column_name FROM duckdb_columns() WHERE schema_name IN {ours} AND comment IS NULL"
+    ).fetchall()
+    assert undocumented == []
+
+
+@pytest.mark.parametrize("kind", list(SHEETS))
+def test_raw_tables_hold_lineage_the_contract_columns_and_extra(con, kind):
+    assert columns(con, "raw", kind) == [*LINEAGE, *SHEETS[kind].names, "extra"]
+
+
+@pytest.mark.parametrize(
+    "kind", ["service_visits", "follow_up_calls", "letters", "complaints", "part_shipments", "part_failures"]
+)
+def test_core_tables_hold_exactly_the_contract_columns(con, kind):
+    derived = ["has_customer_file"] if kind == "service_visits" else []
+    assert columns(con, "core", kind) == [*SHEETS[kind].names, *derived, *LINEAGE]
+
+
+@pytest.mark.parametrize("kind", ["parts", "campaigns", "part_batches"])
+def test_reference_and_batch_tables_hold_the_contract_columns(con, kind):
+    assert columns(con, "core", kind) == [*SHEETS[kind].names, *LINEAGE]
+
+
+def test_dealers_keep_history_of_the_contract_columns(con):
+    assert columns(con, "core", "dealers") == [*SHEETS["dealers"].names, *HISTORY, *LINEAGE]
+
+
+def test_customers_sheet_splits_into_customers_and_vehicles_without_losing_a_column(con):
+    assert columns(con, "core", "customers") == [*CUSTOMER_KEY, *CUSTOMER_ATTRIBUTES, *HISTORY, *LINEAGE]
+    assert columns(con, "core", "vehicles") == [*VEHICLE_KEY, *VEHICLE_ATTRIBUTES, *LINEAGE]
+    assert {*CUSTOMER_KEY, *CUSTOMER_ATTRIBUTES, *VEHICLE_KEY, *VEHICLE_ATTRIBUTES} == set(
+        SHEETS["customers"].names
+    )
+
+
+def test_core_types_follow_the_contract(con):
+    sql_types = {"str": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "dec": "DECIMAL(18,2)", "date": "DATE"}
+    sql_types |= {"datetime": "TIMESTAMP", "bool": "BOOLEAN"}
+    typed = dict(
+        ((table, column), data_type)
+        for table, column, data_type in con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'core'"
+        ).fetchall()
+    )
+    tables = {kind: [kind] for kind in SHEETS} | {"customers": ["customers", "vehicles"]}
+    for kind, sheet in SHEETS.items():
+        for column in sheet.columns:
+            for table in tables[kind]:
+                if (table, column.name) in typed:
+                    assert typed[table, column.name] == sql_types[column.type], (table, column.name)
+
+
+def test_an_edited_migration_is_refused(con, monkeypatch):
+    edited = [
+        Migration(m.version, m.name, m.sql + "\n-- edited") if m.version == 1 else m for m in migrations()
+    ]
+    monkeypatch.setattr(db, "migrations", lambda: edited)
+    with pytest.raises(WarehouseError, match=r"001_schemas_etl\.sql was edited"):
+        migrate(con)
+
+
+def test_a_warehouse_newer_than_the_code_is_refused(con):
+    con.execute("INSERT INTO etl.schema_migrations VALUES (999, '999_future.sql', 'x', now())")
+    with pytest.raises(WarehouseError, match="999"):
+        migrate(con)
+
+
+def test_a_failing_migration_leaves_nothing_behind(con, monkeypatch):
+    broken = Migration(9, "009_broken.sql", "CREATE TABLE core.half_done (a INTEGER); SELECT no_such_column;")
+    monkeypatch.setattr(db, "migrations", lambda: [*migrations(), broken])
+    with pytest.raises(duckdb.Error):
+        migrate(con)
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half_done'").fetchall() == [
+        (0,)
+    ]
+    assert con.execute("SELECT max(version) FROM etl.schema_migrations").fetchall() == [
+        (migrations()[-1].version,)
+    ]
+
+
+def test_a_file_that_is_not_a_warehouse_gives_a_clear_error(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database")
+    with pytest.raises(WarehouseError, match="is not a DuckDB warehouse file"):
+        connect(path)
+
+
+def test_opening_a_missing_warehouse_read_only_gives_a_clear_error(tmp_path):
+    with pytest.raises(WarehouseError, match="no warehouse at"):
+        connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_a_warehouse_locked_by_another_process_gives_a_clear_error(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    open_warehouse(path).close()
+    holder = textwrap.dedent(
+        f"""
+        import sys, time, duckdb
+        con = duckdb.connect({str(path)!r})
+        print("locked", flush=True)
+        sys.stdin.readline()
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseError, match="in use by another process"):
+            connect(path, wait_seconds=0.2)
+        with pytest.raises(WarehouseError, match="in use by another process"):
+            connect(path, read_only=True)
+    finally:
+        process.communicate("\n", timeout=30)
+    connect(path).close()  # free again once the other process has gone
