@@ -1,0 +1,33 @@
+"""What stewards have to fix: the quarantine entries (rejections and warnings), oldest first."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+
+def open_entries(
+    con: duckdb.DuckDBPyConnection,
+    dealer: str | None = None,
+    only_open: bool = True,
+    *,
+    file_name: str | None = None,
+) -> pl.DataFrame:
+    """Quarantine entries, oldest first, with the days each has been open (until now, or until resolved).
+
+    `dealer` keeps one dealer's entries; `only_open=False` adds the resolved ones; `file_name` keeps the
+    entries last seen in one file.
+    """
+    return con.sql(
+        """
+        SELECT entry_id, severity, dealer_code, file_name, sheet, excel_row, column_name, cell_value, rule,
+               message, message_zh, kind, field, business_key, first_seen_at, last_seen_at, resolved_at,
+               resolved_by_run, date_diff('day', first_seen_at, coalesce(resolved_at, now())) AS days_open
+        FROM quarantine.entries
+        WHERE ($dealer IS NULL OR dealer_code = $dealer)
+          AND (NOT $only_open OR resolved_at IS NULL)
+          AND ($file_name IS NULL OR file_name = $file_name)
+        ORDER BY first_seen_at, entry_id
+        """,
+        params={"dealer": dealer, "only_open": only_open, "file_name": file_name},
+    ).pl()

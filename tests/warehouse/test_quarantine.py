@@ -1,0 +1,46 @@
+"""The steward's list of quarantine entries: oldest first, per dealer, with how long each has been open."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from parsed_builders import parsed_file, parsed_sheet, rejection, warning
+
+from dealersync.warehouse.load import load_file
+from dealersync.warehouse.quarantine import open_entries
+
+DAY = date(2024, 3, 1)
+
+
+def letter(dealer_code: str, letter_id: str) -> dict:
+    row = {"dealer_code": dealer_code, "letter_id": letter_id, "customer_id": "C1"}
+    return row | {"sent_date": date(2024, 2, 1), "letter_type": "notice"}
+
+
+def test_entries_oldest_first_per_dealer_open_or_all(con):
+    first = parsed_sheet(
+        "letters",
+        [],
+        rejected=[letter("D001", "W1"), letter("D002", "W2")],
+        problems=[rejection(2, "sent_date", "in_future"), rejection(3, "sent_date", "in_future")],
+    )
+    load_file(con, parsed_file(first, name="first.xlsx"), run_id=1, as_of=DAY)
+    con.execute("UPDATE quarantine.rejected_rows SET first_seen_at = first_seen_at - INTERVAL 3 DAY")
+    second = parsed_sheet(
+        "letters",
+        [letter("D001", "W1"), letter("D001", "W3")],
+        problems=[warning(3, "campaign_id", "unknown_campaign")],
+    )
+    load_file(con, parsed_file(second, name="second.xlsx"), run_id=2, as_of=DAY)
+
+    listed = open_entries(con, "D001")
+    assert listed.select("severity", "business_key", "rule", "file_name", "days_open").rows() == [
+        ("warning", "D001|W3", "unknown_campaign", "second.xlsx", 0)
+    ]
+    everything = open_entries(con, "D001", only_open=False)
+    assert everything.select("business_key", "resolved_by_run", "days_open").rows() == [
+        ("D001|W1", 2, 3),  # open for three days, until run 2 fixed it
+        ("D001|W3", None, 0),
+    ]
+    assert open_entries(con).get_column("dealer_code").to_list() == ["D002", "D001"]
+    assert open_entries(con, file_name="first.xlsx").get_column("business_key").to_list() == ["D002|W2"]
