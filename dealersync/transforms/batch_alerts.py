@@ -38,7 +38,6 @@ WATCH_SCHEMA = {
     "vins": pl.List(pl.Utf8),
     "dealers": pl.List(pl.Utf8),
 }
-_EVIDENCE = ("test", "component", "part_no", "batch_no", "window_start", "window_end", "observed")
 
 
 @dataclass(frozen=True)
@@ -265,5 +264,13 @@ def failure_watch(
         )
         .select(list(WATCH_SCHEMA))
         .cast(WATCH_SCHEMA)
-        .sort(pl.col("level").replace_strict(LEVEL_ORDER), "q_value", *_EVIDENCE[:4], nulls_last=True)
+        .sort(
+            pl.col("level").replace_strict(LEVEL_ORDER),
+            "q_value",
+            "test",
+            "component",
+            "part_no",
+            "batch_no",
+            nulls_last=True,
+        )
     )

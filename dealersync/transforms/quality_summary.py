@@ -246,7 +246,6 @@ FACT_SCHEMA = {
     "numerator": pl.Int64,
     "denominator": pl.Int64,
 }
-DATED_FACT_SCHEMA = {"day": pl.Date} | {k: v for k, v in FACT_SCHEMA.items() if "period" not in k}
 
 
 # How many periods a report's trend charts show, ending with the report's own.
@@ -515,12 +514,16 @@ def facts_in_periods(dated_facts: pl.LazyFrame, periods: Sequence[Period]) -> pl
     """Each dated fact tagged with the requested periods that hold its day (one per period type)."""
     tagged = []
     for period_type in dict.fromkeys(p.type for p in periods):
-        labels = [p.label for p in periods if p.type == period_type]
+        of_type = [p for p in periods if p.type == period_type]
+        labels = [p.label for p in of_type]
+        in_range = pl.col("day").is_between(min(p.start for p in of_type), max(p.end for p in of_type))
         tagged.append(
-            dated_facts.with_columns(
+            dated_facts.filter(in_range)
+            .with_columns(
                 pl.lit(period_type).alias("period_type"),
                 period_label(pl.col("day"), period_type).alias("period"),
-            ).filter(pl.col("period").is_in(labels))
+            )
+            .filter(pl.col("period").is_in(labels))
         )
     return pl.concat(tagged).select(list(FACT_SCHEMA))
 
