@@ -1,0 +1,63 @@
+"""Compute a day's due list from the core tables and keep it in mart.due_list (one transaction per day)."""
+
+from __future__ import annotations
+
+from datetime import date
+from time import perf_counter
+
+import duckdb
+import polars as pl
+
+from dealersync.transforms.due_list import DUE_LIST_COLUMNS, KIND, due_list_sql
+
+COLUMNS = ", ".join(c.name for c in DUE_LIST_COLUMNS)
+
+# The order the desk works a list in: by kind, overdue first, high priority first, oldest first.
+WORK_ORDER = (
+    "list_position([" + ", ".join(f"'{k}'" for k in KIND.codes) + "], kind), "
+    "status = 'overdue' DESC, priority = 'high' DESC, due_date, dealer_code, customer_id, ref"
+)
+
+
+def store_due_list(con: duckdb.DuckDBPyConnection, as_of: date, maintenance_lead_days: int) -> int:
+    """Recompute the due list of `as_of` and replace that day's rows of mart.due_list; return its items.
+
+    One transaction: the day's old rows go, the new ones come, and mart.due_list_days records the day,
+    so a reader sees either the old list or the new one, and recomputing a day gives the same rows.
+    """
+    started = perf_counter()
+    con.begin()
+    try:
+        con.execute("DELETE FROM mart.due_list WHERE as_of = ?", [as_of])
+        con.execute(
+            f"INSERT INTO mart.due_list ({COLUMNS}, computed_at) "
+            f"SELECT {COLUMNS}, now() FROM ({due_list_sql(as_of, maintenance_lead_days)})"
+        )
+        items = con.execute("SELECT count(*) FROM mart.due_list WHERE as_of = ?", [as_of]).fetchall()[0][0]
+        con.execute(
+            "INSERT OR REPLACE INTO mart.due_list_days (as_of, computed_at, items, seconds) "
+            "VALUES (?, now(), ?, ?)",
+            [as_of, items, perf_counter() - started],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return items
+
+
+def due_list_items(
+    con: duckdb.DuckDBPyConnection, as_of: date, dealer: str | None = None, region: str | None = None
+) -> pl.DataFrame:
+    """The stored items of `as_of`, of one dealer or one region when given, in the order the desk works them."""
+    where, params = ["as_of = ?"], [as_of]
+    if dealer is not None:
+        where.append("dealer_code = ?")
+        params.append(dealer.strip().upper())
+    if region is not None:
+        where.append("region = ?")
+        params.append(region.strip())
+    return con.sql(
+        f"SELECT {COLUMNS} FROM mart.due_list WHERE {' AND '.join(where)} ORDER BY {WORK_ORDER}",
+        params=params,
+    ).pl()

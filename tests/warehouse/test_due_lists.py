@@ -1,0 +1,98 @@
+"""mart.due_list: a day's list is computed from core and replaces that day's rows in one transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dealersync.transforms.due_list import DUE_LIST_COLUMNS
+from dealersync.warehouse import due_lists
+from dealersync.warehouse.due_lists import due_list_items, store_due_list
+
+DAY = date(2024, 3, 20)
+LINEAGE = "1, 'sha', 'test', 2, TIMESTAMPTZ '2024-01-01 00:00:00+00'"
+
+
+@pytest.fixture
+def core(con):
+    """Two dealers in two regions; D1 has an overdue and a due first follow-up, D2 a complaint."""
+    con.execute(f"""
+    INSERT INTO core.dealers (dealer_code, name, region, valid_from, run_id, file_sha256, sheet, excel_row, loaded_at)
+    VALUES ('D1', '一号店', '华东', DATE '2020-01-01', {LINEAGE}), ('D2', '二号店', '华北', DATE '2020-01-01', {LINEAGE});
+    INSERT INTO core.customers (dealer_code, customer_id, name, phone, valid_from, run_id, file_sha256, sheet, excel_row, loaded_at)
+    VALUES ('D1', 'C1', '张三', '13800138000', DATE '2020-01-01', {LINEAGE}),
+           ('D2', 'C1', '李四', '13900139000', DATE '2020-01-01', {LINEAGE});
+    INSERT INTO core.service_visits (dealer_code, work_order_no, customer_id, vin, intake_date, pickup_date,
+                                     visit_type, has_customer_file, run_id, file_sha256, sheet, excel_row, loaded_at)
+    VALUES ('D1', 'W1', 'C1', 'VIN1', DATE '2024-03-01', DATE '2024-03-02', 'repair', true, {LINEAGE}),
+           ('D1', 'W2', 'C1', 'VIN1', DATE '2024-03-15', DATE '2024-03-16', 'maintenance', true, {LINEAGE});
+    INSERT INTO core.complaints (dealer_code, complaint_id, received_date, customer_id, category, description,
+                                 run_id, file_sha256, sheet, excel_row, loaded_at)
+    VALUES ('D2', 'P1', DATE '2024-03-19', 'C1', 'other', '等待时间太长', {LINEAGE});
+    """)
+    return con
+
+
+def rows(con, day: date) -> list[tuple]:
+    return con.execute(
+        "SELECT dealer_code, kind, ref, status FROM mart.due_list WHERE as_of = ? ORDER BY ALL", [day]
+    ).fetchall()
+
+
+def test_mart_columns_are_the_transforms(con):
+    names = [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'mart' AND table_name = 'due_list' "
+            "ORDER BY column_index"
+        ).fetchall()
+    ]
+    assert names == [c.name for c in DUE_LIST_COLUMNS] + ["computed_at"]
+
+
+def test_a_day_is_stored_and_recomputing_it_replaces_its_rows(core):
+    assert store_due_list(core, DAY, 7) == 3
+    first = rows(core, DAY)
+    assert first == [
+        ("D1", "first_follow_up", "W1", "overdue"),
+        ("D1", "first_follow_up", "W2", "due"),
+        ("D2", "complaint_escalation", "P1", "due"),
+    ]
+    assert store_due_list(core, DAY, 7) == 3
+    assert rows(core, DAY) == first  # same rows again, no duplicates
+    assert core.execute("SELECT as_of, items FROM mart.due_list_days").fetchall() == [(DAY, 3)]
+
+
+def test_recomputing_a_day_leaves_the_other_days_alone(core):
+    store_due_list(core, DAY, 7)
+    store_due_list(core, date(2024, 3, 18), 7)
+    core.execute(
+        "INSERT INTO core.follow_up_calls (dealer_code, call_id, call_time, call_type, customer_id, work_order_no,"
+        " staff, outcome, run_id, file_sha256, sheet, excel_row, loaded_at)"
+        f" VALUES ('D1', 'K1', TIMESTAMP '2024-03-20 09:00:00', 'first_follow_up', 'C1', 'W1', '王五', 'reached', {LINEAGE})"
+    )
+    assert store_due_list(core, DAY, 7) == 2
+    assert [r[2] for r in rows(core, DAY)] == ["W2", "P1"]
+    assert rows(core, date(2024, 3, 18)) == [("D1", "first_follow_up", "W1", "overdue")]
+    days = core.execute("SELECT as_of, items FROM mart.due_list_days ORDER BY as_of").fetchall()
+    assert days == [(date(2024, 3, 18), 1), (DAY, 2)]
+
+
+def test_a_failed_recompute_keeps_the_days_rows(core, monkeypatch):
+    store_due_list(core, DAY, 7)
+    monkeypatch.setattr(due_lists, "due_list_sql", lambda *_: "SELECT * FROM no_such_table")
+    with pytest.raises(Exception, match="no_such_table"):
+        store_due_list(core, DAY, 7)
+    assert len(rows(core, DAY)) == 3
+
+
+def test_items_of_a_dealer_or_region_in_working_order(core):
+    store_due_list(core, DAY, 7)
+    everything = due_list_items(core, DAY)
+    assert everything.columns == [c.name for c in DUE_LIST_COLUMNS]
+    # by kind, then overdue first
+    assert everything["ref"].to_list() == ["W1", "W2", "P1"]
+    assert due_list_items(core, DAY, dealer=" d1 ")["ref"].to_list() == ["W1", "W2"]
+    assert due_list_items(core, DAY, region="华北")["ref"].to_list() == ["P1"]
+    assert due_list_items(core, date(2024, 3, 21)).height == 0  # not computed: nothing stored
