@@ -1,0 +1,263 @@
+"""Due-list files for the service desk: per dealer and per region, xlsx (a sheet per kind) and csv."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dealersync.exports.cells import safe_frame, xlsx_workbook
+from dealersync.transforms.due_list import (
+    CONTACT_PROBLEM,
+    DUE_LIST_COLUMNS,
+    KIND,
+    PRIORITY,
+    STATUS,
+)
+from dealersync.warehouse.due_lists import due_list_items, store_due_list
+
+XLSX, CSV = "xlsx", "csv"
+FORMATS = (XLSX, CSV)
+DEALER, REGION = "dealer", "region"
+
+HEADER = {c.name: c.zh for c in DUE_LIST_COLUMNS}
+LABELS = {"kind": KIND, "status": STATUS, "priority": PRIORITY, "contact_problem": CONTACT_PROBLEM}
+OVERVIEW, UNREACHABLE = "概览", "无法联系"
+
+# Columns of a kind's sheet, in order; a dealer's own file leaves out the dealer's name and region,
+# and only the letters sheet needs the address.
+SHEET_COLUMNS = (
+    "status",
+    "priority",
+    "due_date",
+    "window_end",
+    "dealer_code",
+    "dealer_name",
+    "region",
+    "customer_id",
+    "customer_name",
+    "phone",
+    "address",
+    "vin",
+    "plate_no",
+    "model",
+    "ref",
+    "attempts",
+    "last_attempt_at",
+    "talking_points",
+)
+CSV_COLUMNS = ("kind", *SHEET_COLUMNS[:-1], "contact_problem", "talking_points")
+MIN_WIDTH, MAX_WIDTH, WIDTH_SAMPLE = 6, 60, 500
+
+
+def due_list_folder(exports_dir: Path, as_of: date) -> Path:
+    """Where a day's files go: <exports>/due_lists/<YYYY-MM-DD>/."""
+    return Path(exports_dir) / "due_lists" / as_of.isoformat()
+
+
+def exported_due_lists(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    folder: Path,
+    maintenance_lead_days: int,
+    formats: Sequence[str] = FORMATS,
+    dealer: str | None = None,
+    region: str | None = None,
+) -> list[Path]:
+    """Compute and store the due list of `as_of`, then write its files; return the paths written.
+
+    Every dealer's and every region's file, or only the one dealer's or region's when given.
+    """
+    store_due_list(con, as_of, maintenance_lead_days)
+    items = due_list_items(con, as_of, dealer=dealer, region=region)
+    if dealer is not None:
+        scopes = [(DEALER, dealer.strip().upper(), items)]
+    elif region is not None:
+        scopes = [(REGION, region.strip(), items)]
+    else:
+        scopes = _scopes(items, DEALER, "dealer_code") + _scopes(items, REGION, "region")
+    return [
+        path
+        for scope, name, scope_items in scopes
+        for path in write_due_list_files(scope_items, as_of, folder, scope, name, formats)
+    ]
+
+
+def _scopes(items: pl.DataFrame, scope: str, column: str) -> list[tuple[str, str, pl.DataFrame]]:
+    parts = items.with_columns(pl.col(column).fill_null("")).partition_by(
+        column, as_dict=True, maintain_order=True
+    )
+    return [(scope, key[0], part) for key, part in sorted(parts.items())]
+
+
+def write_due_list_files(
+    items: pl.DataFrame, as_of: date, folder: Path, scope: str, name: str, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """One scope's files (`dealer_D0012.xlsx`, `region_华东.csv`…) in `folder`; return their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{scope}_{_file_safe(name)}"
+    written = []
+    if XLSX in formats:
+        written.append(write_due_list_xlsx(folder / f"{stem}.xlsx", items, as_of, scope, name))
+    if CSV in formats:
+        written.append(write_due_list_csv(folder / f"{stem}.csv", items))
+    return written
+
+
+def _file_safe(name: str) -> str:
+    """A dealer code or region as a file-name part: no path separators or characters Windows refuses."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._") or "none"
+
+
+def _labelled(items: pl.DataFrame) -> pl.DataFrame:
+    """Items with codes shown in Chinese (逾期, 高, 首次回访…) and text made formula-safe."""
+    return safe_frame(
+        items.with_columns(
+            pl.col(column).replace_strict(dict(enum.labels), default=pl.col(column))
+            for column, enum in LABELS.items()
+        )
+    )
+
+
+def write_due_list_csv(path: Path, items: pl.DataFrame) -> Path:
+    """All the scope's items in one csv (UTF-8 with BOM so that Excel reads Chinese), headers in Chinese."""
+    frame = _labelled(items).select(pl.col(c).alias(HEADER[c]) for c in CSV_COLUMNS)
+    frame.write_csv(path, include_bom=True, datetime_format="%Y-%m-%d %H:%M", date_format="%Y-%m-%d")
+    return Path(path)
+
+
+def write_due_list_xlsx(path: Path, items: pl.DataFrame, as_of: date, scope: str, name: str) -> Path:
+    """The scope's workbook: an overview, one sheet per kind, and the customers who cannot be reached.
+
+    Each list sheet has a frozen header row, filters, widths fitted to the content, overdue rows in red
+    and phone numbers stored as text.
+    """
+    labelled = _labelled(items)
+    reachable = pl.col("contact_problem").is_null()
+    columns = [c for c in SHEET_COLUMNS if not (scope == DEALER and c in ("dealer_name", "region"))]
+    workbook = xlsx_workbook(path)
+    try:
+        formats = _Formats(workbook)
+        _overview_sheet(workbook, formats, items, as_of, scope, name)
+        for code, zh in KIND.labels:
+            kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
+            rows = labelled.filter((pl.col("kind") == zh) & reachable)
+            _list_sheet(workbook.add_worksheet(zh), formats, rows, kind_columns)
+        unreachable = labelled.filter(~reachable)
+        _list_sheet(
+            workbook.add_worksheet(UNREACHABLE), formats, unreachable, ["kind", "contact_problem", *columns]
+        )
+    finally:
+        workbook.close()
+    return Path(path)
+
+
+class _Formats:
+    """The cell formats of one workbook."""
+
+    def __init__(self, workbook) -> None:
+        overdue = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.cells = {
+            kind: {
+                "text": workbook.add_format(extra | {"num_format": "@"}),
+                "date": workbook.add_format(extra | {"num_format": "yyyy-mm-dd"}),
+                "datetime": workbook.add_format(extra | {"num_format": "yyyy-mm-dd hh:mm"}),
+                "number": workbook.add_format(extra | {"num_format": "0"}),
+            }
+            for kind, extra in (("due", {}), ("overdue", overdue))
+        }
+
+
+def _list_sheet(sheet, formats: _Formats, rows: pl.DataFrame, columns: list[str]) -> None:
+    """A list of items: header, one row per item (overdue rows highlighted), frozen header and filters."""
+    for col, column in enumerate(columns):
+        sheet.write_string(0, col, HEADER[column], formats.header)
+    overdue = STATUS.zh("overdue")
+    for r, item in enumerate(rows.select(columns).iter_rows(named=True), 1):
+        cells = formats.cells["overdue" if item["status"] == overdue else "due"]
+        for col, column in enumerate(columns):
+            _write(sheet, r, col, item[column], column, cells)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(rows.height, 1), len(columns) - 1)
+    for col, column in enumerate(columns):
+        sheet.set_column(col, col, _width(HEADER[column], rows[column].head(WIDTH_SAMPLE)))
+
+
+def _write(sheet, row: int, col: int, value, column: str, cells: dict) -> None:
+    if value is None:
+        sheet.write_blank(row, col, None, cells["text"])
+    elif isinstance(value, str):
+        sheet.write_string(row, col, value, cells["text"])
+    elif column == "last_attempt_at":
+        sheet.write_datetime(row, col, value, cells["datetime"])
+    elif isinstance(value, date):
+        sheet.write_datetime(row, col, value, cells["date"])
+    else:
+        sheet.write_number(row, col, value, cells["number"])
+
+
+def _width(header: str, values: pl.Series) -> int:
+    """Column width in characters: the widest of header and values, a Chinese character counting two."""
+    if values.dtype == pl.Date:
+        longest = 10
+    elif values.dtype == pl.Datetime:
+        longest = 16
+    else:
+        longest = max((_display_width(str(v)) for v in values.drop_nulls()), default=0)
+    return min(MAX_WIDTH, max(MIN_WIDTH, _display_width(header), longest) + 2)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _overview_sheet(
+    workbook, formats: _Formats, items: pl.DataFrame, as_of: date, scope: str, name: str
+) -> None:
+    """Counts per kind: items, overdue, high priority and unreachable; per dealer too in a region's file."""
+    sheet = workbook.add_worksheet(OVERVIEW)
+    scope_zh = {DEALER: "经销商", REGION: "区域"}[scope]
+    sheet.write_string(0, 0, f"到期清单 {as_of.isoformat()}", formats.title)
+    sheet.write_string(1, 0, f"{scope_zh} {name}")
+    counts = [
+        pl.len().alias("合计"),
+        (pl.col("status") == "overdue").sum().alias("逾期"),
+        (pl.col("priority") == "high").sum().alias("高优先级"),
+        pl.col("contact_problem").is_not_null().sum().alias("无法联系"),
+    ]
+    by_kind = (
+        pl.DataFrame({"kind": list(KIND.codes), "类型": [zh for _, zh in KIND.labels]})
+        .join(items.group_by("kind").agg(counts), on="kind", how="left")
+        .drop("kind")
+        .fill_null(0)
+    )
+    total = items.select(pl.lit("合计").alias("类型"), *counts)
+    row = _table(sheet, formats, 3, pl.concat([by_kind, total], how="vertical_relaxed"))
+    if scope == REGION:
+        by_dealer = (
+            items.group_by("dealer_code", "dealer_name")
+            .agg(counts)
+            .sort("dealer_code")
+            .rename({"dealer_code": HEADER["dealer_code"], "dealer_name": HEADER["dealer_name"]})
+        )
+        _table(sheet, formats, row + 1, safe_frame(by_dealer))
+    sheet.set_column(0, 1, 16)
+    sheet.set_column(2, 6, 10)
+
+
+def _table(sheet, formats: _Formats, row: int, frame: pl.DataFrame) -> int:
+    """A small table with a header row at `row`; return the row after it."""
+    for col, column in enumerate(frame.columns):
+        sheet.write_string(row, col, column, formats.header)
+    for r, values in enumerate(frame.iter_rows(), row + 1):
+        for col, value in enumerate(values):
+            _write(sheet, r, col, value, frame.columns[col], formats.cells["due"])
+    return row + frame.height + 1
