@@ -308,7 +308,7 @@ def test_as_column_follows_the_contract_type(aliases):
     )
 
 
-# Property tests.
+# Property tests (no deadline: a first polars call, or a busy machine, can take a while).
 
 DAYS = st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31))
 
@@ -327,11 +327,13 @@ def _spellings(day: date) -> list[str]:
     ]
 
 
+@settings(deadline=None)
 @given(DAYS)
 def test_any_accepted_spelling_of_a_date_reads_as_that_date(day):
     assert read(n.as_date, *_spellings(day)) == [(day, None)] * len(_spellings(day))
 
 
+@settings(deadline=None)
 @given(DAYS, st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
 def test_any_accepted_spelling_of_a_datetime_reads_as_it(day, hour, minute, second):
     moment = datetime(day.year, day.month, day.day, hour, minute, second)
@@ -344,6 +346,7 @@ def test_any_accepted_spelling_of_a_datetime_reads_as_it(day, hour, minute, seco
     assert read(n.as_datetime, *cells) == [(moment, None)] * len(cells)
 
 
+@settings(deadline=None)
 @given(st.integers(-(10**15), 10**15))
 def test_whole_numbers_round_trip(number):
     full_width = str(number).translate(str.maketrans(string.digits + "-", "０１２３４５６７８９－"))
@@ -351,12 +354,14 @@ def test_whole_numbers_round_trip(number):
     assert read(n.as_int, *cells, units=KM) == [(number, None)] * len(cells)
 
 
+@settings(deadline=None)
 @given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False))
 def test_decimals_to_the_cent_round_trip(amount):
     cells = [str(amount), f"{amount:,}", f"{amount}元", f"¥{amount}"]
     assert read(n.as_decimal, *cells, units=YUAN) == [(amount, None)] * len(cells)
 
 
+@settings(deadline=None)
 @given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
 def test_mobile_phones_round_trip(mobile):
     cells = [
@@ -369,7 +374,7 @@ def test_mobile_phones_round_trip(mobile):
     assert read(n.as_phone, *cells) == [(mobile, None)] * len(cells)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text()), max_size=8))
 def test_no_input_makes_a_normaliser_raise(aliases, cells):
     for normaliser, options in [
