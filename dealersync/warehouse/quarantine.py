@@ -31,3 +31,25 @@ def open_entries(
         """,
         params={"dealer": dealer, "only_open": only_open, "file_name": file_name},
     ).pl()
+
+
+def close_entries(con: duckdb.DuckDBPyConnection, entry_ids: list[int]) -> int:
+    """Close open entries by hand (e.g. a row whose key itself was wrong, sent again under the right key).
+
+    They are resolved now, by no run; returns how many were open.
+    """
+    if not entry_ids:
+        return 0
+    closed = 0
+    con.begin()
+    try:
+        for table in ("quarantine.rejected_rows", "quarantine.warnings"):
+            closed += con.execute(
+                f"UPDATE {table} SET resolved_at = now() WHERE resolved_at IS NULL AND entry_id IN (SELECT unnest(?))",
+                [list(entry_ids)],
+            ).fetchall()[0][0]
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return closed

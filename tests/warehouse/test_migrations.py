@@ -180,3 +180,15 @@ def test_a_warehouse_locked_by_another_process_gives_a_clear_error(tmp_path):
     finally:
         process.communicate("\n", timeout=30)
     connect(path).close()  # free again once the other process has gone
+
+
+def test_a_writer_waits_for_a_lock_that_is_released_in_time(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    open_warehouse(path).close()
+    holder = f"import time, duckdb\ncon = duckdb.connect({str(path)!r})\nprint('locked', flush=True)\ntime.sleep(1)\n"
+    process = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "locked"
+        connect(path, wait_seconds=30).close()
+    finally:
+        process.wait(timeout=30)

@@ -7,7 +7,7 @@ from datetime import date
 from parsed_builders import parsed_file, parsed_sheet, rejection, warning
 
 from dealersync.warehouse.load import load_file
-from dealersync.warehouse.quarantine import open_entries
+from dealersync.warehouse.quarantine import close_entries, open_entries
 
 DAY = date(2024, 3, 1)
 
@@ -44,3 +44,18 @@ def test_entries_oldest_first_per_dealer_open_or_all(con):
     ]
     assert open_entries(con).get_column("dealer_code").to_list() == ["D002", "D001"]
     assert open_entries(con, file_name="first.xlsx").get_column("business_key").to_list() == ["D002|W2"]
+
+
+def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
+    wrong_key = parsed_sheet(
+        "letters",
+        [],
+        rejected=[letter("D999", "L1")],
+        problems=[rejection(2, "dealer_code", "unknown_dealer")],
+    )
+    load_file(con, parsed_file(wrong_key), run_id=1, as_of=DAY)
+    (entry_id,) = open_entries(con).get_column("entry_id").to_list()
+    assert close_entries(con, [entry_id, 12345]) == 1
+    assert close_entries(con, [entry_id]) == 0
+    assert open_entries(con).height == 0
+    assert open_entries(con, only_open=False).select("resolved_by_run", "days_open").rows() == [(None, 0)]
