@@ -529,6 +529,7 @@ def facts_in_periods(dated_facts: pl.LazyFrame, periods: Sequence[Period]) -> pl
 
 
 def _scopes(dealers: pl.LazyFrame) -> pl.LazyFrame:
+    dealers = dealers.filter(pl.col("active").fill_null(True))
     regions = dealers.select(pl.col("region").fill_null(NO_REGION)).unique()
     return pl.concat(
         [
@@ -587,7 +588,8 @@ def quality_kpis(facts: pl.LazyFrame, dealers: pl.LazyFrame, periods: Sequence[P
     `facts` holds period-tagged facts (FACT_SCHEMA) for the periods and the one before each (see
     `with_previous`). A rate's value is numerator / denominator, NULL when the denominator is 0 (an
     empty period is unknown, never 0% or 100%); a count's value is its numerator and its denominator is
-    NULL. Every scope of `dealers` (dealer_code, region) gets each figure's total, even when empty.
+    NULL. Every active dealer of `dealers` (dealer_code, region, active), its region and the company
+    get each figure's total, even when empty; an inactive dealer appears only with rows of its own.
     `change` = value - previous period's value (in rate points for rates).
     """
     computed = with_previous(periods)

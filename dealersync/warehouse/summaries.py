@@ -109,7 +109,7 @@ def summary_inputs(
         ),
         "parts": _frame(con, "SELECT part_no, component, critical FROM core.parts"),
         "batches": _frame(con, "SELECT part_no, batch_no, production_date, quantity FROM core.part_batches"),
-        "dealers": _frame(con, "SELECT dealer_code, region FROM core.dealers_current"),
+        "dealers": _frame(con, "SELECT dealer_code, region, active FROM core.dealers_current"),
         "received_rows": _frame(con, _received_rows_sql(), days),
         "problem_rows": _frame(con, PROBLEM_ROWS_SQL, days),
     }

@@ -20,7 +20,13 @@ from dealersync.transforms.quality_summary import (
 D = date
 W47 = Period.parse("2026-W47")  # Monday 2026-11-16 .. Sunday 2026-11-22
 
-DEALERS = pl.DataFrame({"dealer_code": ["D1", "D2", "D3"], "region": ["North", "North", "South"]})
+DEALERS = pl.DataFrame(
+    {
+        "dealer_code": ["D1", "D2", "D3", "D4"],
+        "region": ["North", "North", "South", "East"],
+        "active": [True, None, True, False],  # D4 has closed: no empty rows for it or its region
+    }
+)
 VISIT_COLUMNS = {
     "dealer_code": pl.Utf8,
     "work_order_no": pl.Utf8,
@@ -227,6 +233,7 @@ def test_scopes_add_up_company_region_dealer(week47):
     assert (company["scope_type"], company["region"], company["value"]) == ("company", None, 0.6)
     dealer = kpi(week47, "return_visit_rate", "D3")
     assert (dealer["scope_type"], dealer["region"]) == ("dealer", "South")
+    assert week47.filter(pl.col("scope").is_in(["D4", "East"])).is_empty()
 
 
 def test_satisfaction_counts_fair_as_satisfied_and_strict_does_not(week47):
