@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -384,6 +385,19 @@ def test_zip_bomb_is_refused_by_its_compression_ratio(tmp_path, aliases):
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/media/image1.bin", b"\0" * (4 * 1024 * 1024))
     assert "xl/media/image1.bin" in (reason := refusal(path, aliases)) and "zip bombs" in reason
+
+
+def test_part_declaring_less_than_it_holds_is_refused(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "lie.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:  # a zip bomb hiding its real size
+        archive.writestr("xl/media/image1.bin", bytes(range(256)) * 64)
+    data = bytearray(path.read_bytes())
+    info = zipfile.ZipFile(path).getinfo("xl/media/image1.bin")
+    central = data.rfind(b"PK\x01\x02\x14\x03", 0, data.rfind(b"PK\x05\x06"))  # its central directory entry
+    struct.pack_into("<I", data, info.header_offset + 22, 100)  # uncompressed size in the local header ...
+    struct.pack_into("<I", data, central + 24, 100)  # ... and in the central directory
+    path.write_bytes(bytes(data))
+    assert "declares 100 bytes but holds 16,384 compressed" in refusal(path, aliases)
 
 
 def test_workbook_unpacking_beyond_the_limit_is_refused(tmp_path, aliases):
