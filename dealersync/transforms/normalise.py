@@ -70,21 +70,28 @@ class Normalised(NamedTuple):
     problem: pl.Series
 
 
-def folded(text: pl.Expr) -> pl.Expr:
-    """The cell with full-width characters folded (NFKC) and surrounding spaces removed; blank is null."""
-    cell = text.str.normalize("NFKC").str.strip_chars()
+def folded(text: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
+    """The cell with full-width characters folded (NFKC) and surrounding spaces removed; blank is null.
+
+    NFKC leaves ASCII as it is: a column known to be ASCII only skips it (most code and number columns).
+    """
+    cell = (text if ascii_only else text.str.normalize("NFKC")).str.strip_chars()
     return pl.when(cell != "").then(cell)
 
 
-def _read(cells: pl.Series, reader: Callable[[pl.LazyFrame], pl.LazyFrame]) -> Normalised:
-    """Run `reader` on the cells, or on the distinct cells only when they repeat (dates, labels, codes).
+def _read(
+    cells: pl.Series, reader: Callable[[pl.LazyFrame], pl.LazyFrame], *, cheap: bool = False
+) -> Normalised:
+    """`reader` (text, folded cell -> value, problem) on the cells, or on the distinct ones when they repeat.
 
-    `reader` gets the columns `text` (as written) and `cell` (folded) and adds `value` and `problem`.
+    A `cheap` reader (trimming, upper-casing) costs less per row than finding the distinct cells.
     """
     text = cells.cast(pl.Utf8).rename("text")
-    repeated = text.approx_n_unique() * 2 < text.len()
-    rows = pl.LazyFrame({"text": text.unique() if repeated else text})
-    read = reader(rows.with_columns(cell=folded(pl.col("text")))).select("text", "value", "problem").collect()
+    repeated = not cheap and text.approx_n_unique() * 2 < text.len()
+    rows = pl.DataFrame({"text": text.unique() if repeated else text})
+    ascii_only = not rows["text"].str.contains(r"[^\x00-\x7F]").any()
+    cell = folded(pl.col("text"), ascii_only=ascii_only)
+    read = reader(rows.lazy().with_columns(cell=cell)).select("text", "value", "problem").collect()
     if repeated:
         read = text.to_frame().join(read, on="text", how="left", maintain_order="left", nulls_equal=True)
     return Normalised(read["value"].rename(cells.name), read["problem"].rename(cells.name))
@@ -102,7 +109,9 @@ def as_text(cells: pl.Series) -> Normalised:
     """Free text, kept as written but for surrounding spaces; blank is null."""
     value = pl.col("text").str.strip_chars()
     return _read(
-        cells, lambda rows: rows.with_columns(value=pl.when(value != "").then(value), problem=_no_problem())
+        cells,
+        lambda rows: rows.with_columns(value=pl.when(value != "").then(value), problem=_no_problem()),
+        cheap=True,
     )
 
 
@@ -111,15 +120,12 @@ def as_code(cells: pl.Series) -> Normalised:
     return _read(
         cells,
         lambda rows: rows.with_columns(value=pl.col("cell").str.to_uppercase(), problem=_no_problem()),
+        cheap=True,
     )
 
 
 def as_phone(cells: pl.Series) -> Normalised:
-    """Digits only: spaces, dashes, brackets and a leading `+86` or `0086` removed.
-
-    A phone the cell stored as a number (`13812345678.0`) keeps its digits. Whether the digits make a
-    mobile or a landline is the model's `phone_shape` rule.
-    """
+    """Digits only: "phone numbers with spaces, dashes, `+86` or a leading `0086`"; `13812345678.0` too."""
     digits = (
         pl.col("cell")
         .str.replace(r"^([0-9]+)\.0+$", "$1")
@@ -145,11 +151,7 @@ def _time_part(name: str, blank: str) -> pl.Expr:
 
 
 def _moments(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds `moment`: the date and time a cell writes, in any accepted form, or null.
-
-    `2024-03-05`, `2024/3/5`, `2024.3.5`, `2024年3月5日`, `20240305`, each with an optional
-    `HH:MM[:SS]`, or an Excel serial number (days since 1899-12-30, the fraction is the time of day).
-    """
+    """Adds `moment`: "`2024-03-05`, `2024/3/5`, `2024.3.5`, `20240305`, `2024年3月5日`", times, serials."""
     iso = pl.concat_str(
         _part("year"),
         pl.lit("-"),
@@ -179,10 +181,7 @@ def _moments(rows: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def as_date(cells: pl.Series) -> Normalised:
-    """A date in any listed form; an impossible day (2024-02-30) or an ambiguous one (03/05/2024) is rejected.
-
-    A time written with the date (a real Excel date arrives as `2024-03-05 00:00:00`) is dropped.
-    """
+    """A date in any listed form (a time with it is dropped); 2024-02-30 or 03/05/2024 is rejected."""
     return _read(
         cells,
         lambda rows: (
@@ -240,11 +239,7 @@ def as_int(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:
 
 
 def as_decimal(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:
-    """A decimal to the cent: more than 2 decimal places is rejected, not rounded.
-
-    Digits beyond the cent that are only floating-point noise of a spreadsheet (`0.30000000000000004`)
-    are not "more decimals": that value is 0.30.
-    """
+    """A decimal to the cent: 12.345 is rejected, not rounded; float noise (`0.30000000000000004`) is 0.30."""
     places = pl.col("number").str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
     cents = pl.col("number").cast(pl.Float64, strict=False) * 100
     rounded = cents.round().cast(pl.Int64, strict=False).cast(DECIMAL, strict=False) / 100

@@ -37,6 +37,8 @@ _ISSUE_SCHEMA = {
     "row": pl.Utf8,
 }
 _NO_ISSUES = pl.DataFrame(schema=_ISSUE_SCHEMA)
+# An issue in words (with its index), before the row's own facts join it.
+_WORDED = ("field", "rule", "column_name", "cell_value", "message", "message_zh")
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def _business_key(spec: Sheet) -> pl.Expr:
 
 
 def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
-    """ "A business key repeated inside one sheet: the first row loads, each later copy is rejected"."""
+    """Repeated keys: "the first row loads, each later copy is rejected (naming the row it repeats)"."""
     first = business_key.with_columns(
         first_row=pl.col(_INDEX).min().over("key"),
     ).filter(pl.col("key").is_not_null() & (pl.col(_INDEX) != pl.col("first_row")))
@@ -173,10 +175,12 @@ def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame
 
 
 def _known(codes: pl.DataFrame, column: str) -> pl.Series:
+    """The distinct codes of a reference list, normalised as the sheet's are."""
     return as_code(codes[column]).value.drop_nulls().unique()
 
 
 def _unknown(typed: pl.DataFrame, field: str, known: pl.Series, rule: str) -> pl.DataFrame:
+    """Rows whose `field` is given but not among the `known` codes."""
     value = pl.col(field)
     return _issues(
         typed.filter(value.is_not_null() & value.is_in(known.implode()).not_()).select(_INDEX),
@@ -216,9 +220,11 @@ def _warnings(kind: str, clean: pl.DataFrame, raw: pl.DataFrame, refs: Refs) -> 
         found.append(_issues(broken))
     if kind == "service_visits" and refs.parts is not None and "parts_used" in raw.columns:
         known = _known(refs.parts, "part_no")
+        listed = raw.filter(
+            pl.col("parts_used").is_not_null() & pl.col(_INDEX).is_in(clean[_INDEX].implode())
+        )
         used = (
-            raw.select(_INDEX, part=as_part_numbers(raw["parts_used"]))
-            .filter(pl.col(_INDEX).is_in(clean[_INDEX].implode()))
+            listed.select(_INDEX, part=as_part_numbers(listed["parts_used"]))
             .explode("part")
             .filter(pl.col("part").is_not_null() & pl.col("part").is_in(known.implode()).not_())
             .group_by(_INDEX, maintain_order=True)
@@ -258,67 +264,24 @@ def _problems(
 ) -> pl.DataFrame:
     """Issues put into words, one per (row, column, rule), with the cells and keys the loader matches on."""
     header = {name: headers.get(name) or spec.column(name).zh for name in spec.names}
-    key_cells = raw.select(
-        pl.concat_str(
-            [pl.col(name).fill_null("") if name in raw.columns else pl.lit("") for name in spec.key],
-            separator="|",
-        )
-    ).to_series()
-
-    def cells(field: str | None, rows: pl.Series) -> pl.Series | None:
-        if field == "":
-            return key_cells.gather(rows)
-        return raw[field].gather(rows) if field in raw.columns else None
-
-    def values(field: str | None, rows: pl.Series) -> pl.Series | None:
-        return _as_text(typed[field].gather(rows)) if field else None
-
-    text_columns = ("field", "rule", "cell_value", "column_name", "message", "message_zh")
-    worded = [pl.DataFrame(schema={_INDEX: pl.UInt32, **dict.fromkeys(text_columns, pl.Utf8)})]
+    worded = [pl.DataFrame(schema={_INDEX: pl.UInt32, **dict.fromkeys(_WORDED, pl.Utf8)})]
     for (field, rule), group in issues.partition_by("field", "rule", as_dict=True).items():
-        rows = group[_INDEX]
-        other = COMPARED_WITH.get(rule)
-        in_words = group.with_columns(
-            cell_value=_series(cells(field, rows), group.height),
-            value=pl.coalesce("value", _series(values(field, rows), group.height)),
-            other_cell=_series(cells(other, rows), group.height),
-            other_value=pl.coalesce(
-                "other_value",
-                pl.lit(today.isoformat() if rule == "in_future" else None, dtype=pl.Utf8),
-                _series(values(other, rows), group.height),
+        worded.append(_worded(group, field, rule, spec, raw=raw, typed=typed, header=header, today=today))
+    rows = issues[_INDEX].unique().implode()
+    row_facts = (
+        typed.filter(pl.col(_INDEX).is_in(rows))
+        .select(
+            _INDEX,
+            EXCEL_ROW,
+            (pl.col("dealer_code") if "dealer_code" in header else pl.lit(None, dtype=pl.Utf8)).alias(
+                "dealer_code"
             ),
         )
-        placeholders = {
-            "column": header.get(field) or "/".join(header[name] for name in spec.key),
-            "cell": pl.col("cell_value"),
-            "value": pl.col("value"),
-            "other_column": header.get(other, ""),
-            "other_cell": pl.col("other_cell"),
-            "other_value": pl.col("other_value"),
-            "row": pl.col("row"),
-            "accepted": _accepted(spec.column(field)) if field else "",
-        }
-        worded.append(
-            in_words.select(
-                _INDEX,
-                "field",
-                "rule",
-                pl.col("cell_value").fill_null(""),
-                column_name=pl.lit(header.get(field, "")),
-                message=message_expr(rule, "en", **placeholders),
-                message_zh=message_expr(rule, "zh", **placeholders),
-            )
-        )
-    row_facts = typed.select(
-        _INDEX,
-        EXCEL_ROW,
-        (pl.col("dealer_code") if "dealer_code" in header else pl.lit(None, dtype=pl.Utf8)).alias(
-            "dealer_code"
-        ),
-    ).join(business_key.rename({"key": "business_key"}), on=_INDEX)
+        .join(business_key.rename({"key": "business_key"}), on=_INDEX)
+    )
     order = {name: position for position, name in enumerate(spec.names)}
     return (
-        pl.concat(worded, how="diagonal_relaxed")
+        pl.concat(worded)
         .join(row_facts, on=_INDEX)
         .with_columns(
             sheet=pl.lit(sheet),
@@ -336,6 +299,53 @@ def _problems(
     )
 
 
-def _series(values: pl.Series | None, height: int) -> pl.Series:
-    """Per-issue text, or nulls when the issue has none."""
-    return values.rename("") if values is not None else pl.Series("", [None] * height, dtype=pl.Utf8)
+def _worded(
+    issues: pl.DataFrame,
+    field: str,
+    rule: str,
+    spec: Sheet,
+    *,
+    raw: pl.DataFrame,
+    typed: pl.DataFrame,
+    header: dict[str, str],
+    today: date,
+) -> pl.DataFrame:
+    """The issues of one (field, rule): the cells they name, and the message in both languages."""
+    rows = issues[_INDEX]
+    other = COMPARED_WITH.get(rule)
+
+    def cells(name: str | None) -> pl.Series | pl.Expr:
+        if name == "":
+            key = [pl.col(part).fill_null("") if part in raw.columns else pl.lit("") for part in spec.key]
+            return raw[rows].select(pl.concat_str(key, separator="|")).to_series()
+        return raw[name].gather(rows) if name in raw.columns else pl.lit(None, dtype=pl.Utf8)
+
+    def values(name: str | None) -> pl.Series | pl.Expr:
+        return _as_text(typed[name].gather(rows)) if name else pl.lit(None, dtype=pl.Utf8)
+
+    run_day = today.isoformat() if rule == "in_future" else None
+    in_words = issues.with_columns(
+        cell_value=cells(field),
+        value=pl.coalesce("value", values(field)),
+        other_cell=cells(other),
+        other_value=pl.coalesce("other_value", pl.lit(run_day, dtype=pl.Utf8), values(other)),
+    )
+    placeholders = {
+        "column": header.get(field) or "/".join(header[name] for name in spec.key),
+        "cell": pl.col("cell_value"),
+        "value": pl.col("value"),
+        "other_column": header.get(other, ""),
+        "other_cell": pl.col("other_cell"),
+        "other_value": pl.col("other_value"),
+        "row": pl.col("row"),
+        "accepted": _accepted(spec.column(field)) if field else "",
+    }
+    return in_words.select(
+        _INDEX,
+        "field",
+        "rule",
+        column_name=pl.lit(header.get(field, ""), dtype=pl.Utf8),
+        cell_value=pl.col("cell_value").fill_null(""),
+        message=message_expr(rule, "en", **placeholders),
+        message_zh=message_expr(rule, "zh", **placeholders),
+    )
