@@ -128,8 +128,7 @@ def read_workbook(
     before calamine parses anything.
     """
     path = Path(path)
-    size_bytes = path.stat().st_size
-    if size_bytes > max_file_mb * MB:
+    if (size_bytes := path.stat().st_size) > max_file_mb * MB:
         raise FileRefused(
             f"the file is {size_bytes / MB:.0f} MB, more than the {max_file_mb} MB a workbook may have; "
             "split it into smaller workbooks (for example one per month) and send them again"
@@ -181,7 +180,7 @@ def read_workbook(
         path=path,
         file_name=path.name,
         sha256=hashlib.sha256(data).hexdigest(),
-        size_bytes=size_bytes,
+        size_bytes=len(data),
         source=sources.pop() if len(sources) == 1 else MIXED,
         sheets=sheets,
         skipped_sheets=skipped,
@@ -439,7 +438,7 @@ def _grid(loaded: fastexcel.ExcelSheet) -> pl.DataFrame:
 def _read_sheet(name: str, grid: pl.DataFrame, letters: list[str], aliases: Aliases) -> SheetRead | str:
     """A sheet read as its kind, or the reason it is skipped."""
     if grid.height == 0 or grid.width == 0:
-        return "the sheet is empty"
+        return "the sheet has no cells (empty, or a chart)"
     head = grid.head(HEADER_SCAN_ROWS).rows()
     kind = aliases.sheet_kind(name)
     header_index = _header_index(head, kind, aliases) if kind else None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import xlsxwriter
 from workbooks import Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
 
 from dealersync.reader import FileRefused, file_sha256, read_workbook
@@ -291,8 +292,19 @@ def test_unknown_sheets_are_skipped_with_a_reason_and_a_hint(tmp_path, aliases):
     assert [s.sheet for s in workbook.sheets] == ["客户档案"]
     assert "did you mean 客户档案 (customers)" in reasons["客户档桉"]
     assert "did you mean 客户档案 (customers)" in reasons["Sheet9"]
-    assert reasons["Sheet2"] == "the sheet is empty"
+    assert reasons["Sheet2"] == "the sheet has no cells (empty, or a chart)"
     assert "not a sheet name we know" in reasons["统计"] and "did you mean" not in reasons["统计"]
+
+
+def test_chart_sheet_is_skipped_not_fatal(tmp_path, aliases):
+    with xlsxwriter.Workbook(tmp_path / "chart.xlsx") as book:
+        book.add_worksheet("客户档案").write_row(0, 0, CUSTOMER_HEADERS)
+        book.get_worksheet_by_name("客户档案").write_row(1, 0, CUSTOMER_ROW)
+        chart = book.add_chart({"type": "column"})
+        chart.add_series({"values": "=客户档案!$A$2:$A$2"})
+        book.add_chartsheet("图表").set_chart(chart)
+    workbook = read_workbook(tmp_path / "chart.xlsx", aliases)
+    assert [s.sheet for s in workbook.sheets] == ["客户档案"] and dict(workbook.skipped_sheets)["图表"]
 
 
 def test_headers_that_fit_two_kinds_equally_are_not_guessed(tmp_path, aliases):
@@ -438,3 +450,9 @@ def test_declared_dimension_refuses_before_loading_only_when_the_part_could_hold
     assert "has 90,000 rows" in refusal(path, aliases, max_rows=20)
     # ... and not when formatting alone could have stretched it (calamine then counts the real rows).
     assert read_one(path, aliases, max_rows=1000).frame.height == 20
+
+
+def test_openpyxl_reads_workbook_xml_through_defusedxml():
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML  # installed with the project, so openpyxl parses untrusted files safely
