@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import pandera.polars as pa
 import polars as pl
@@ -123,12 +123,12 @@ def _given_when(field: str, rule: str, condition: pl.Expr) -> classmethod:
     return _rule(field, rule, pl.col(field).is_not_null() | condition.not_().fill_null(True))
 
 
-def _vin_format(field: str = "vin") -> classmethod:
-    return _rule(field, "vin_format", pl.col(field).str.contains(VIN_PATTERN))
+def _vin_format() -> classmethod:
+    return _rule("vin", "vin_format", pl.col("vin").str.contains(VIN_PATTERN))
 
 
 def _not_in_future(field: str) -> classmethod:
-    """ "Not in the future" means after the run's as-of day (the model's `_today`)."""
+    """Dates "not in the future": not after the run's as-of day (the model's `_today`)."""
 
     def check(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col(field).cast(pl.Date) <= pl.lit(cls._today, dtype=pl.Date))
@@ -136,21 +136,21 @@ def _not_in_future(field: str) -> classmethod:
     return pa.check(field, error="in_future")(check)
 
 
-def _required() -> object:
+def _required() -> Any:
     return pa.Field(nullable=False)
 
 
-def _optional() -> object:
+def _optional() -> Any:
     return pa.Field(nullable=True)
 
 
 class SheetModel(pa.DataFrameModel):
-    """A sheet's rejection rules. Validate through `as_of(today)`: "not in the future" needs the run's day."""
+    """A sheet's rejection rules; validate through `as_of(today)` (the plain model skips "not in the future")."""
 
     _today: ClassVar[date | None] = None
 
     class Config:
-        strict = False  # excel_row rides along
+        strict = False  # excel_row and the row index ride along
 
     @classmethod
     @lru_cache(maxsize=128)
