@@ -222,8 +222,14 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "mileage_backwards",
         WARNING,
-        "{column} {value} is lower than {other_value} km at an earlier visit of the same VIN in this sheet",
+        "{column} {value} is lower than {other_value} km at an earlier visit of the same VIN",
         "{column} {value} 低于同一车架号较早一次进厂时的 {other_value} 公里",
+    ),
+    Rule(
+        "no_customer_file",
+        WARNING,
+        "{column} {value} has no customer file at this dealer; send it within two days of the visit",
+        "{column} {value} 在本经销商没有客户档案，请在进厂两天内补交客户档案",
     ),
     # The row as a whole, and the reference lists.
     Rule(

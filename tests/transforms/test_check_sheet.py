@@ -505,7 +505,7 @@ def test_warnings_load_the_row_and_are_listed(aliases):
     assert result.clean.height == 3
     messages = result.problems["message"].to_list()
     assert messages[0] == "更换配件: P777, P888 not in the parts catalogue; check the part numbers"
-    assert messages[2] == "里程 3000 is lower than 5000 km at an earlier visit of the same VIN in this sheet"
+    assert messages[2] == "里程 3000 is lower than 5000 km at an earlier visit of the same VIN"
 
 
 def test_a_customer_vin_with_a_wrong_check_digit_is_only_a_warning(aliases):
