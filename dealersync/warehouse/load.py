@@ -218,9 +218,9 @@ class _FileLoader:
 
     def load(self) -> FileLoad:
         result = FileLoad(self.parsed.file_name, self.parsed.sha256)
-        self.run(f"CREATE OR REPLACE TEMP TABLE file_problems ({_problem_columns_ddl()})")
+        self.run(f"CREATE OR REPLACE TEMP TABLE load_problems ({_problem_columns_ddl()})")
         self.run(
-            "CREATE OR REPLACE TEMP TABLE loaded_rows "
+            "CREATE OR REPLACE TEMP TABLE load_rows "
             "(kind VARCHAR, sheet VARCHAR, excel_row BIGINT, business_key VARCHAR)"
         )
         warned: dict[str, int] = {}
@@ -238,8 +238,8 @@ class _FileLoader:
         self.resolve_fixed_entries()
         self.record_problems()
         self.record_sheets(warned)
-        self.run("DROP TABLE file_problems")
-        self.run("DROP TABLE loaded_rows")
+        self.run("DROP TABLE load_problems")
+        self.run("DROP TABLE load_rows")
         return result
 
     def unregister(self) -> None:
@@ -255,14 +255,14 @@ class _FileLoader:
         problems = self.register(f"{name}_problems", sheet.problems.select(PROBLEM_COLUMNS))
         self.run(
             f"""
-            INSERT INTO file_problems BY NAME
+            INSERT INTO load_problems BY NAME
             SELECT * REPLACE (coalesce(field, '') AS field, coalesce(column_name, '') AS column_name,
                               coalesce(dealer_code, '') AS dealer_code, coalesce(business_key, '') AS business_key)
             FROM {problems}
             """
         )
         self.run(
-            f"INSERT INTO loaded_rows SELECT $kind, $sheet, excel_row, {business_key_sql(sheet.kind)} FROM {clean}",
+            f"INSERT INTO load_rows SELECT $kind, $sheet, excel_row, {business_key_sql(sheet.kind)} FROM {clean}",
             kind=sheet.kind,
             sheet=sheet.sheet,
         )
@@ -376,7 +376,7 @@ class _FileLoader:
         attribute_row = f"row({_columns(attributes)})"
         self.run(
             f"""
-            CREATE OR REPLACE TEMP TABLE changed AS
+            CREATE OR REPLACE TEMP TABLE history_changed AS
             SELECT i.* FROM (SELECT {keys}, {_columns(attributes)}, {_columns(LINEAGE)} FROM ({source})) AS i
             LEFT JOIN core.{table} AS h
               ON {on_key} AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of)
@@ -386,13 +386,13 @@ class _FileLoader:
         )
         self.run(
             f"""
-            CREATE OR REPLACE TEMP TABLE versions AS
+            CREATE OR REPLACE TEMP TABLE history_versions AS
             WITH points AS (
                 SELECT {_columns(key, "h")}, {_columns(attributes, "h")}, h.valid_from, {_columns(LINEAGE, "h")}
-                FROM core.{table} AS h SEMI JOIN changed AS i ON {on_key}
+                FROM core.{table} AS h SEMI JOIN history_changed AS i ON {on_key}
                 WHERE h.valid_from <> $as_of
                 UNION ALL
-                SELECT {keys}, {_columns(attributes)}, $as_of AS valid_from, {_columns(LINEAGE)} FROM changed
+                SELECT {keys}, {_columns(attributes)}, $as_of AS valid_from, {_columns(LINEAGE)} FROM history_changed
             ),
             marked AS (
                 SELECT *, {attribute_row} IS DISTINCT FROM
@@ -408,16 +408,20 @@ class _FileLoader:
         self.run(
             f"""
             DELETE FROM core.{table} AS h
-            WHERE EXISTS (SELECT 1 FROM changed AS i WHERE {on_key})
-              AND NOT EXISTS (SELECT 1 FROM versions AS i WHERE {on_key} AND i.valid_from = h.valid_from)
+            WHERE EXISTS (SELECT 1 FROM history_changed AS i WHERE {on_key})
+              AND NOT EXISTS (SELECT 1 FROM history_versions AS i WHERE {on_key} AND i.valid_from = h.valid_from)
             """
         )
         history_key = (*key, "valid_from")
         self.upsert(
-            table, history_key, (*history_key, *attributes, "valid_to"), "SELECT * FROM versions", sheet
+            table,
+            history_key,
+            (*history_key, *attributes, "valid_to"),
+            "SELECT * FROM history_versions",
+            sheet,
         )
-        self.run("DROP TABLE versions")
-        self.run("DROP TABLE changed")
+        self.run("DROP TABLE history_versions")
+        self.run("DROP TABLE history_changed")
 
     def load_customers(self, sheet: ParsedSheet, clean: str) -> None:
         """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.
@@ -527,7 +531,7 @@ class _FileLoader:
         """Add warnings found in the warehouse to the file's problems."""
         self.run(
             f"""
-            INSERT INTO file_problems BY NAME
+            INSERT INTO load_problems BY NAME
             SELECT $sheet AS sheet, $kind AS kind, '{WARNING}' AS severity, w.* FROM ({select}) AS w
             """,
             sheet=sheet.sheet,
@@ -539,8 +543,8 @@ class _FileLoader:
         """Rows of the sheet that were loaded with at least one warning."""
         return self.run(
             f"""
-            SELECT count(DISTINCT p.excel_row) FROM file_problems AS p
-            SEMI JOIN loaded_rows AS l ON l.sheet = p.sheet AND l.excel_row = p.excel_row
+            SELECT count(DISTINCT p.excel_row) FROM load_problems AS p
+            SEMI JOIN load_rows AS l ON l.sheet = p.sheet AND l.excel_row = p.excel_row
             WHERE p.sheet = $sheet AND p.severity = '{WARNING}'
             """,
             sheet=sheet.sheet,
@@ -562,16 +566,16 @@ class _FileLoader:
                 UPDATE {table} SET resolved_at = $loaded_at, resolved_by_run = $run_id
                 WHERE entry_id IN (
                     SELECT q.entry_id FROM {table} AS q
-                    SEMI JOIN loaded_rows AS l ON l.kind = q.kind AND l.business_key = q.business_key
-                    ANTI JOIN file_problems AS p
+                    SEMI JOIN load_rows AS l ON l.kind = q.kind AND l.business_key = q.business_key
+                    ANTI JOIN load_problems AS p
                       ON p.kind = q.kind AND p.business_key = q.business_key
                      AND p.field = q.field AND p.rule = q.rule
                     WHERE q.resolved_at IS NULL AND q.business_key <> ''
                     UNION ALL
                     SELECT q.entry_id FROM {table} AS q
-                    SEMI JOIN loaded_rows AS l
+                    SEMI JOIN load_rows AS l
                       ON l.kind = q.kind AND l.sheet = q.sheet AND l.excel_row = q.excel_row
-                    ANTI JOIN file_problems AS p
+                    ANTI JOIN load_problems AS p
                       ON p.kind = q.kind AND p.sheet = q.sheet AND p.excel_row = q.excel_row
                      AND p.field = q.field AND p.rule = q.rule
                     WHERE q.resolved_at IS NULL AND q.business_key = '' AND q.file_name = $file_name
@@ -606,7 +610,7 @@ class _FileLoader:
                     SELECT $run_id AS run_id, $sha AS file_sha256, $file_name AS file_name, sheet, kind,
                            excel_row, column_name, field, cell_value, rule, message, message_zh, dealer_code,
                            business_key, $loaded_at AS first_seen_at, $loaded_at AS last_seen_at
-                    FROM file_problems
+                    FROM load_problems
                     WHERE severity = '{severity}'
                     QUALIFY row_number() OVER (
                         PARTITION BY kind, business_key, field, rule,
