@@ -42,10 +42,12 @@ PROLOG_READ_BYTES = 64 * 1024
 # a sheet part smaller than max_rows times this cannot hold more rows, whatever its dimension says.
 MIN_ROW_XML_BYTES = 24
 
-TOTAL_LABELS = frozenset(
-    {"合计", "总计", "小计", "共计", "总合计", "本页合计", "total", "totals", "subtotal", "grandtotal"}
+# A total row has a cell that, folded by clean_label, is one of these labels, alone or followed by its
+# figure (`合计：1,234.50元`, `Total: 12`); `总计划` or `小计算器` are not totals.
+TOTAL_CELL = re.compile(
+    r"^(?:合计|总计|小计|共计|总合计|本页合计|totals?|subtotal|grandtotal)[0-9]*(?:元|台|辆|次|件|个|条|km|公里)?$"
 )
-# A cheap first pass over every cell for TOTAL_LABELS; candidates are confirmed with clean_label.
+# A cheap first pass over every cell for TOTAL_CELL; candidates are confirmed with clean_label.
 _TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[tｔＴ]\s*[oｏＯ]\s*[tｔＴ]\s*[aａＡ]\s*[lｌＬ]"
 
 # Excel's text for calamine's cell error kinds.
@@ -552,7 +554,7 @@ def _sheet_read(
     total_rows = [
         row[EXCEL_ROW]
         for row in marked.filter(pl.col("_total")).iter_rows(named=True)
-        if any(clean_label(row[c]) in TOTAL_LABELS for c in grid.columns if row[c] is not None)
+        if any(TOTAL_CELL.match(clean_label(row[c])) for c in grid.columns if row[c] is not None)
     ]
     blank_rows = int(marked.get_column("_blank").sum())
     kept = marked.filter(~pl.col("_blank") & ~pl.col(EXCEL_ROW).is_in(total_rows))

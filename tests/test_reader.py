@@ -158,17 +158,23 @@ def test_blank_and_total_rows_dropped_and_reported(tmp_path, aliases):
         visit(3),  # row 7
         [None, "合 計", None, None, None, None, 300],  # row 8: traditional, spaced, not in the first column
         ["Total:", None, None, None, None, None, 300],  # row 9: English
+        ["合计：1,234.50元"],  # row 10: the label and its figure in one cell
     ]
     sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
     assert sheet.frame["excel_row"].to_list() == [2, 4, 7]
     assert sheet.blank_rows == 2
-    assert sheet.total_rows == [6, 8, 9]
+    assert sheet.total_rows == [6, 8, 9, 10]
 
 
 def test_a_cell_mentioning_total_in_a_sentence_is_data(tmp_path, aliases):
-    rows = [[*VISIT_HEADERS, "备注"], [*visit(1), "total loss, 合计两次"]]
+    rows = [
+        [*VISIT_HEADERS, "备注"],
+        [*visit(1), "total loss, 合计两次"],
+        [*visit(2), "总计划"],
+        [*visit(3), "小计算器"],
+    ]
     sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
-    assert sheet.total_rows == [] and sheet.frame.height == 1
+    assert sheet.total_rows == [] and sheet.frame.height == 3
 
 
 def test_unknown_columns_kept_in_extra_and_empty_unnamed_columns_ignored(tmp_path, aliases):
