@@ -380,3 +380,21 @@ def test_recent_periods_end_with_the_period():
 def test_a_period_label_that_is_not_one_is_refused():
     with pytest.raises(ValueError, match="not a period"):
         Period.parse("week 47")
+
+
+def test_company_and_regions_re_aggregate_from_dealers(week47):
+    # numerators and denominators add up across scopes, so analysts can roll up any way they like
+    keys = ["figure", "item"]
+    sums = [pl.col("numerator").sum(), pl.col("denominator").sum()]
+
+    def totals(scope_type):
+        return week47.filter(pl.col("scope_type") == scope_type).group_by(keys).agg(sums).sort(keys)
+
+    dealers, regions = totals("dealer"), totals("region")
+    company = (
+        week47.filter(pl.col("scope_type") == "company").select(*keys, "numerator", "denominator").sort(keys)
+    )
+    assert dealers.equals(regions)
+    assert dealers.with_columns(pl.col("denominator").cast(pl.Int64)).equals(
+        company.with_columns(pl.col("denominator").fill_null(0))
+    )
