@@ -145,7 +145,7 @@ visits AS NOT MATERIALIZED (
     SELECT dealer_code, work_order_no, customer_id, vin, intake_date,
            CASE WHEN pickup_date <= {day} THEN pickup_date END AS pickup_date,
            visit_type, service_items, mileage_km, next_maintenance_date,
-           coalesce(under_warranty, false) OR visit_type = 'warranty' AS in_warranty
+           coalesce(under_warranty, false) OR visit_type = 'warranty' AS in_warranty, has_customer_file
     FROM core.service_visits
     WHERE intake_date <= {day}
 ),
@@ -160,7 +160,8 @@ attempts AS (
     SELECT dealer_code, call_type, customer_id, work_order_no, campaign_id, complaint_id, call_time,
            CAST(call_time AS DATE) AS call_date
     FROM core.follow_up_calls
-    WHERE call_time < {day} + 1 AND outcome IN ('no_answer', 'wrong_number')
+    -- outcome is one of four codes; NOT IN (unlike IN) is filtered inside DuckDB's scan
+    WHERE call_time < {day} + 1 AND outcome NOT IN ('reached', 'refused')
 ),
 work_order_attempts AS (
     SELECT dealer_code, work_order_no, call_type, count(*) AS attempts, max(call_time) AS last_attempt_at
@@ -333,7 +334,7 @@ LEFT JOIN (
       AND v.next_maintenance_date IS NOT NULL
     GROUP BY ALL
 ) AS o ON o.dealer_code = v.dealer_code AND o.work_order_no = v.work_order_no
-WHERE {due_date} <= {day}"""
+WHERE v.next_maintenance_date <= {day} + {int(lead_days)}"""
 
 
 def campaign_calls_sql(today: date) -> str:
@@ -443,18 +444,29 @@ ANTI JOIN {_closing_calls("complaint_callback", "complaint_id")} AS c
 WHERE p.resolved_date IS NOT NULL"""
 
 
-def customer_files_sql() -> str:
+def customer_files_sql(today: date) -> str:
     """Customers with visits but no customer file on `today`.
 
     Rule: "a customer file must exist within two days of a visit": one item per customer, anchored on
-    the earliest visit (ref = that work order); due on its intake, overdue after intake + 2.
+    the earliest visit (ref = that work order); due on its intake, overdue after intake + 2. Only two
+    kinds of visit can lack a file on `today` (core.service_visits.has_customer_file is true once the
+    customer has a file, whose versions then cover every day from the first one): those flagged false,
+    and those whose customer's first file version came after `today`.
     """
+    day = f"DATE '{today.isoformat()}'"
     return f"""
 SELECT v.dealer_code, 'customer_file' AS kind, v.customer_id, v.vin, v.work_order_no AS ref,
        v.intake_date AS due_date, v.intake_date + 2 AS window_end,
        0 AS attempts, NULL::TIMESTAMP AS last_attempt_at, false AS urgent,
        {_visit_line("v")} || '；工单 ' || v.work_order_no || ' 尚无客户档案' AS talking_points
-FROM visits AS v
+FROM (
+    SELECT * FROM visits WHERE NOT has_customer_file
+    UNION ALL
+    SELECT v.* FROM visits AS v
+    SEMI JOIN (
+        SELECT dealer_code, customer_id FROM core.customers GROUP BY ALL HAVING min(valid_from) > {day}
+    ) AS later ON later.dealer_code = v.dealer_code AND later.customer_id = v.customer_id
+) AS v
 ANTI JOIN customers AS cu ON cu.dealer_code = v.dealer_code AND cu.customer_id = v.customer_id
 QUALIFY row_number() OVER (
     PARTITION BY v.dealer_code, v.customer_id ORDER BY v.intake_date, v.work_order_no
@@ -479,7 +491,7 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
             campaign_letters_sql(),
             complaint_escalations_sql(),
             complaint_callbacks_sql(),
-            customer_files_sql(),
+            customer_files_sql(today),
         )
     )
     phone_kinds = ", ".join(f"'{kind}'" for kind in PHONE_KINDS)

@@ -62,7 +62,7 @@ DEFAULTS = {
         "pickup_date": ago(39),
         "visit_type": "repair",
         "under_warranty": False,
-        "has_customer_file": True,
+        "has_customer_file": False,  # set below from the customer files, as the loader does
     },
     "follow_up_calls": lambda: {
         "dealer_code": "D1",
@@ -128,6 +128,10 @@ def warehouse(migrated):
                 names = ", ".join(values)
                 marks = ", ".join("?" for _ in values)
                 con.execute(f"INSERT INTO core.{table} ({names}) VALUES ({marks})", list(values.values()))
+        con.execute(
+            "UPDATE core.service_visits AS v SET has_customer_file = EXISTS ("
+            " SELECT 1 FROM core.customers AS c WHERE c.dealer_code = v.dealer_code AND c.customer_id = v.customer_id)"
+        )
         return con
 
     yield build
