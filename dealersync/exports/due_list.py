@@ -19,7 +19,7 @@ from dealersync.transforms.due_list import (
     PRIORITY,
     STATUS,
 )
-from dealersync.warehouse.due_lists import due_list_items, store_due_list
+from dealersync.warehouse.due_lists import due_list_items, is_known_scope, store_due_list
 
 XLSX, CSV = "xlsx", "csv"
 FORMATS = (XLSX, CSV)
@@ -55,6 +55,10 @@ CSV_COLUMNS = ("kind", *SHEET_COLUMNS[:-1], "contact_problem", "talking_points")
 MIN_WIDTH, MAX_WIDTH, WIDTH_SAMPLE = 6, 60, 500
 
 
+class UnknownScope(ValueError):
+    """A dealer or region the warehouse does not know (a typo, most likely)."""
+
+
 def due_list_folder(exports_dir: Path, as_of: date) -> Path:
     """Where a day's files go: <exports>/due_lists/<YYYY-MM-DD>/."""
     return Path(exports_dir) / "due_lists" / as_of.isoformat()
@@ -71,8 +75,13 @@ def exported_due_lists(
 ) -> list[Path]:
     """Compute and store the due list of `as_of`, then write its files; return the paths written.
 
-    Every dealer's and every region's file, or only the one dealer's or region's when given.
+    Every dealer's and every region's file, or only the one dealer's or region's when given; raises
+    UnknownScope for a dealer or region the warehouse does not know.
     """
+    if dealer is not None and region is not None:
+        raise ValueError("ask for one dealer or one region, not both")
+    if not is_known_scope(con, dealer=dealer, region=region):
+        raise UnknownScope(f"the warehouse knows no {'dealer' if dealer else 'region'} {dealer or region!r}")
     store_due_list(con, as_of, maintenance_lead_days)
     items = due_list_items(con, as_of, dealer=dealer, region=region)
     if dealer is not None:

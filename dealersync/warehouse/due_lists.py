@@ -61,3 +61,16 @@ def due_list_items(
         f"SELECT {COLUMNS} FROM mart.due_list WHERE {' AND '.join(where)} ORDER BY {WORK_ORDER}",
         params=params,
     ).pl()
+
+
+def is_known_scope(
+    con: duckdb.DuckDBPyConnection, dealer: str | None = None, region: str | None = None
+) -> bool:
+    """Whether the warehouse knows the dealer, or the region, a list is asked for (any version)."""
+    if dealer is not None:
+        sql, value = "SELECT count(*) FROM core.dealers WHERE dealer_code = ?", dealer.strip().upper()
+    elif region is not None:
+        sql, value = "SELECT count(*) FROM core.dealers WHERE region = ?", region.strip()
+    else:
+        return True
+    return con.execute(sql, [value]).fetchall()[0][0] > 0

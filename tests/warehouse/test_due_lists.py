@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from dealersync.exports.due_list import CSV, XLSX, UnknownScope, due_list_folder, exported_due_lists
 from dealersync.transforms.due_list import DUE_LIST_COLUMNS
 from dealersync.warehouse import due_lists
 from dealersync.warehouse.due_lists import due_list_items, store_due_list
@@ -96,3 +97,26 @@ def test_items_of_a_dealer_or_region_in_working_order(core):
     assert due_list_items(core, DAY, dealer=" d1 ")["ref"].to_list() == ["W1", "W2"]
     assert due_list_items(core, DAY, region="华北")["ref"].to_list() == ["P1"]
     assert due_list_items(core, date(2024, 3, 21)).height == 0  # not computed: nothing stored
+
+
+def test_exported_files_for_every_dealer_and_region_or_one(core, tmp_path):
+    folder = due_list_folder(tmp_path, DAY)
+    paths = exported_due_lists(core, DAY, folder, 7)
+    assert sorted(p.name for p in paths) == sorted(
+        f"{scope}.{ext}"
+        for scope in ("dealer_D1", "dealer_D2", "region_华东", "region_华北")
+        for ext in ("xlsx", "csv")
+    )
+    assert [p.name for p in exported_due_lists(core, DAY, tmp_path / "one", 7, [CSV], dealer="d2")] == [
+        "dealer_D2.csv"
+    ]
+    assert [p.name for p in exported_due_lists(core, DAY, tmp_path / "one", 7, [XLSX], region="华北")] == [
+        "region_华北.xlsx"
+    ]
+
+
+@pytest.mark.parametrize(("dealer", "region"), [("D9", None), (None, "西藏")])
+def test_an_unknown_dealer_or_region_is_an_error_not_an_empty_file(core, tmp_path, dealer, region):
+    with pytest.raises(UnknownScope):
+        exported_due_lists(core, DAY, tmp_path / "lists", 7, dealer=dealer, region=region)
+    assert not (tmp_path / "lists").exists()
