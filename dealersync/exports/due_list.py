@@ -19,7 +19,7 @@ from dealersync.transforms.due_list import (
     PRIORITY,
     STATUS,
 )
-from dealersync.warehouse.due_lists import due_list_items, is_known_scope, store_due_list
+from dealersync.warehouse.due_lists import active_dealers, due_list_items, is_known_scope, store_due_list
 
 XLSX, CSV = "xlsx", "csv"
 FORMATS = (XLSX, CSV)
@@ -75,8 +75,9 @@ def exported_due_lists(
 ) -> list[Path]:
     """Compute and store the due list of `as_of`, then write its files; return the paths written.
 
-    Every dealer's and every region's file, or only the one dealer's or region's when given; raises
-    UnknownScope for a dealer or region the warehouse does not know.
+    Every dealer's and every region's file (an active dealer with nothing due gets an empty list, so
+    a missing file never means "nothing to do"), or only the one dealer's or region's when given.
+    Raises UnknownScope for a dealer or region the warehouse does not know.
     """
     if dealer is not None and region is not None:
         raise ValueError("ask for one dealer or one region, not both")
@@ -85,23 +86,22 @@ def exported_due_lists(
     store_due_list(con, as_of, maintenance_lead_days)
     items = due_list_items(con, as_of, dealer=dealer, region=region)
     if dealer is not None:
-        scopes = [(DEALER, dealer.strip().upper(), items)]
+        scopes = [(DEALER, dealer.strip().upper())]
     elif region is not None:
-        scopes = [(REGION, region.strip(), items)]
+        scopes = [(REGION, region.strip())]
     else:
-        scopes = _scopes(items, DEALER, "dealer_code") + _scopes(items, REGION, "region")
+        active = active_dealers(con)
+        dealers = set(items["dealer_code"]) | {code for code, _ in active}
+        regions = set(items["region"].drop_nulls()) | {region for _, region in active}
+        scopes = [(DEALER, code) for code in sorted(dealers)] + [(REGION, name) for name in sorted(regions)]
+    column = {DEALER: "dealer_code", REGION: "region"}
     return [
         path
-        for scope, name, scope_items in scopes
-        for path in write_due_list_files(scope_items, as_of, folder, scope, name, formats)
+        for scope, name in scopes
+        for path in write_due_list_files(
+            items.filter(pl.col(column[scope]) == name), as_of, folder, scope, name, formats
+        )
     ]
-
-
-def _scopes(items: pl.DataFrame, scope: str, column: str) -> list[tuple[str, str, pl.DataFrame]]:
-    parts = items.with_columns(pl.col(column).fill_null("")).partition_by(
-        column, as_dict=True, maintain_order=True
-    )
-    return [(scope, key[0], part) for key, part in sorted(parts.items())]
 
 
 def write_due_list_files(

@@ -74,3 +74,10 @@ def is_known_scope(
     else:
         return True
     return con.execute(sql, [value]).fetchall()[0][0] > 0
+
+
+def active_dealers(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(dealer_code, region) of every dealer whose current version is active (blank counts as active)."""
+    return con.execute(
+        "SELECT dealer_code, region FROM core.dealers_current WHERE coalesce(active, true) ORDER BY dealer_code"
+    ).fetchall()

@@ -120,3 +120,15 @@ def test_an_unknown_dealer_or_region_is_an_error_not_an_empty_file(core, tmp_pat
     with pytest.raises(UnknownScope):
         exported_due_lists(core, DAY, tmp_path / "lists", 7, dealer=dealer, region=region)
     assert not (tmp_path / "lists").exists()
+
+
+def test_an_active_dealer_with_nothing_due_gets_an_empty_list(core, tmp_path):
+    core.execute(
+        "INSERT INTO core.dealers (dealer_code, name, region, active, valid_from, run_id, file_sha256, sheet,"
+        f" excel_row, loaded_at) VALUES ('D3', '三号店', '华南', true, DATE '2020-01-01', {LINEAGE}),"
+        f" ('D4', '四号店', '华南', false, DATE '2020-01-01', {LINEAGE})"
+    )
+    names = {p.name for p in exported_due_lists(core, DAY, tmp_path, 7, [CSV])}
+    assert {"dealer_D3.csv", "region_华南.csv"} <= names
+    assert "dealer_D4.csv" not in names  # inactive
+    assert (tmp_path / "dealer_D3.csv").read_text(encoding="utf-8-sig").count("\n") == 1  # the header
