@@ -1,0 +1,280 @@
+"""The `dealersync` command line: each command opens what it needs and makes one library call."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="After-sales data pipeline: dealer and warehouse workbooks into a DuckDB warehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+# Options shared by several commands (sqlite-utils style reusable definitions).
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="DuckDB warehouse file (default: DEALERSYNC_WAREHOUSE or data/)."),
+]
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today", "--date", help="The day to act as (YYYY-MM-DD); default: today in the configured zone."
+    ),
+]
+
+
+class UserError(Exception):
+    """A mistake the user can fix; shown as one line, never as a traceback."""
+
+
+def parse_day(text: str | None) -> date | None:
+    """A YYYY-MM-DD option as a date, or a clear error."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-26") from None
+
+
+def _settings(**overrides):
+    from dealersync.settings import get_settings
+
+    try:
+        return get_settings(**overrides)
+    except Exception as error:  # pydantic's validation message names the setting
+        raise UserError(f"invalid settings: {error}") from None
+
+
+def _files_table(outcomes, title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for name, justify in (
+        ("file", "left"),
+        ("kind", "left"),
+        ("status", "left"),
+        ("read", "right"),
+        ("loaded", "right"),
+        ("warned", "right"),
+        ("rejected", "right"),
+        ("seconds", "right"),
+        ("note", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")
+    for o in outcomes:
+        style = {"refused": "red", "failed": "bold red", "skipped": "dim"}.get(o.status, "")
+        table.add_row(
+            o.file_name,
+            o.source or "",
+            o.status,
+            str(o.rows_read),
+            str(o.rows_loaded),
+            str(o.rows_warned),
+            str(o.rows_rejected),
+            f"{o.seconds:.1f}",
+            o.reason or "",
+            style=style,
+        )
+    return table
+
+
+def _run_night(settings, day: date | None, force: bool = False):
+    """The nightly flow once, with the task runner of the settings, reporting to one Prefect API."""
+    from dealersync.flows.nightly import nightly, task_runner_for
+    from dealersync.flows.runtime import prefect_api
+
+    with prefect_api():
+        return nightly.with_options(task_runner=task_runner_for(settings))(
+            inbox=settings.inbox_dir, warehouse=settings.warehouse_path, today=day, force=force
+        )
+
+
+def _print_night(result) -> None:
+    console.print(_files_table(result.files, f"Run {result.run_id} as of {result.as_of}"))
+    console.print(f"Warehouse: {result.warehouse}")
+    for label, location in result.outputs.items():
+        console.print(f"{label}: {location}")
+
+
+@app.command()
+def run(
+    inbox: Annotated[
+        Path | None, typer.Option(help="Folder of workbooks to load (default: data/inbox).")
+    ] = None,
+    warehouse: WarehouseOption = None,
+    today: TodayOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Load files again even if the same content was loaded.")
+    ] = False,
+) -> None:
+    """Run the nightly flow once: load the inbox, refresh due lists and summaries.
+
+    Example: dealersync run --inbox /srv/inbox --warehouse /srv/aftersales.duckdb --today 2026-11-26
+    Exit code: 0 clean, 1 rows rejected or files refused, 2 a file failed to load.
+    """
+    settings = _settings(inbox=inbox, warehouse=warehouse)
+    result = _run_night(settings, parse_day(today), force=force)
+    _print_night(result)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Workbooks to check.", show_default=False)],
+    warehouse: WarehouseOption = None,
+    today: TodayOption = None,
+    show: Annotated[int, typer.Option(help="Problems to list per file (0 = all).")] = 50,
+) -> None:
+    """Check workbooks exactly as the nightly run would, without writing anything.
+
+    Example: dealersync validate dealer_D0012.xlsx reference.xlsx
+    Reference checks use the warehouse (read-only) when given, else a reference workbook among the
+    files, else are reported as skipped. Exit code: 0 clean, 1 rejections found, 2 a file refused.
+    """
+    from dealersync.validation import validate_files
+
+    settings = _settings(warehouse=warehouse)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise UserError(f"no such file: {', '.join(missing)}")
+    report = validate_files(
+        files,
+        settings=settings,
+        today=parse_day(today) or settings.today(),
+        warehouse=warehouse if warehouse is not None else None,
+    )
+    console.print(f"Reference checks: {report.references}")
+    for parsed in report.files:
+        _print_validated(parsed, show)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_validated(parsed, show: int) -> None:
+    if parsed.status != "parsed":
+        console.print(f"[bold red]{parsed.file_name}: refused[/] — {parsed.reason}")
+        return
+    table = Table(title=f"{parsed.file_name} ({parsed.source})")
+    for name in ("sheet", "kind", "header row", "rows", "loadable", "warned", "rejected", "blank", "totals"):
+        table.add_column(name, justify="left" if name in ("sheet", "kind") else "right")
+    for s in parsed.sheets:
+        table.add_row(
+            s.sheet,
+            s.kind,
+            str(s.header_row),
+            str(s.rows_read),
+            str(s.clean.height),
+            str(s.rows_warned),
+            str(s.rows_rejected),
+            str(s.blank_rows),
+            str(len(s.total_rows)),
+        )
+    console.print(table)
+    for sheet_name, why in parsed.skipped_sheets:
+        console.print(f"  skipped sheet {sheet_name!r}: {why}")
+    problems = parsed.problems
+    if problems.height:
+        listed = problems if show == 0 else problems.head(show)
+        for p in listed.iter_rows(named=True):
+            colour = "red" if p["severity"] == "rejected" else "yellow"
+            where = f"{p['sheet']}!{p['column_name'] or 'row'} row {p['excel_row']}"
+            console.print(f"  [{colour}]{p['severity']:8}[/] {where}: {p['message']}", highlight=False)
+        if listed.height < problems.height:
+            console.print(f"  … and {problems.height - listed.height} more (use --show 0 to list all)")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query (read-only).")],
+    warehouse: WarehouseOption = None,
+    limit: Annotated[int, typer.Option(help="Rows to print (0 = all).")] = 100,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Run a read-only query against the warehouse and print the result.
+
+    Example: dealersync sql "select dealer_code, count(*) from core.service_visits group by 1" -w data/warehouse.duckdb
+    """
+    import duckdb
+
+    from dealersync.warehouse.db import connect
+
+    settings = _settings(warehouse=warehouse)
+    if not settings.warehouse_path.exists():
+        raise UserError(
+            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
+        )
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        frame = con.sql(query).pl()
+    except duckdb.Error as error:
+        raise UserError(f"query failed: {error}") from None
+    except AttributeError:
+        raise UserError("the statement returned no rows (only queries are allowed)") from None
+    finally:
+        con.close()
+    if csv:
+        sys.stdout.write(frame.write_csv())
+        return
+    shown = frame if limit == 0 else frame.head(limit)
+    table = Table()
+    for name in shown.columns:
+        table.add_column(name, overflow="fold")
+    for row in shown.iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if shown.height < frame.height:
+        console.print(f"({frame.height} rows, {shown.height} shown; use --limit 0 for all)")
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Folder for the sample inbox, warehouse and exports.")
+    ] = Path("demo"),
+    dealers: Annotated[int, typer.Option(help="Dealer workbooks to generate.")] = 6,
+    today: TodayOption = None,
+) -> None:
+    """Write a realistic sample inbox (with a few bad cells and one bad file) and run the nightly flow on it.
+
+    Example: dealersync demo --dir /tmp/demo
+    """
+    from dealersync.samples import generate_inbox
+
+    directory = directory.resolve()
+    os.environ["DEALERSYNC_DATA_DIR"] = str(directory)
+    settings = _settings()
+    day = parse_day(today) or settings.today()
+    manifest = generate_inbox(
+        settings.inbox_dir, today=day, dealers=dealers, seed=7, bad_cell_rate=0.01, with_bad_file=True
+    )
+    console.print(f"Sample inbox: {len(manifest.files)} file(s) in {settings.inbox_dir}")
+    _print_night(_run_night(settings, day))
+    console.print(f"Exports: {settings.exports_dir}")
+    console.print(
+        f'Try: dealersync sql "select kind, count(*) from quarantine.rejected_rows group by 1" '
+        f"--warehouse {settings.warehouse_path}"
+    )
+
+
+def main() -> None:
+    """Entry point: user mistakes become one clear line and exit code 2, never a traceback."""
+    from dealersync.schemas.aliases import AliasError
+
+    try:
+        app()
+    except (UserError, AliasError) as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

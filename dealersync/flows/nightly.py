@@ -1,0 +1,219 @@
+"""The nightly Prefect flow: check the inbox's workbooks in parallel, load them one at a time, refresh the marts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from time import perf_counter
+
+from prefect import flow, get_run_logger, task
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+from dealersync import inbox as inbox_folder
+from dealersync.parsed import PARSED, ParsedFile
+from dealersync.pipeline import holds_reference_data, process_file, recheck
+from dealersync.reader import file_sha256
+from dealersync.schemas.aliases import Aliases, load_aliases
+from dealersync.settings import Settings, get_settings
+from dealersync.transforms.validate import Refs
+from dealersync.warehouse.db import open_warehouse
+from dealersync.warehouse.load import load_file, loaded_hashes, record_file
+from dealersync.warehouse.refs import read_refs
+from dealersync.warehouse.runs import finish_run, start_run
+
+LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
+ALREADY_LOADED = "same content already loaded"
+
+
+@dataclass
+class FileOutcome:
+    """What the night did with one file, as ops see it in the run table."""
+
+    file_name: str
+    sha256: str
+    status: str
+    source: str | None = None
+    reason: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_warned: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+    stored_as: str | None = None
+
+
+@dataclass
+class NightResult:
+    """The outcome of one run: its id, its day and one line per file."""
+
+    run_id: int
+    as_of: date
+    warehouse: Path
+    files: list[FileOutcome] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all loaded cleanly, 1 loaded with rejected rows or refused files, 2 a file failed to load."""
+        if any(f.status == FAILED for f in self.files):
+            return 2
+        if any(f.status == REFUSED or f.rows_rejected for f in self.files):
+            return 1
+        return 0
+
+
+def _is_transient(task, task_run, state) -> bool:
+    """Retry only I/O errors (a file on a network share that blinked), never a bad file."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="parse-file", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_is_transient)
+def parse_file(path: Path, today: date, aliases: Aliases, refs: Refs, settings: Settings) -> ParsedFile:
+    """Read and check one workbook (runs in parallel, in threads, processes or on a Dask cluster)."""
+    return process_file(path, today=today, aliases=aliases, refs=refs, settings=settings)
+
+
+def task_runner_for(settings: Settings):
+    """The task runner the settings ask for: thread, process (default) or an existing Dask cluster."""
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
+    if settings.task_runner == "thread":
+        return ThreadPoolTaskRunner(max_workers=settings.workers)
+    return ProcessPoolTaskRunner(max_workers=settings.workers)
+
+
+def _outcome(parsed: ParsedFile, status: str, reason: str | None = None, **counts) -> FileOutcome:
+    return FileOutcome(
+        file_name=parsed.file_name,
+        sha256=parsed.sha256,
+        status=status,
+        source=parsed.source,
+        reason=reason or parsed.reason,
+        rows_read=parsed.rows_read,
+        rows_warned=parsed.rows_warned,
+        rows_rejected=parsed.rows_rejected,
+        seconds=parsed.seconds_read + parsed.seconds_check,
+        **counts,
+    )
+
+
+@flow(name="nightly", log_prints=True)
+def nightly(
+    inbox: Path | None = None, warehouse: Path | None = None, today: date | None = None, force: bool = False
+) -> NightResult:
+    """Load every new workbook of the inbox into the warehouse, then refresh the due lists and summaries.
+
+    Reference workbooks load before dealer workbooks; files already loaded (same content) are
+    skipped unless `force`; each file loads in its own transaction.
+    """
+    logger = get_run_logger()
+    settings = get_settings(inbox=inbox, warehouse=warehouse)
+    as_of = today or settings.today()
+    aliases = load_aliases(settings.aliases_path)
+    inbox_dir = settings.inbox_dir
+    con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
+    run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir))
+    result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
+    try:
+        result.files = _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger)
+        finish_run(con, run_id, status="succeeded" if result.exit_code < 2 else "failed")
+    except BaseException:
+        finish_run(con, run_id, status="crashed")
+        raise
+    finally:
+        con.close()
+    return result
+
+
+def _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger) -> list[FileOutcome]:
+    outcomes: list[FileOutcome] = []
+    seen = set() if force else loaded_hashes(con)
+    to_parse: list[Path] = []
+    for path in inbox_folder.inbox_files(inbox_dir):
+        sha256 = file_sha256(path)
+        if sha256 in seen:
+            unread = ParsedFile(path, path.name, sha256, path.stat().st_size, status=SKIPPED)
+            stored = _place(path, inbox_dir, as_of, settings)
+            record_file(
+                con, unread, run_id=run_id, status=SKIPPED, reason=ALREADY_LOADED, stored_as=str(stored)
+            )
+            if stored != path:
+                inbox_folder.move(path, stored)
+            outcomes.append(_outcome(unread, SKIPPED, ALREADY_LOADED, stored_as=str(stored)))
+        else:
+            seen.add(sha256)
+            to_parse.append(path)
+    logger.info("%d new file(s) in %s", len(to_parse), inbox_dir)
+    refs = read_refs(con)
+    futures = [parse_file.submit(path, as_of, aliases, refs, settings) for path in to_parse]
+    parsed_files: list[ParsedFile] = []
+    for path, future in zip(to_parse, futures, strict=True):
+        try:
+            parsed_files.append(future.result())
+        except OSError as error:
+            outcomes.append(FileOutcome(path.name, "", FAILED, reason=f"could not read the file: {error}"))
+    for parsed in parsed_files:
+        if parsed.status != PARSED:
+            stored = inbox_folder.move_rejected(parsed.path, inbox_dir, as_of, parsed.reason or "refused")
+            record_file(
+                con, parsed, run_id=run_id, status=REFUSED, reason=parsed.reason, stored_as=str(stored)
+            )
+            logger.warning("refused %s: %s", parsed.file_name, parsed.reason)
+            outcomes.append(_outcome(parsed, REFUSED, stored_as=str(stored)))
+    references = [p for p in parsed_files if p.status == PARSED and holds_reference_data(p)]
+    others = [p for p in parsed_files if p.status == PARSED and not holds_reference_data(p)]
+    loaded = [_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger) for parsed in references]
+    if any(o.status == LOADED for o in loaded) and others:
+        new_refs = read_refs(con)
+        others = [recheck(p, today=as_of, aliases=aliases, refs=new_refs, settings=settings) for p in others]
+    loaded += [_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger) for parsed in others]
+    return outcomes + loaded
+
+
+def _place(path: Path, inbox_dir: Path, as_of: date, settings: Settings) -> Path:
+    """Where a file ends up once loaded or skipped: processed/ beside the inbox, or left in place."""
+    return inbox_folder.processed_place(path, inbox_dir, as_of) if settings.move_processed else path
+
+
+def _load_one(con, parsed: ParsedFile, run_id, inbox_dir, as_of, settings, logger) -> FileOutcome:
+    """Load one parsed file in its own transaction, then move it out of the inbox."""
+    started = perf_counter()
+    stored = _place(parsed.path, inbox_dir, as_of, settings)
+    try:
+        loaded = load_file(con, parsed, run_id=run_id, as_of=as_of, stored_as=str(stored))
+    except Exception as error:
+        logger.exception("loading %s failed; the warehouse is as it was before this file", parsed.file_name)
+        reason = f"load failed: {type(error).__name__}: {error}"
+        record_file(con, parsed, run_id=run_id, status=FAILED, reason=reason)
+        return _outcome(parsed, FAILED, reason)
+    if stored != parsed.path:
+        inbox_folder.move(parsed.path, stored)
+    logger.info(
+        "loaded %s: %d read, %d loaded, %d warned, %d rejected",
+        parsed.file_name,
+        loaded.rows_read,
+        loaded.rows_loaded,
+        loaded.rows_warned,
+        loaded.rows_rejected,
+    )
+    return FileOutcome(
+        file_name=parsed.file_name,
+        sha256=parsed.sha256,
+        status=LOADED,
+        source=parsed.source,
+        rows_read=loaded.rows_read,
+        rows_loaded=loaded.rows_loaded,
+        rows_warned=loaded.rows_warned,
+        rows_rejected=loaded.rows_rejected,
+        seconds=parsed.seconds_read + parsed.seconds_check + perf_counter() - started,
+        stored_as=str(stored),
+    )

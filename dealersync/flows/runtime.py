@@ -1,0 +1,47 @@
+"""Where flows report to: the configured Prefect server, or one temporary server shared by every worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Quiet defaults for a command-line run; an operator's own environment wins.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@contextmanager
+def prefect_api(startup_timeout: int = 120) -> Iterator[str]:
+    """The API URL flows use; without PREFECT_API_URL, a temporary local server for the duration.
+
+    Prefect starts its temporary server inside the flow's process only, so worker processes of a
+    process pool would each start their own; exporting the URL lets them all report to this one.
+    """
+    from prefect.settings import PREFECT_API_URL, get_current_settings
+
+    configured = get_current_settings().api.url
+    if configured:
+        yield configured
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import temporary_settings
+
+    server = SubprocessASGIServer()
+    server.start(timeout=startup_timeout)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        _drain_to(server.api_url)
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
+
+
+def _drain_to(api_url: str) -> None:
+    """Send the logs and events still queued while the server is up (else they retry for minutes at exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=10)
