@@ -1,0 +1,126 @@
+"""Benchmark: the whole ingest (read, validate, load) of ~200k rows against reading the same files with calamine alone.
+
+Generates `--dealers` dealer workbooks (plus the reference and warehouse workbooks) with dealersync.samples,
+cached under bench/out/ so later runs skip generation, then times in one process, file by file:
+  floor    every sheet of every file loaded as text with fastexcel alone (no checks),
+  read     reader.read_workbook (container checks, header rows, aliases),
+  validate transforms.validate.check_sheet on every sheet (normalise, pandera rules, duplicates, refs),
+  load     warehouse.load.load_file into a fresh DuckDB file (one transaction per file, commit included).
+Prints seconds and rows/s of each stage, the ingest's speed as a share of the floor (target >= 0.5),
+and the peak memory of the process. No Prefect: see bench/run_bench.py for the full flow in each mode.
+
+    .venv/bin/python bench/ingest_bench.py [--dealers 40] [--visits 1500] [--bad 0.02] [--out bench/out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import fastexcel
+
+from dealersync.parsed import PARSED, ParsedFile
+from dealersync.pipeline import check_read_sheet
+from dealersync.reader import file_sha256, read_workbook
+from dealersync.samples import generate_inbox
+from dealersync.schemas.aliases import load_aliases
+from dealersync.settings import Settings
+from dealersync.warehouse.db import open_warehouse
+from dealersync.warehouse.load import load_file
+from dealersync.warehouse.refs import read_refs
+
+TODAY = date(2026, 11, 20)
+
+
+def corpus(out: Path, dealers: int, visits: int, bad: float) -> list[Path]:
+    """The sample inbox for these parameters, generated once and reused."""
+    folder = out / f"ingest-{dealers}x{visits}-{bad}"
+    done = folder / ".complete"
+    if not done.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        generate_inbox(
+            folder, today=TODAY, dealers=dealers, visits_per_dealer=visits, seed=1, bad_cell_rate=bad
+        )
+        print(f"generated {dealers} dealer workbooks in {time.perf_counter() - started:.1f} s")
+        done.touch()
+    reference = [p for p in folder.glob("*.xlsx") if p.name.startswith("总部")]
+    return reference + sorted(p for p in folder.glob("*.xlsx") if p not in reference)
+
+
+def floor(files: list[Path]) -> tuple[float, int]:
+    """Seconds and rows to load every sheet of every file as text with fastexcel alone."""
+    started, rows = time.perf_counter(), 0
+    for path in files:
+        reader = fastexcel.read_excel(path)
+        for index in range(len(reader.sheet_names)):
+            rows += reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0).to_polars().height
+    return time.perf_counter() - started, rows
+
+
+def ingest(files: list[Path], warehouse: Path) -> dict[str, float | int]:
+    """Seconds per stage of the real ingest, file by file, reference workbook first."""
+    settings = Settings(_env_file=None)
+    aliases = load_aliases()
+    con = open_warehouse(warehouse)
+    seconds = {"read": 0.0, "validate": 0.0, "load": 0.0}
+    rows = {"rows read": 0, "rows loaded": 0, "rows rejected": 0}
+    for run_id, path in enumerate(files, start=1):
+        started = time.perf_counter()
+        workbook = read_workbook(path, aliases)
+        read_done = time.perf_counter()
+        refs = read_refs(con)
+        sheets = [
+            check_read_sheet(s, today=TODAY, aliases=aliases, refs=refs, settings=settings)
+            for s in workbook.sheets
+        ]
+        checked = time.perf_counter()
+        parsed = ParsedFile(
+            path, path.name, file_sha256(path), path.stat().st_size, PARSED, workbook.source, sheets=sheets
+        )
+        loaded = load_file(con, parsed, run_id=run_id, as_of=TODAY)
+        seconds["read"] += read_done - started
+        seconds["validate"] += checked - read_done
+        seconds["load"] += time.perf_counter() - checked
+        rows["rows read"] += loaded.rows_read
+        rows["rows loaded"] += loaded.rows_loaded
+        rows["rows rejected"] += loaded.rows_rejected
+    con.close()
+    return seconds | rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dealers", type=int, default=40, help="dealer workbooks (default 40: ~200k rows)")
+    parser.add_argument("--visits", type=int, default=1500, help="service visits per dealer")
+    parser.add_argument("--bad", type=float, default=0.02, help="share of rows with one bad cell")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("out"))
+    args = parser.parse_args()
+
+    files = corpus(args.out, args.dealers, args.visits, args.bad)
+    floor_seconds, floor_rows = floor(files)
+    warehouse = args.out / "ingest_bench.duckdb"
+    warehouse.unlink(missing_ok=True)
+    figures = ingest(files, warehouse)
+    total = figures["read"] + figures["validate"] + figures["load"]
+    rows = figures["rows read"]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(
+        f"{len(files)} files, {rows:,} data rows ({figures['rows loaded']:,} loaded, {figures['rows rejected']:,} rejected)"
+    )
+    print(f"{'stage':<22}{'seconds':>9}{'rows/s':>12}")
+    print(f"{'calamine alone (floor)':<22}{floor_seconds:>9.2f}{floor_rows / floor_seconds:>12,.0f}")
+    for stage in ("read", "validate", "load"):
+        print(f"{stage:<22}{figures[stage]:>9.2f}{rows / figures[stage]:>12,.0f}")
+    print(f"{'whole ingest':<22}{total:>9.2f}{rows / total:>12,.0f}")
+    print(f"ingest speed / calamine floor: {floor_seconds / total:.2f} (target >= 0.50)")
+    print(f"peak memory: {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
