@@ -334,3 +334,46 @@ def test_monthly_and_yearly_reports_are_written_the_same_way(warehouse, tmp_path
 @pytest.mark.parametrize(("change", "arrow"), [(0.02, "▲"), (-1.0, "▼"), (0.0, "▶"), (None, "")])
 def test_change_arrows(change, arrow):
     assert change_arrow(change) == arrow
+
+
+@pytest.fixture
+def warehouse_file(warehouse, tmp_path):
+    warehouse.close()
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.mark.parametrize(
+    ("args", "written"),
+    [
+        (["--week", "2026-W47"], "quality_2026-W47.xlsx"),
+        (["--month", "2026-11"], "quality_2026-11.xlsx"),
+        (["--year", "2026"], "quality_2026.xlsx"),
+        (["--today", "2026-11-25"], "quality_2026-W47.xlsx"),  # no period: last week
+    ],
+)
+def test_the_summary_command_writes_any_period(warehouse_file, tmp_path, monkeypatch, args, written):
+    from typer.testing import CliRunner
+
+    from dealersync.flows.cli import app
+
+    monkeypatch.setenv("DEALERSYNC_EXPORTS", str(tmp_path / "exports"))
+    result = CliRunner().invoke(app, ["summary", *args, "--warehouse", str(warehouse_file)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "exports" / "quality" / written).is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--week", "2026-11"], "is a month"),
+        (["--week", "2026-W47", "--year", "2026"], "give one period"),
+        (["--month", "nov"], "'nov' is not a period"),
+    ],
+)
+def test_the_summary_command_explains_a_wrong_period(warehouse_file, args, message):
+    from typer.testing import CliRunner
+
+    from dealersync.flows.cli import UserError, app
+
+    result = CliRunner().invoke(app, ["summary", *args, "--warehouse", str(warehouse_file)])
+    assert isinstance(result.exception, UserError) and message in str(result.exception)

@@ -235,6 +235,112 @@ def sql(
         console.print(f"({frame.height} rows, {shown.height} shown; use --limit 0 for all)")
 
 
+@app.command("due-list")
+def due_list(
+    today: TodayOption = None,
+    dealer: Annotated[str | None, typer.Option(help="Only this dealer's list (dealer code).")] = None,
+    region: Annotated[str | None, typer.Option(help="Only this region's list, e.g. 华东.")] = None,
+    file_format: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the files (default: exports/due_lists/<date>/).")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Compute a day's due list into the warehouse and write it per dealer and per region.
+
+    Example: dealersync due-list --date 2026-11-26 --dealer D0012 --format xlsx
+    Without --dealer or --region: one file per active dealer and one per region. Any past day can be
+    recomputed; its rows in mart.due_list are replaced.
+    """
+    from dealersync.exports.due_list import FORMATS, UnknownScope, due_list_folder, exported_due_lists
+    from dealersync.warehouse.db import WarehouseError, open_warehouse
+
+    if dealer is not None and region is not None:
+        raise UserError("give --dealer or --region, not both")
+    if file_format not in FORMATS:
+        raise UserError(f"--format {file_format}: write xlsx or csv")
+    settings = _settings(warehouse=warehouse)
+    day = parse_day(today) or settings.today()
+    if not settings.warehouse_path.exists():
+        raise UserError(
+            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
+        )
+    try:
+        con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
+    except WarehouseError as error:
+        raise UserError(str(error)) from None
+    try:
+        paths = exported_due_lists(
+            con,
+            day,
+            out or due_list_folder(settings.exports_dir, day),
+            settings.maintenance_lead_days,
+            [file_format],
+            dealer=dealer,
+            region=region,
+        )
+    except UnknownScope as error:
+        raise UserError(str(error)) from None
+    finally:
+        con.close()
+    for path in paths:
+        console.print(str(path), highlight=False)
+    console.print(f"Due list of {day}: {len(paths)} file(s)")
+
+
+@app.command()
+def summary(
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47.")] = None,
+    month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-11.")] = None,
+    year: Annotated[str | None, typer.Option(help="Year, e.g. 2026.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the xlsx (default: exports/quality/quality_<period>.xlsx)."),
+    ] = None,
+    warehouse: WarehouseOption = None,
+    today: TodayOption = None,
+) -> None:
+    """Refresh the quality summaries of a week, month or year and write its xlsx report.
+
+    Example: dealersync summary --week 2026-W47 --out reports/quality_w47.xlsx
+    Without a period: last week (the week before --today).
+    """
+    from dealersync.exports.quality_report import refreshed_report, report_path
+    from dealersync.transforms.quality_summary import Period
+    from dealersync.warehouse.db import WarehouseError, open_warehouse
+    from dealersync.warehouse.summaries import alert_levels
+
+    settings = _settings(warehouse=warehouse)
+    given = [(kind, text) for kind, text in (("week", week), ("month", month), ("year", year)) if text]
+    if len(given) > 1:
+        raise UserError("give one period: --week, --month or --year")
+    if given:
+        kind, text = given[0]
+        try:
+            period = Period.parse(text)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+        if period.type != kind:
+            raise UserError(f"--{kind} {text} is a {period.type}; write e.g. 2026-W47, 2026-11 or 2026")
+    else:
+        period = Period.containing("week", parse_day(today) or settings.today()).previous()
+    if not settings.warehouse_path.exists():
+        raise UserError(
+            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
+        )
+    try:
+        con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
+    except WarehouseError as error:
+        raise UserError(str(error)) from None
+    try:
+        path = refreshed_report(
+            con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
+        )
+    finally:
+        con.close()
+    console.print(f"Quality report {period.label} ({period.start} to {period.end}): {path}")
+
+
 @app.command()
 def demo(
     directory: Annotated[

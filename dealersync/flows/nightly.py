@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from dealersync import inbox as inbox_folder
+from dealersync.exports.quality_report import nightly_quality_reports
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.pipeline import holds_reference_data, process_file, recheck
 from dealersync.reader import file_sha256
@@ -21,6 +22,7 @@ from dealersync.warehouse.db import open_warehouse
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import finish_run, start_run
+from dealersync.warehouse.summaries import alert_levels
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
 ALREADY_LOADED = "same content already loaded"
@@ -125,6 +127,8 @@ def nightly(
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
     try:
         result.files = _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger)
+        reports = nightly_quality_reports(con, as_of, settings.exports_dir, alert_levels(settings))
+        result.outputs.update({f"Quality report {p.label}": str(path) for p, path in reports.items()})
         finish_run(con, run_id, status="succeeded" if result.exit_code < 2 else "failed")
     except BaseException:
         finish_run(con, run_id, status="crashed")

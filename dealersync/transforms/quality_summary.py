@@ -35,13 +35,16 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         """The period a label names: `2026-W47`, `2026-11` or `2026`."""
-        text = text.strip().upper()
-        if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", text):
-            return cls.containing(WEEK, date.fromisocalendar(int(m[1]), int(m[2]), 1))
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-            return cls.containing(MONTH, date(int(m[1]), int(m[2]), 1))
-        if re.fullmatch(r"\d{4}", text):
-            return cls.containing(YEAR, date(int(text), 1, 1))
+        label = text.strip().upper()
+        try:
+            if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", label):
+                return cls.containing(WEEK, date.fromisocalendar(int(m[1]), int(m[2]), 1))
+            if m := re.fullmatch(r"(\d{4})-(\d{1,2})", label):
+                return cls.containing(MONTH, date(int(m[1]), int(m[2]), 1))
+            if re.fullmatch(r"\d{4}", label):
+                return cls.containing(YEAR, date(int(label), 1, 1))
+        except ValueError:
+            pass  # a week or month number out of range: the same message as any other bad label
         raise ValueError(f"{text!r} is not a period: write 2026-W47, 2026-11 or 2026")
 
     @classmethod

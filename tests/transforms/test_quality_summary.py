@@ -377,9 +377,10 @@ def test_recent_periods_end_with_the_period():
     assert [p.label for p in Period.parse("2027-W02").recent(3)] == ["2026-W53", "2027-W01", "2027-W02"]
 
 
-def test_a_period_label_that_is_not_one_is_refused():
+@pytest.mark.parametrize("label", ["week 47", "2026-W54", "2027-W53", "2026-13", "26"])
+def test_a_period_label_that_is_not_one_is_refused(label):
     with pytest.raises(ValueError, match="not a period"):
-        Period.parse("week 47")
+        Period.parse(label)
 
 
 def test_company_and_regions_re_aggregate_from_dealers(week47):
