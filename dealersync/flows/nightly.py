@@ -8,9 +8,11 @@ from pathlib import Path
 from time import perf_counter
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from dealersync import inbox as inbox_folder
+from dealersync.exports.due_list import due_list_folder, exported_due_lists
 from dealersync.exports.quality_report import nightly_quality_reports
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.pipeline import holds_reference_data, process_file, recheck
@@ -82,6 +84,14 @@ def parse_file(path: Path, today: date, aliases: Aliases, refs: Refs, settings: 
     return process_file(path, today=today, aliases=aliases, refs=refs, settings=settings)
 
 
+@task(name="due-lists", cache_policy=NO_CACHE)
+def due_lists(con, as_of: date, settings: Settings) -> Path:
+    """Compute the day's due list into mart.due_list and write every dealer's and region's files."""
+    folder = due_list_folder(settings.exports_dir, as_of)
+    exported_due_lists(con, as_of, folder, settings.maintenance_lead_days)
+    return folder
+
+
 def task_runner_for(settings: Settings):
     """The task runner the settings ask for: thread, process (default) or an existing Dask cluster."""
     if settings.task_runner == "dask":
@@ -127,6 +137,7 @@ def nightly(
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
     try:
         result.files = _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger)
+        result.outputs["Due lists"] = str(due_lists(con, as_of, settings))
         reports = nightly_quality_reports(con, as_of, settings.exports_dir, alert_levels(settings))
         result.outputs.update({f"Quality report {p.label}": str(path) for p, path in reports.items()})
         finish_run(con, run_id, status="succeeded" if result.exit_code < 2 else "failed")
