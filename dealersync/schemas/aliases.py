@@ -6,6 +6,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +16,9 @@ from dealersync.schemas.contract import ENUMS, SHEETS
 DEFAULT_ALIASES_FILE = Path(__file__).with_name("aliases.toml")
 
 _BRACKETED = re.compile(r"[(\[【〔{][^)\]】〕}]*[)\]】〕}]")
-_NOISE = re.compile(r"[\s_\-.:：*#/\\|,，、;；'\"`“”‘’]+")
+# Spaces and punctuation, including the question and exclamation marks of `是否保修期内？` (NFKC has
+# already made full-width marks half-width).
+_NOISE = re.compile(r"[\s_\-.:：*#/\\|,，、;；'\"`“”‘’?!。]+")
 
 
 class AliasError(ValueError):
@@ -72,11 +75,17 @@ class Aliases:
         """True/False for a yes/no label, or None when it is not one."""
         return self.booleans.get(clean_label(label))
 
-    def suggest(self, kind: str, header: object, cutoff: float = 0.5) -> str | None:
-        """The known field whose aliases a header most resembles (for 'did you mean' messages)."""
+    def suggest(
+        self, kind: str, header: object, cutoff: float = 0.5, among: Collection[str] | None = None
+    ) -> str | None:
+        """The known field whose aliases a header most resembles (for 'did you mean' messages).
+
+        `among` limits the answer to some fields (e.g. those the sheet does not have yet).
+        """
         cleaned = clean_label(header)
         table = self.headers[kind]
-        match = difflib.get_close_matches(cleaned, list(table), n=1, cutoff=cutoff)
+        labels = [label for label, name in table.items() if among is None or name in among]
+        match = difflib.get_close_matches(cleaned, labels, n=1, cutoff=cutoff)
         return table[match[0]] if match else None
 
 
