@@ -12,8 +12,20 @@ from dealersync.schemas.contract import REJECTED, WARNING
 # Placeholders a template may use. `column` is the header as the sheet wrote it, `cell` the cell as
 # written, `value` the value as read (dates as 2024-03-05); `other_*` the same for the column the rule
 # compares with (for `in_future`, other_value is the day of the run); `row` an Excel row; `accepted`
-# what the column would accept (an enum's labels).
-PLACEHOLDERS = ("column", "cell", "value", "other_column", "other_cell", "other_value", "row", "accepted")
+# what the column would accept (an enum's labels); `earlier` where a compared value was recorded, in the
+# message's language (optional: blank when not given).
+PLACEHOLDERS = (
+    "column",
+    "cell",
+    "value",
+    "other_column",
+    "other_cell",
+    "other_value",
+    "row",
+    "accepted",
+    "earlier",
+)
+OPTIONAL_PLACEHOLDERS = {"earlier": ""}
 
 DATE_FORMS_EN = "2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date"
 DATE_FORMS_ZH = "2024-03-05、2024/3/5、2024年3月5日或 Excel 日期"
@@ -44,7 +56,12 @@ RULES: dict[str, Rule] = _rules(
         "the sheet has no {column} column; it is required, add it",
         "表中缺少必填列“{column}”，请补上该列",
     ),
-    Rule("required", REJECTED, "{column} is blank; it is required", "{column}为空，此项必填"),
+    Rule(
+        "required",
+        REJECTED,
+        "{column} is blank; it is required, fill it in",
+        "{column}为空，此项必填，请填写",
+    ),
     Rule(
         "not_a_date",
         REJECTED,
@@ -118,8 +135,8 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "in_future",
         REJECTED,
-        "{column} {value} is in the future (the run is for {other_value})",
-        "{column} {value} 晚于处理日期 {other_value}，不能是将来的日期",
+        "{column} {value} is in the future; write a day on or before {other_value}, the day of the run",
+        "{column} {value} 是将来的日期，应不晚于处理日期 {other_value}",
     ),
     Rule(
         "negative",
@@ -127,7 +144,12 @@ RULES: dict[str, Rule] = _rules(
         "{column} {value} is negative; it must be 0 or more",
         "{column} {value} 为负数，应不小于 0",
     ),
-    Rule("not_positive", REJECTED, "{column} {value} must be more than 0", "{column} {value} 应大于 0"),
+    Rule(
+        "not_positive",
+        REJECTED,
+        "{column} {value} must be more than 0; write a whole number of at least 1",
+        "{column} {value} 应大于 0，请填写不小于 1 的整数",
+    ),
     Rule(
         "mileage_range",
         REJECTED,
@@ -143,44 +165,48 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "pickup_before_intake",
         REJECTED,
-        "{column} {value} is before {other_column} {other_value}",
-        "{column} {value} 早于{other_column} {other_value}",
+        "{column} {value} is before {other_column} {other_value}; write a day on or after it "
+        "(leave it blank while the vehicle is still in the shop)",
+        "{column} {value} 早于{other_column} {other_value}，应不早于{other_column}（车辆未出厂时留空）",
     ),
     Rule(
         "next_maintenance_not_after_intake",
         REJECTED,
-        "{column} {value} is not after {other_column} {other_value}",
-        "{column} {value} 应晚于{other_column} {other_value}",
+        "{column} {value} is not after {other_column} {other_value}; write a later day, or leave it blank "
+        "to count it from the maintenance cycle",
+        "{column} {value} 不晚于{other_column} {other_value}，应晚于{other_column}，或留空按保养周期推算",
     ),
     Rule(
         "warranty_end_before_purchase",
         REJECTED,
-        "{column} {value} is before {other_column} {other_value}",
-        "{column} {value} 早于{other_column} {other_value}",
+        "{column} {value} is before {other_column} {other_value}; write a day on or after it, or leave it "
+        "blank to count the warranty from the purchase",
+        "{column} {value} 早于{other_column} {other_value}，应不早于{other_column}，或留空按购车日期推算",
     ),
     Rule(
         "escalated_before_received",
         REJECTED,
-        "{column} {value} is before {other_column} {other_value}",
-        "{column} {value} 早于{other_column} {other_value}",
+        "{column} {value} is before {other_column} {other_value}; write a day on or after it",
+        "{column} {value} 早于{other_column} {other_value}，应不早于{other_column}",
     ),
     Rule(
         "resolved_before_received",
         REJECTED,
-        "{column} {value} is before {other_column} {other_value}",
-        "{column} {value} 早于{other_column} {other_value}",
+        "{column} {value} is before {other_column} {other_value}; write a day on or after it",
+        "{column} {value} 早于{other_column} {other_value}，应不早于{other_column}",
     ),
     Rule(
         "production_after_report",
         REJECTED,
-        "{column} {value} is after {other_column} {other_value}",
-        "{column} {value} 晚于{other_column} {other_value}",
+        "{column} {value} is after {other_column} {other_value}; a part is produced on or before the day "
+        "its failure is reported",
+        "{column} {value} 晚于{other_column} {other_value}，生产日期应不晚于{other_column}",
     ),
     Rule(
         "end_before_start",
         REJECTED,
-        "{column} {value} is before {other_column} {other_value}",
-        "{column} {value} 早于{other_column} {other_value}",
+        "{column} {value} is before {other_column} {other_value}; write a day on or after it",
+        "{column} {value} 早于{other_column} {other_value}，应不早于{other_column}",
     ),
     Rule(
         "resolution_required",
@@ -198,19 +224,19 @@ RULES: dict[str, Rule] = _rules(
         "work_order_required",
         REJECTED,
         '{column} is blank; a call of {other_column} "{other_cell}" must name the work order it follows up',
-        "{other_column}为“{other_cell}”的电话必须填写所回访的{column}",
+        "{column}为空：{other_column}为“{other_cell}”的电话必须填写所回访的{column}",
     ),
     Rule(
         "campaign_required",
         REJECTED,
         '{column} is blank; a call of {other_column} "{other_cell}" must name its campaign',
-        "{other_column}为“{other_cell}”的电话必须填写{column}",
+        "{column}为空：{other_column}为“{other_cell}”的电话必须填写{column}",
     ),
     Rule(
         "complaint_required",
         REJECTED,
         '{column} is blank; a call of {other_column} "{other_cell}" must name the complaint it calls back',
-        "{other_column}为“{other_cell}”的电话必须填写所回访的{column}",
+        "{column}为空：{other_column}为“{other_cell}”的电话必须填写所回访的{column}",
     ),
     Rule(
         "satisfaction_without_reach",
@@ -222,8 +248,9 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "mileage_backwards",
         WARNING,
-        "{column} {value} is lower than {other_value} km at an earlier visit of the same VIN",
-        "{column} {value} 低于同一车架号较早一次进厂时的 {other_value} 公里",
+        "{column} {value} is lower than {other_value} km at an earlier visit of the same VIN{earlier}; "
+        "check the odometer reading (it only grows)",
+        "{column} {value} 低于同一车架号较早一次进厂时的 {other_value} 公里{earlier}，请核对里程表读数",
     ),
     Rule(
         "no_customer_file",
@@ -241,20 +268,20 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "unknown_dealer",
         REJECTED,
-        '{column} "{cell}" is not a known dealer code',
-        "{column}“{cell}”不是已登记的经销商代码",
+        '{column} "{cell}" is not a known dealer code; write the code head office gave the dealer',
+        "{column}“{cell}”不是已登记的经销商代码，请填写总部下发的经销商代码",
     ),
     Rule(
         "unknown_part",
         REJECTED,
-        '{column} "{cell}" is not in the parts catalogue',
-        "{column}“{cell}”不在配件目录中",
+        '{column} "{cell}" is not in the parts catalogue; write a part number of the catalogue',
+        "{column}“{cell}”不在配件目录中，请填写配件目录中的配件编号",
     ),
     Rule(
         "unknown_campaign",
         REJECTED,
-        '{column} "{cell}" is not a known campaign',
-        "{column}“{cell}”不是已登记的活动编号",
+        '{column} "{cell}" is not a known campaign; write the campaign number head office announced',
+        "{column}“{cell}”不是已登记的活动编号，请填写总部公布的活动编号",
     ),
     Rule(
         "unknown_part_used",
@@ -272,7 +299,20 @@ def _fields(template: str) -> list[tuple[str, str | None]]:
 def message(rule: str, language: str = "en", **values: object) -> str:
     """The message of `rule` in `language` ("en" or "zh") with its placeholders filled."""
     entry = RULES[rule]
-    return (entry.zh if language == "zh" else entry.en).format(**values)
+    return (entry.zh if language == "zh" else entry.en).format(**(OPTIONAL_PLACEHOLDERS | values))
+
+
+def message_sql(rule: str, language: str = "en", **values: str) -> str:
+    """The same message as a DuckDB SQL expression: placeholders given as SQL expressions (NULL shows as '')."""
+    entry = RULES[rule]
+    parts: list[str] = []
+    for literal, name in _fields(entry.zh if language == "zh" else entry.en):
+        if literal:
+            parts.append("'" + literal.replace("'", "''") + "'")
+        if name is not None:
+            value = values[name] if name in values else f"'{OPTIONAL_PLACEHOLDERS[name]}'"
+            parts.append(f"coalesce(CAST({value} AS VARCHAR), '')")
+    return "concat(" + ", ".join(parts) + ")"
 
 
 def message_expr(rule: str, language: str = "en", **values: str | pl.Expr) -> pl.Expr:
@@ -283,6 +323,8 @@ def message_expr(rule: str, language: str = "en", **values: str | pl.Expr) -> pl
         if literal:
             parts.append(pl.lit(literal))
         if name is not None:
-            value = values[name]
+            value = values.get(name, OPTIONAL_PLACEHOLDERS.get(name))
+            if value is None:
+                raise KeyError(name)
             parts.append(value.fill_null("") if isinstance(value, pl.Expr) else pl.lit(str(value)))
     return pl.concat_str(parts)

@@ -12,6 +12,7 @@ import polars as pl
 
 from dealersync.parsed import PARSED, ParsedFile, ParsedSheet
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
+from dealersync.schemas.messages import message_sql
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
 
@@ -51,7 +52,8 @@ SQL_TYPES = {
     "bool": "BOOLEAN",
 }
 
-# Rules checked against what the warehouse already holds (the others come with the parsed file).
+# Rules checked against what the warehouse already holds (the others come with the parsed file); their
+# texts are in the message catalogue (schemas.messages) like every other rule's.
 MILEAGE_BACKWARDS, NO_CUSTOMER_FILE = "mileage_backwards", "no_customer_file"
 
 QUARANTINE_TABLES = {REJECTED: "quarantine.rejected_rows", WARNING: "quarantine.warnings"}
@@ -475,15 +477,18 @@ class _FileLoader:
         has no customer file is loaded and flagged".
         """
         mileage_column = sheet.headers.get("mileage_km", "mileage_km")
+        mileage = {"column": "$mileage_column", "value": "c.mileage_km", "other_value": "e.mileage_km"}
+        earlier = {
+            "en": "concat(' (work order ', e.work_order_no, ' of ', e.intake_date, ', already loaded)')",
+            "zh": "concat('（', e.intake_date, ' 工单 ', e.work_order_no, '，已入库）')",
+        }
         self.add_warnings(
             sheet,
             f"""
             SELECT c.excel_row, 'mileage_km' AS field, $mileage_column AS column_name,
                    {self.raw_cell(sheet, "mileage_km")} AS cell_value, '{MILEAGE_BACKWARDS}' AS rule,
-                   format('{{}} {{}} is lower than {{}} km at work order {{}} of {{}}, already in the warehouse',
-                          $mileage_column, c.mileage_km, e.mileage_km, e.work_order_no, e.intake_date) AS message,
-                   format('{{}} {{}} 低于 {{}} 工单 {{}} 的 {{}} 公里（已入库）',
-                          $mileage_column, c.mileage_km, e.intake_date, e.work_order_no, e.mileage_km) AS message_zh,
+                   {message_sql(MILEAGE_BACKWARDS, "en", **mileage, earlier=earlier["en"])} AS message,
+                   {message_sql(MILEAGE_BACKWARDS, "zh", **mileage, earlier=earlier["zh"])} AS message_zh,
                    c.dealer_code, {business_key_sql("service_visits", "c")} AS business_key
             FROM {clean} AS c
             JOIN core.service_visits AS e
@@ -509,15 +514,14 @@ class _FileLoader:
         spec = SHEETS["service_visits"]
         self.upsert("service_visits", spec.key, (*spec.names, "has_customer_file"), source, sheet)
         customer_column = sheet.headers.get("customer_id", "customer_id")
+        customer = {"column": "$customer_column", "value": "v.customer_id"}
         self.add_warnings(
             sheet,
             f"""
             SELECT c.excel_row, 'customer_id' AS field, $customer_column AS column_name,
                    {self.raw_cell(sheet, "customer_id")} AS cell_value, '{NO_CUSTOMER_FILE}' AS rule,
-                   format('customer {{}} has no customer file at dealer {{}}; send it within two days of the visit',
-                          v.customer_id, v.dealer_code) AS message,
-                   format('客户 {{}} 在经销商 {{}} 没有客户档案，请在进厂两天内补交客户档案',
-                          v.customer_id, v.dealer_code) AS message_zh,
+                   {message_sql(NO_CUSTOMER_FILE, "en", **customer)} AS message,
+                   {message_sql(NO_CUSTOMER_FILE, "zh", **customer)} AS message_zh,
                    c.dealer_code, {business_key_sql("service_visits", "c")} AS business_key
             FROM {clean} AS c
             JOIN core.service_visits AS v

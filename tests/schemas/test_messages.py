@@ -53,7 +53,7 @@ def test_a_message_names_the_column_as_written_and_says_what_is_accepted():
         value="2024-03-01",
         other_column="进厂日期",
         other_value="2024-03-04",
-    ) == ("出厂日期 2024-03-01 早于进厂日期 2024-03-04")
+    ) == ("出厂日期 2024-03-01 早于进厂日期 2024-03-04，应不早于进厂日期（车辆未出厂时留空）")
 
 
 def test_the_expression_gives_the_same_text_per_row():

@@ -428,8 +428,9 @@ def test_problems_carry_the_cell_as_written_the_header_and_the_normalised_keys(a
         "column_name": "出厂时间",
         "cell_value": "2024/3/1",
         "rule": "pickup_before_intake",
-        "message": "出厂时间 2024-03-01 is before 进厂时间 2024-03-04",
-        "message_zh": "出厂时间 2024-03-01 早于进厂时间 2024-03-04",
+        "message": "出厂时间 2024-03-01 is before 进厂时间 2024-03-04; write a day on or after it "
+        "(leave it blank while the vehicle is still in the shop)",
+        "message_zh": "出厂时间 2024-03-01 早于进厂时间 2024-03-04，应不早于进厂时间（车辆未出厂时留空）",
         "severity": "rejected",
         "dealer_code": "D0012",
         "business_key": "D0012|WO7",
@@ -447,9 +448,13 @@ def test_problems_carry_the_cell_as_written_the_header_and_the_normalised_keys(a
         (
             "customers",
             {"purchase_date": "2024-07-01"},
-            "购车日期 2024-07-01 is in the future (the run is for 2024-06-30)",
+            "购车日期 2024-07-01 is in the future; write a day on or before 2024-06-30, the day of the run",
         ),
-        ("part_shipments", {"dealer_code": "d9999"}, '经销商代码 "d9999" is not a known dealer code'),
+        (
+            "part_shipments",
+            {"dealer_code": "d9999"},
+            '经销商代码 "d9999" is not a known dealer code; write the code head office gave the dealer',
+        ),
         (
             "follow_up_calls",
             {"work_order_no": None},
@@ -505,7 +510,9 @@ def test_warnings_load_the_row_and_are_listed(aliases):
     assert result.clean.height == 3
     messages = result.problems["message"].to_list()
     assert messages[0] == "更换配件: P777, P888 not in the parts catalogue; check the part numbers"
-    assert messages[2] == "里程 3000 is lower than 5000 km at an earlier visit of the same VIN"
+    assert messages[2] == (
+        "里程 3000 is lower than 5000 km at an earlier visit of the same VIN; check the odometer reading (it only grows)"
+    )
 
 
 def test_a_customer_vin_with_a_wrong_check_digit_is_only_a_warning(aliases):
