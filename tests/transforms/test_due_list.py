@@ -371,6 +371,7 @@ def test_maintenance_reminder_uses_the_latest_visit_with_a_date(warehouse):
     [
         ({"work_order_no": "W2"}, []),  # reached, for that work order: closed
         ({"work_order_no": "W2", "outcome": "no_answer"}, [1]),  # not reached: an attempt
+        ({"work_order_no": "W2", "outcome": "refused"}, []),  # refused: closed (no harassing)
         ({"work_order_no": "W1"}, [0]),  # for an older work order: not this reminder
         ({"work_order_no": None, "call_time": at(ago(10))}, []),  # no work order, after the visit: closed
         ({"work_order_no": None, "call_time": at(ago(30))}, [0]),  # no work order, before the visit
@@ -555,6 +556,7 @@ def test_complaint_escalation(warehouse, complaint, expected):
         ({"resolved_date": ago(4)}, [], [("P1", ago(4), ago(1), "overdue", "high", 0)]),  # + 4: overdue
         ({"resolved_date": ago(-1)}, [], []),  # resolved after `today`: not yet
         ({"resolved_date": ago(2)}, [{}], []),  # a reached call-back closes it
+        ({"resolved_date": ago(2)}, [{"outcome": "refused"}], []),  # so does a refused one
         (
             {"resolved_date": ago(2)},
             [{"outcome": "no_answer"}],
