@@ -18,7 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
+# Piped or logged output (cron, CI) gets wide tables rather than rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 # Options shared by several commands (sqlite-utils style reusable definitions).
