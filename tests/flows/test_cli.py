@@ -1,0 +1,127 @@
+"""The command line as a user meets it: exit codes, messages, and no tracebacks for their mistakes."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dealersync.flows.cli import app, main
+from dealersync.samples import generate_inbox
+
+TODAY = date(2026, 11, 20)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory) -> tuple[Path, object]:
+    """A small generated inbox: clean dealer files, one dealer file with bad cells, one bad file."""
+    folder = tmp_path_factory.mktemp("cli") / "inbox"
+    manifest = generate_inbox(
+        folder, today=TODAY, dealers=2, visits_per_dealer=40, seed=3, bad_cell_rate=0.05, with_bad_file=True
+    )
+    return folder, manifest
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_validate_a_clean_reference_workbook_exits_0(inbox):
+    _, manifest = inbox
+    result = invoke("validate", str(manifest.reference_file), "--today", TODAY.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "dealers" in result.output and "rejected" in result.output
+
+
+def test_validate_with_bad_cells_lists_them_and_exits_1(inbox):
+    _, manifest = inbox
+    dealer_file = next(iter(manifest.dealer_files.values()))
+    bad_here = [b for b in manifest.bad_cells if b.file == dealer_file.name]
+    assert bad_here
+    result = invoke(
+        "validate",
+        str(dealer_file),
+        str(manifest.reference_file),
+        "--today",
+        TODAY.isoformat(),
+        "--show",
+        "0",
+    )
+    assert result.exit_code == 1, result.output
+    assert f"dealers, parts, campaigns from {manifest.reference_file.name}" in result.output
+    for bad in bad_here:
+        assert f"{bad.sheet}!{bad.column_name} row {bad.excel_row}" in result.output
+
+
+def test_validate_without_references_says_the_checks_were_skipped(inbox):
+    _, manifest = inbox
+    dealer_file = next(iter(manifest.dealer_files.values()))
+    result = invoke("validate", str(dealer_file), "--today", TODAY.isoformat())
+    assert "skipped (no warehouse and no reference workbook given)" in result.output
+
+
+def test_validate_a_refused_file_exits_2_with_its_reason(inbox):
+    folder, manifest = inbox
+    (refused,) = manifest.refused_files
+    result = invoke("validate", str(folder / refused))
+    assert result.exit_code == 2
+    assert "refused" in result.output and "not an Excel workbook" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["validate", "no-such-file.xlsx"], "no such file: no-such-file.xlsx"),  # a typo in the file name
+        (
+            ["sql", "select 1", "--warehouse", "nowhere.duckdb"],
+            "no warehouse at nowhere.duckdb",
+        ),  # wrong path
+        (["validate", "x.xlsx", "--today", "26/11/2026"], "is not a date"),  # a date in the wrong form
+    ],
+)
+def test_user_mistakes_end_in_one_line_and_exit_2(args, message, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.xlsx").write_bytes(b"")
+    monkeypatch.setattr("sys.argv", ["dealersync", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert message in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_sql_prints_a_query_and_refuses_a_write(tmp_path):
+    from dealersync.warehouse.db import open_warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    open_warehouse(warehouse).close()
+    result = invoke("sql", "select count(*) as migrations from etl.schema_migrations", "-w", str(warehouse))
+    assert result.exit_code == 0 and "migrations" in result.output
+    csv = invoke("sql", "select 42 as answer", "-w", str(warehouse), "--csv")
+    assert csv.output.splitlines() == ["answer", "42"]
+    write = runner.invoke(app, ["sql", "delete from etl.runs", "-w", str(warehouse)])
+    assert write.exit_code != 0
+    assert "read-only" in str(write.exception) or "read-only" in write.output
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("prefect")
+def test_run_loads_the_inbox_prints_the_table_and_exits_1_for_rejections(
+    inbox, tmp_path, prefect_harness, monkeypatch
+):
+    folder, manifest = inbox
+    work = tmp_path / "inbox"
+    shutil.copytree(folder, work)
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
+    result = invoke(
+        "run", "--inbox", str(work), "--warehouse", str(tmp_path / "w.duckdb"), "--today", TODAY.isoformat()
+    )
+    assert result.exit_code == 1, result.output  # bad cells were rejected and one file refused
+    for path in manifest.files:
+        assert path.name in result.output
+    assert "refused" in result.output and "loaded" in result.output
