@@ -135,13 +135,25 @@ def validate(
     warehouse: WarehouseOption = None,
     today: TodayOption = None,
     show: Annotated[int, typer.Option(help="Problems to list per file (0 = all).")] = 50,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Folder for each file's marked copy (<name>.annotated.xlsx) and problem list (<name>.problems.csv).",
+        ),
+    ] = None,
 ) -> None:
-    """Check workbooks exactly as the nightly run would, without writing anything.
+    """Check workbooks exactly as the nightly run would, without writing to the warehouse.
 
-    Example: dealersync validate dealer_D0012.xlsx reference.xlsx
+    Example: dealersync validate dealer_D0012.xlsx reference.xlsx --report checked/
     Reference checks use the warehouse (read-only) when given, else a reference workbook among the
-    files, else are reported as skipped. Exit code: 0 clean, 1 rejections found, 2 a file refused.
+    files, else are reported as skipped. A header not recognised gets the alias line that would map it.
+    Exit code: 0 clean, 1 rejections found, 2 a file refused.
     """
+    from rich.markup import escape
+
+    from dealersync.schemas.aliases import load_aliases
+    from dealersync.steward import alias_suggestions
     from dealersync.validation import validate_files
 
     settings = _settings(warehouse=warehouse)
@@ -154,10 +166,41 @@ def validate(
         today=parse_day(today) or settings.today(),
         warehouse=warehouse if warehouse is not None else None,
     )
+    aliases = load_aliases(settings.aliases_path)
     console.print(f"Reference checks: {report.references}")
     for parsed in report.files:
         _print_validated(parsed, show)
+        for suggestion in alias_suggestions(parsed, aliases, settings.aliases_path):
+            console.print(f"  [cyan]alias?[/]   {escape(suggestion.text)}", highlight=False)
+            console.print(
+                f"      {suggestion.section}\n      {suggestion.line}", highlight=False, markup=False
+            )
+    if report_dir is not None:
+        _write_reports(report.files, report_dir, aliases, settings.aliases_path)
     raise typer.Exit(report.exit_code)
+
+
+def _write_reports(parsed_files, folder: Path, aliases, steward_file: Path) -> None:
+    """validate --report: each file's annotated copy and problems CSV; one file that cannot be marked does not stop the rest."""
+    from dealersync.steward import write_report
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot write the reports to {folder}: {error}") from None
+    for parsed in parsed_files:
+        try:
+            written = write_report(parsed, parsed.path, folder, aliases=aliases, steward_file=steward_file)
+        except OSError as error:
+            raise UserError(f"cannot write the report of {parsed.file_name} to {folder}: {error}") from None
+        except Exception as error:  # a workbook openpyxl cannot take: say so, go on with the others
+            err.print(
+                f"{parsed.file_name}: no annotated copy ({type(error).__name__}: {error})", markup=False
+            )
+            continue
+        if written.workbook is not None:
+            console.print(f"{parsed.file_name}: marked copy {written.workbook}", markup=False)
+        console.print(f"{parsed.file_name}: problem list {written.problems_csv}", markup=False)
 
 
 def _print_validated(parsed, show: int) -> None:
@@ -370,6 +413,126 @@ def demo(
         f'Try: dealersync sql "select kind, count(*) from quarantine.rejected_rows group by 1" '
         f"--warehouse {settings.warehouse_path}"
     )
+
+
+@app.command()
+def quarantine(
+    warehouse: WarehouseOption = None,
+    dealer: Annotated[str | None, typer.Option(help="Only this dealer's entries (dealer code).")] = None,
+    only_open: Annotated[
+        bool,
+        typer.Option("--open/--all", help="Only the entries still open (default), or resolved ones too."),
+    ] = True,
+    close: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--close",
+            help="Close an open entry by hand, e.g. a row sent again under a corrected key (entry id; repeatable).",
+        ),
+    ] = None,
+    zh: Annotated[bool, typer.Option("--zh", help="Messages in Chinese.")] = False,
+    limit: Annotated[int, typer.Option(help="Entries to print (0 = all).")] = 100,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """List what stewards still have to fix, oldest first, with how long each entry has been open.
+
+    Example: dealersync quarantine --dealer D0012 -w data/warehouse.duckdb
+    A corrected file sent again resolves the entries it fixes; --close resolves one by hand.
+    """
+    from rich.text import Text
+
+    from dealersync.exports.cells import safe_frame
+    from dealersync.warehouse.db import WarehouseError, connect
+    from dealersync.warehouse.quarantine import close_entries, open_entries
+
+    settings = _settings(warehouse=warehouse)
+    if not settings.warehouse_path.exists():
+        raise UserError(
+            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
+        )
+    code = dealer.strip().upper() if dealer else None
+    try:
+        con = connect(settings.warehouse_path, read_only=not close)
+    except WarehouseError as error:
+        raise UserError(str(error)) from None
+    try:
+        if close:
+            closed = close_entries(con, close)
+            console.print(
+                f"closed {closed} of {len(set(close))} entr{'y' if len(set(close)) == 1 else 'ies'} (the others were not open)"
+            )
+            return
+        entries = open_entries(con, code, only_open)
+    finally:
+        con.close()
+    if csv:
+        sys.stdout.write(safe_frame(entries).write_csv())
+        return
+    if entries.is_empty():
+        scope = f"dealer {code}" if code else "the warehouse"
+        console.print(f"No {'open ' if only_open else ''}quarantine entries for {scope}.")
+        return
+    shown = entries if limit == 0 else entries.head(limit)
+    table = Table(title=f"Quarantine: {entries.height} {'open ' if only_open else ''}entries, oldest first")
+    for name in (
+        "id",
+        "open",
+        "since",
+        "severity",
+        "dealer",
+        "file",
+        "sheet",
+        "row",
+        "column",
+        "value",
+        "message",
+    ):
+        table.add_column(name, overflow="fold", justify="right" if name in ("id", "open", "row") else "left")
+    for e in shown.iter_rows(named=True):
+        opened = f"{e['days_open']} d" if e["resolved_at"] is None else f"resolved ({e['days_open']} d)"
+        value = e["cell_value"] or ""
+        cells = (
+            str(e["entry_id"]),
+            opened,
+            f"{e['first_seen_at']:%Y-%m-%d}",
+            e["severity"],
+            e["dealer_code"] or "",
+            e["file_name"],
+            e["sheet"],
+            str(e["excel_row"]),
+            e["column_name"] or "(row)",
+            value if len(value) <= 40 else value[:40] + "…",
+            e["message_zh"] if zh else e["message"],
+        )
+        table.add_row(*(Text(cell) for cell in cells))  # a dealer's text is never read as markup
+    console.print(table)
+    if shown.height < entries.height:
+        console.print(f"({entries.height} entries, {shown.height} shown; use --limit 0 for all)")
+
+
+@app.command()
+def template(
+    source: Annotated[str, typer.Argument(help="dealer, warehouse or reference.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file to write.", show_default=False)],
+    force: Annotated[bool, typer.Option(help="Overwrite the file if it exists.")] = False,
+) -> None:
+    """Write a blank workbook to fill in: the contract's sheets and Chinese headers, dropdowns, help on each column.
+
+    Example: dealersync template dealer --out 经销商台账模板.xlsx
+    """
+    from dealersync.exports.template import UnknownSource, write_template
+
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"{out}: a template is an .xlsx workbook; give a file name ending in .xlsx")
+    if out.exists() and not force:
+        raise UserError(f"{out} already exists; pass --force to overwrite it")
+    try:
+        written = write_template(source, out)
+    except UnknownSource as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error}") from None
+    console.print(f"Template for {source} workbooks: {written}", markup=False)
 
 
 def main() -> None:
