@@ -20,7 +20,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Base folder for the default paths below")
     inbox: Path | None = Field(None, description="Folder the nightly run reads workbooks from")
     warehouse: Path | None = Field(None, description="The DuckDB warehouse file")
-    exports: Path | None = Field(None, description="Folder for due lists, reports and steward workbooks")
+    exports: Path | None = Field(
+        None,
+        description="Folder for due lists, reports and steward workbooks (default: exports/ beside the warehouse)",
+    )
     aliases_file: Path | None = Field(
         None, description="A steward's extra aliases (default: beside the warehouse)"
     )
@@ -79,7 +82,7 @@ class Settings(BaseSettings):
 
     @property
     def exports_dir(self) -> Path:
-        return self.exports or self.data_dir / "exports"
+        return self.exports or self.warehouse_path.with_name("exports")
 
     @property
     def aliases_path(self) -> Path:
