@@ -19,6 +19,7 @@ from dealersync.pipeline import holds_reference_data, process_file, recheck
 from dealersync.reader import file_sha256
 from dealersync.schemas.aliases import Aliases, load_aliases
 from dealersync.settings import Settings, get_settings
+from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.transforms.validate import Refs
 from dealersync.warehouse.db import open_warehouse
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
@@ -92,6 +93,17 @@ def due_lists(con, as_of: date, settings: Settings) -> Path:
     return folder
 
 
+@task(name="steward-copy", cache_policy=NO_CACHE)
+def steward_copy(
+    parsed: ParsedFile, source: Path, folder: Path, extra, aliases: Aliases, steward_file: Path
+) -> Path | None:
+    """Write one loaded file's marked copy and problem list for its steward (runs in parallel)."""
+    written = write_report(
+        parsed, source, folder, aliases=aliases, steward_file=steward_file, extra_problems=extra
+    )
+    return written.workbook
+
+
 def task_runner_for(settings: Settings):
     """The task runner the settings ask for: thread, process (default) or an existing Dask cluster."""
     if settings.task_runner == "dask":
@@ -137,6 +149,9 @@ def nightly(
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
     try:
         result.files = _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger)
+        steward = settings.exports_dir / "steward" / as_of.isoformat()
+        if steward.is_dir():
+            result.outputs["Steward workbooks"] = str(steward)
         result.outputs["Due lists"] = str(due_lists(con, as_of, settings))
         reports = nightly_quality_reports(con, as_of, settings.exports_dir, alert_levels(settings))
         result.outputs.update({f"Quality report {p.label}": str(path) for p, path in reports.items()})
@@ -191,7 +206,33 @@ def _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger)
         new_refs = read_refs(con)
         others = [recheck(p, today=as_of, aliases=aliases, refs=new_refs, settings=settings) for p in others]
     loaded += [_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger) for parsed in others]
+    _steward_copies(con, run_id, [*references, *others], loaded, as_of, aliases, settings, logger)
     return outcomes + loaded
+
+
+def _steward_copies(con, run_id, parsed_files, outcomes, as_of, aliases, settings, logger) -> None:
+    """Every loaded file that had problems gets its marked copy under exports/steward/<date>/<dealer>/.
+
+    The file has been moved (to processed/) by then: its outcome says where. The loader's own warnings
+    (mileage going backwards, no customer file) are marked too. A copy that cannot be written is logged,
+    never a failed night: the data is loaded either way.
+    """
+    jobs = []
+    for parsed, outcome in zip(parsed_files, outcomes, strict=True):
+        if outcome.status != LOADED:
+            continue
+        extra = loader_problems(con, run_id=run_id, sha256=parsed.sha256)
+        if parsed.problems.is_empty() and extra.is_empty():
+            continue
+        folder = night_folder(settings.exports_dir, as_of, parsed)
+        source = Path(outcome.stored_as or parsed.path)
+        future = steward_copy.submit(slim(parsed), source, folder, extra, aliases, settings.aliases_path)
+        jobs.append((parsed.file_name, future))
+    for name, future in jobs:
+        try:
+            future.result()
+        except Exception as error:
+            logger.warning("no steward copy of %s (%s)", name, type(error).__name__)
 
 
 def _place(path: Path, inbox_dir: Path, as_of: date, settings: Settings) -> Path:
