@@ -69,8 +69,26 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(
         0, description="How long a run waits for another run on the same warehouse"
     )
-    backups_keep: int = Field(7, description="Warehouse backups kept before each run")
-    schedule_cron: str = Field("0 2 * * *", description="Cron schedule of the nightly deployment")
+    backups_keep: int = Field(
+        7, description="Warehouse backups kept (one is taken before each run that loads files; 0 = none)"
+    )
+    backups: Path | None = Field(
+        None, description="Folder of warehouse backups (default: backups/ beside the warehouse)"
+    )
+    schedule_cron: str = Field(
+        "0 2 * * *", description="Cron schedule of the nightly deployment, in the time zone above"
+    )
+    deployment_name: str = Field("nightly", description="Name of the deployment `dealersync deploy` serves")
+    prefect_api_url: str | None = Field(
+        None,
+        description="Prefect server the CLI and the deployment report to, e.g. http://127.0.0.1:4200/api "
+        "(default: PREFECT_API_URL; `run` without either starts a temporary one)",
+    )
+    prefect_database_url: str | None = Field(
+        None,
+        description="Database of the Prefect server `dealersync server` starts, e.g. "
+        "postgresql+asyncpg://prefect:secret@db:5432/prefect (default: SQLite in PREFECT_HOME)",
+    )
 
     @property
     def inbox_dir(self) -> Path:
@@ -98,5 +116,9 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides) -> Settings:
+    @property
+    def backups_dir(self) -> Path:
+        return self.backups or self.warehouse_path.parent / "backups"
+
     """Settings from the environment, with explicit overrides (e.g. from command-line options)."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,139 @@
+"""Warehouse backups: a consistent copy before a run loads anything, the newest N kept, and restore."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from dealersync.warehouse.db import WarehouseError, applied_migrations, connect, migrations
+
+BEFORE_RESTORE = "before-restore"
+_STAMP = "%Y%m%d-%H%M%S"
+
+
+@dataclass(frozen=True)
+class Backup:
+    """One backup file of a warehouse."""
+
+    path: Path
+    taken_at: datetime  # local time the copy was taken (from its name)
+    label: str  # "" for the backup before a run, BEFORE_RESTORE for the warehouse a restore replaced
+    size_bytes: int
+
+
+def _pattern(warehouse: Path) -> re.Pattern[str]:
+    return re.compile(
+        rf"^{re.escape(warehouse.stem)}-(\d{{8}}-\d{{6}})(?:-([a-z-]+?))?(?:\.(\d+))?{re.escape(warehouse.suffix)}$"
+    )
+
+
+def list_backups(warehouse: Path, backups_dir: Path) -> list[Backup]:
+    """The backups of this warehouse in `backups_dir`, newest first."""
+    if not backups_dir.is_dir():
+        return []
+    pattern = _pattern(warehouse)
+    found = []
+    for path in backups_dir.iterdir():
+        if match := pattern.match(path.name):
+            taken_at = datetime.strptime(match.group(1), _STAMP)
+            order = (taken_at, int(match.group(3) or 0))  # a second copy within the same second is .1
+            found.append((order, Backup(path, taken_at, match.group(2) or "", path.stat().st_size)))
+    return [backup for _, backup in sorted(found, key=lambda item: item[0], reverse=True)]
+
+
+def back_up(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    backups_dir: Path,
+    *,
+    keep: int | None,
+    label: str = "",
+) -> Path:
+    """Copy the warehouse into `backups_dir` as it is now; then keep only the newest `keep` (None: all).
+
+    The caller holds the one writer connection `con`: CHECKPOINT writes the write-ahead log into the
+    file, and nothing writes while the file is copied, so the copy is consistent. The copy appears
+    under its final name only when complete.
+    """
+    con.execute("CHECKPOINT")
+    backups_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{warehouse.stem}-{datetime.now():{_STAMP}}{'-' + label if label else ''}"
+    # A second copy within the same second is <name>.1, then .2, numbered after any copy still there.
+    taken = [
+        int(match.group(3) or 0)
+        for path in backups_dir.iterdir()
+        if (match := _pattern(warehouse).match(path.name)) and path.name.startswith(name + ".")
+    ]
+    counter = max(taken) + 1 if taken else 0
+    target = backups_dir / f"{name}{'.' + str(counter) if counter else ''}{warehouse.suffix}"
+    partial = backups_dir / f".{target.name}.part"
+    shutil.copyfile(warehouse, partial)
+    os.replace(partial, target)
+    if keep is not None:
+        for old in list_backups(warehouse, backups_dir)[keep:]:
+            old.path.unlink(missing_ok=True)
+    return target
+
+
+def find_backup(name: str | Path, warehouse: Path, backups_dir: Path) -> Path:
+    """A backup named on the command line: a path, or a file name in `backups_dir`."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if (backups_dir / path.name).is_file():
+        return backups_dir / path.name
+    known = ", ".join(b.path.name for b in list_backups(warehouse, backups_dir)[:5]) or "none yet"
+    raise WarehouseError(f"no backup {name} (in {backups_dir}: {known})")
+
+
+def check_backup(backup: Path) -> int:
+    """Refuse a file that is not a warehouse this version can open; return its newest migration."""
+    try:
+        con = connect(backup, read_only=True)
+    except WarehouseError as error:
+        raise WarehouseError(f"{backup} is not a warehouse backup: {error}") from None
+    try:
+        applied = applied_migrations(con)
+    finally:
+        con.close()
+    if not applied:
+        raise WarehouseError(f"{backup} is a DuckDB file but not a dealersync warehouse")
+    unknown = sorted(set(applied) - {m.version for m in migrations()})
+    if unknown:
+        raise WarehouseError(
+            f"{backup} has migrations {unknown} that this version of dealersync does not know; upgrade it first"
+        )
+    return max(applied)
+
+
+def restore(backup: Path, warehouse: Path, backups_dir: Path) -> Path | None:
+    """Put `backup` in place of the warehouse; return where the replaced warehouse was saved (None if none).
+
+    The caller holds the run lock (warehouse.lock.warehouse_lock). The backup is checked and copied
+    beside the warehouse first; the current warehouse is backed up (label before-restore, never pruned
+    by a restore) and then replaced in one rename, so a crash leaves either the old or the restored file.
+    """
+    check_backup(backup)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    incoming = warehouse.with_name(f".{warehouse.name}.restoring")
+    shutil.copyfile(backup, incoming)
+    saved = None
+    try:
+        if warehouse.exists():
+            con = connect(warehouse)
+            try:
+                saved = back_up(con, warehouse, backups_dir, keep=None, label=BEFORE_RESTORE)
+            finally:
+                con.close()
+        # A write-ahead log left beside the old file belongs to it, not to the restored one.
+        warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+        os.replace(incoming, warehouse)
+    finally:
+        incoming.unlink(missing_ok=True)
+    return saved

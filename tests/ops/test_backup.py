@@ -1,0 +1,110 @@
+"""Backups before a run, the newest N kept, and restore bringing a warehouse back exactly."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+from ops_helpers import warehouse_digest
+
+from dealersync.warehouse.backup import BEFORE_RESTORE, back_up, find_backup, list_backups, restore
+from dealersync.warehouse.db import WarehouseError, connect, open_warehouse
+
+
+@pytest.fixture
+def warehouse(loaded_warehouse, tmp_path):
+    """A loaded warehouse of this test's own."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(loaded_warehouse, path)
+    return path
+
+
+def test_a_restored_backup_equals_the_warehouse_it_was_taken_from(warehouse, tmp_path):
+    original = warehouse_digest(warehouse)
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, tmp_path / "backups", keep=3)
+    # The night goes on: a change after the backup...
+    con.execute(
+        "DELETE FROM core.follow_up_calls WHERE call_id IN (SELECT call_id FROM core.follow_up_calls LIMIT 5)"
+    )
+    con.execute("UPDATE core.service_visits SET amount = amount + 1")
+    con.close()
+    assert warehouse_digest(warehouse) != original
+    # ...which the restore undoes exactly, row for row.
+    saved = restore(backup, warehouse, tmp_path / "backups")
+    assert warehouse_digest(warehouse) == original
+    assert saved is not None and saved.name.endswith(f"-{BEFORE_RESTORE}.duckdb")
+    assert warehouse_digest(saved) != original  # the replaced warehouse is kept, changes and all
+
+
+def test_a_backup_taken_while_the_writer_holds_uncheckpointed_changes_has_them(warehouse, tmp_path):
+    con = open_warehouse(warehouse)
+    con.execute("SET checkpoint_threshold = '1GB'")  # keep the change in the write-ahead log
+    con.execute("UPDATE core.dealers SET city = 'changed before the backup'")
+    backup = back_up(con, warehouse, tmp_path / "backups", keep=3)
+    con.close()
+    copy = connect(backup, read_only=True)
+    assert copy.execute("SELECT DISTINCT city FROM core.dealers").fetchall() == [
+        ("changed before the backup",)
+    ]
+    copy.close()
+
+
+def test_only_the_newest_backups_are_kept(warehouse, tmp_path):
+    folder = tmp_path / "backups"
+    con = open_warehouse(warehouse)
+    taken = [back_up(con, warehouse, folder, keep=2) for _ in range(4)]
+    con.close()
+    kept = list_backups(warehouse, folder)
+    assert [b.path for b in kept] == [taken[3], taken[2]]
+    assert not any(p.name.endswith(".part") for p in folder.iterdir())
+
+
+def test_backups_of_another_warehouse_in_the_same_folder_are_left_alone(warehouse, tmp_path):
+    folder = tmp_path / "backups"
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(warehouse, other)
+    con = open_warehouse(other)
+    theirs = back_up(con, other, folder, keep=1)
+    con.close()
+    con = open_warehouse(warehouse)
+    for _ in range(3):
+        back_up(con, warehouse, folder, keep=1)
+    con.close()
+    assert theirs.exists()
+    assert len(list_backups(warehouse, folder)) == 1
+
+
+def test_restore_refuses_a_file_that_is_not_a_warehouse_and_changes_nothing(warehouse, tmp_path):
+    before = warehouse_digest(warehouse)
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database")
+    with pytest.raises(WarehouseError, match="not a warehouse backup"):
+        restore(text, warehouse, tmp_path / "backups")
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(WarehouseError, match="not a dealersync warehouse"):
+        restore(empty, warehouse, tmp_path / "backups")
+    assert warehouse_digest(warehouse) == before
+    assert not (tmp_path / "backups").exists()
+
+
+def test_restore_into_a_missing_warehouse_puts_the_backup_there(warehouse, tmp_path):
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, tmp_path / "backups", keep=1)
+    con.close()
+    target = tmp_path / "new" / "warehouse.duckdb"
+    assert restore(backup, target, tmp_path / "backups") is None
+    assert warehouse_digest(target) == warehouse_digest(warehouse)
+
+
+def test_a_backup_is_found_by_its_name_or_its_path(warehouse, tmp_path):
+    folder = tmp_path / "backups"
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, folder, keep=1)
+    con.close()
+    assert find_backup(backup.name, warehouse, folder) == backup
+    assert find_backup(str(backup), warehouse, folder) == backup
+    with pytest.raises(WarehouseError, match=backup.name):  # the message lists what there is
+        find_backup("warehouse-19990101-000000.duckdb", warehouse, folder)
