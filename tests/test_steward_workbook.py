@@ -300,3 +300,20 @@ def test_the_file_belongs_to_its_dealer(generated, aliases):
     assert file_owner(parsed) == next(iter(manifest.dealer_files))
     assert file_owner(check(manifest.reference_file, aliases)) == "reference"
     assert file_owner(check(manifest.warehouse_file, aliases)) == "warehouse"
+
+
+def test_a_file_too_big_to_copy_gets_its_problem_list_with_addresses(tmp_path, aliases):
+    rows = [["维修保养记录"], VISIT_HEADERS, visit(1), visit(2, 类型="年检"), visit(3, 进厂日期="2026-02-30")]
+    path = write_xlsx(tmp_path / "big.xlsx", {"维修保养记录": rows})
+    report = write_steward_report(check(path, aliases), path, tmp_path / "out", max_copy_rows=2)
+    book = openpyxl.load_workbook(report.workbook)
+    assert book.sheetnames == [PROBLEM_SHEET]
+    listed = problem_rows(book)
+    assert [(r["单元格 Cell"], r["规则 Rule"], r["link"]) for r in listed] == [
+        ("F4", "not_in_list", None),
+        ("E5", "not_a_date", None),
+    ]
+    assert any(
+        "more than the 2 a marked copy is made for" in (c.value or "") for c in book.worksheets[0]["A"]
+    )
+    assert [r["cell"] for r in csv.DictReader(report.problems_csv.open(encoding="utf-8-sig"))] == ["F4", "E5"]

@@ -38,6 +38,9 @@ MAX_CSV_TEXT = 32000
 # Comments beyond this many in one workbook are left out (the cells are still filled and listed):
 # Excel grows slow to open with tens of thousands of comment boxes.
 MAX_COMMENTS = 5000
+# openpyxl holds a whole workbook in memory (about 0.6 s and 8 MB per 1,000 rows, bench/steward_bench.py):
+# above this many rows a file gets its problem list (cells named, not linked) and CSV, but no marked copy.
+MAX_COPY_ROWS = 100_000
 # openpyxl's ILLEGAL_CHARACTERS_RE, in the regex syntax polars understands.
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
@@ -114,6 +117,7 @@ def write_steward_report(
     *,
     extra_problems: pl.DataFrame | None = None,
     notes: list[str] | None = None,
+    max_copy_rows: int = MAX_COPY_ROWS,
 ) -> StewardReport:
     """Write `<stem>.annotated.xlsx` (a marked copy of `source`) and `<stem>.problems.csv` into `folder`.
 
@@ -131,15 +135,24 @@ def write_steward_report(
         _write_csv(refusal, csv_path, parsed.file_name, cells={})
         return StewardReport(parsed.file_name, None, csv_path, refusal.height, notes=notes)
     problems = _listed_problems(parsed, extra_problems)
-    book, opened_note = _open_copy(source)
-    if opened_note:
-        notes.insert(0, opened_note)
     for sheet_name, reason in parsed.skipped_sheets:
         notes.append(f"工作表“{sheet_name}”未读取 / sheet '{sheet_name}' was not read: {reason}")
-    places = _places(book, parsed, problems)
-    marked, comment_note = _mark_cells(book, problems, places)
-    if comment_note:
-        notes.append(comment_note)
+    if parsed.rows_read > max_copy_rows:
+        notes.insert(0, _too_big_note(parsed.rows_read, max_copy_rows))
+        original = _headers_only(source)
+        places = _places(original, parsed, problems)
+        if original is not None:
+            original.close()
+        book, marked = openpyxl.Workbook(), 0
+        book.remove(book.active)
+    else:
+        book, opened_note = _open_copy(source)
+        if opened_note:
+            notes.insert(0, opened_note)
+        places = _places(book, parsed, problems)
+        marked, comment_note = _mark_cells(book, problems, places)
+        if comment_note:
+            notes.append(comment_note)
     _add_problem_sheet(book, parsed.file_name, problems, places, notes)
     workbook_path = folder / annotated_name(parsed.file_name)
     book.save(workbook_path)
@@ -277,6 +290,25 @@ def _open_copy(source: Path) -> tuple[openpyxl.Workbook, str | None]:
     return _cells_copy(source), note
 
 
+def _too_big_note(rows: int, limit: int) -> str:
+    return (
+        f"文件有 {rows:,} 行，超过 {limit:,} 行，未生成标注副本：请按本清单的单元格地址在原文件中修改 / "
+        f"the file has {rows:,} rows, more than the {limit:,} a marked copy is made for: this workbook holds "
+        "the problem list only; find each cell in the original by its address"
+    )
+
+
+def _headers_only(source: Path) -> openpyxl.Workbook | None:
+    """The original opened for streaming (read-only), to find the header cells without loading every row."""
+    _check_xml_parser()
+    if source.suffix.lower() == ".xls":
+        return None
+    try:
+        return openpyxl.load_workbook(source, read_only=True)
+    except Exception:  # no addresses then: the list still names sheet, row and column
+        return None
+
+
 def _cells_copy(source: Path) -> openpyxl.Workbook:
     """A new workbook holding every sheet's cells as text, each where it was (row and column)."""
     reader = fastexcel.read_excel(source.read_bytes())
@@ -307,12 +339,12 @@ def _sheet_title(name: str, book: openpyxl.Workbook) -> str:
     return candidate
 
 
-def _places(book: openpyxl.Workbook, parsed: ParsedFile, problems: pl.DataFrame) -> dict[int, _Place]:
+def _places(book: openpyxl.Workbook | None, parsed: ParsedFile, problems: pl.DataFrame) -> dict[int, _Place]:
     """Each problem's place: the column is found by the header cell, as the dealer wrote it, in the header row."""
     columns: dict[str, dict[str, int]] = {}
     spans: dict[str, tuple[int, int]] = {}
     for sheet in parsed.sheets:
-        if sheet.sheet not in book.sheetnames:
+        if book is None or sheet.sheet not in book.sheetnames:
             continue
         worksheet = book[sheet.sheet]
         written = {
@@ -331,16 +363,18 @@ def _places(book: openpyxl.Workbook, parsed: ParsedFile, problems: pl.DataFrame)
         sheet, field_name = problem["sheet"], problem["field"]
         span = spans.get(sheet)
         row = problem["excel_row"] or header_rows.get(sheet, 1)
-        if problem["rule"] == MISSING_COLUMN:
-            after = span[1] if span else 0
+        if problem["rule"] == MISSING_COLUMN and span is not None:
             missing_seen[sheet] += 1
-            places[index] = _Place(sheet, header_rows[sheet], after + missing_seen[sheet], None)
+            places[index] = _Place(sheet, header_rows[sheet], span[1] + missing_seen[sheet], None)
             continue
         column = columns.get(sheet, {}).get(field_name)
         if column is None and problem["rule"] == "duplicate_key":
             column = _key_column(problem["kind"], columns.get(sheet, {}))
+        if span is None:  # the sheet's header row was not found: no address
+            places[index] = _Place(sheet, row, None, None)
+            continue
         row_level = problem["rule"] in ROW_RULES or column is None
-        places[index] = _Place(sheet, row, column or (span[0] if span else 1), span if row_level else None)
+        places[index] = _Place(sheet, row, column or span[0], span if row_level else None)
     return places
 
 
