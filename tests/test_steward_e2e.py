@@ -108,6 +108,9 @@ def test_a_corrected_copy_sent_again_resolves_exactly_what_it_fixes(tmp_path, mo
     assert after.status == "loaded"
     assert after.rows_loaded == before.rows_loaded + len(fixed)
     assert after.rows_rejected == before.rows_rejected - len(fixed)
+    # The resent file's own copy sits beside the first one (named after its place in processed/).
+    resent_copy = steward_dir / dealer / f"{Path(after.stored_as).stem}.annotated.xlsx"
+    assert resent_copy != marked_copy and resent_copy.is_file() and marked_copy.is_file()
 
     # Exactly the fixed rejections are resolved, by the second run; the others stay open.
     resolved = rows(

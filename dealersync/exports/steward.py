@@ -124,12 +124,13 @@ def write_steward_report(
     "Every rejected cell is filled red and every warned cell yellow, each with a comment giving the rule
     and what would be accepted, in Chinese and English; an added first sheet lists every problem with
     hyperlinks to the cells. Problems that belong to a whole row (duplicate key, unknown dealer) mark
-    the row." `source` is where the file is now (the night has moved it to processed/ by then);
-    `extra_problems` adds problems found later (the loader's warnings), with PROBLEM_COLUMNS.
+    the row." `source` is where the file is now (the night has moved it to processed/ by then, under a
+    name no other file of the day has): the files written are named after it. `extra_problems` adds
+    problems found later (the loader's warnings), with PROBLEM_COLUMNS.
     """
     folder.mkdir(parents=True, exist_ok=True)
     notes = list(notes or [])
-    csv_path = folder / problems_csv_name(parsed.file_name)
+    csv_path = folder / problems_csv_name(source.name)
     if parsed.status != PARSED:
         refusal = _refusal_frame(parsed)
         _write_csv(refusal, csv_path, parsed.file_name, cells={})
@@ -154,7 +155,7 @@ def write_steward_report(
         if comment_note:
             notes.append(comment_note)
     _add_problem_sheet(book, parsed.file_name, problems, places, notes)
-    workbook_path = folder / annotated_name(parsed.file_name)
+    workbook_path = folder / annotated_name(source.name)
     book.save(workbook_path)
     cells = {i: _address(places[i]) for i in range(problems.height)}
     _write_csv(problems, csv_path, parsed.file_name, cells=cells)
