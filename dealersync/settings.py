@@ -14,7 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every setting has a default that works on a laptop; each is documented in the README."""
 
-    model_config = SettingsConfigDict(env_prefix="DEALERSYNC_", env_file=".env", extra="ignore")
+    # Errors name the setting, never its value: a value may be a secret (portal tokens, a database URL).
+    model_config = SettingsConfigDict(
+        env_prefix="DEALERSYNC_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     # Where things live.
     data_dir: Path = Field(Path("data"), description="Base folder for the default paths below")
@@ -51,6 +54,17 @@ class Settings(BaseSettings):
     )
     alert_baseline_weeks: int = Field(
         12, description="A component's week is compared with its mean over this many weeks before"
+    )
+
+    # The service-desk portal (`dealersync serve`).
+    portal_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description='Access tokens of the portal and what each may see, as JSON: {"<token>": "all", '
+        '"<token>": "dealer:D0012", "<token>": "region:华北"}; tokens of 16+ characters; empty = no token '
+        "asked (loopback only)",
+    )
+    portal_wait_seconds: float = Field(
+        3, description="How long a portal page waits for the nightly run to release the warehouse"
     )
 
     # Limits against hostile or runaway files.

@@ -535,6 +535,68 @@ def template(
     console.print(f"Template for {source} workbooks: {written}", markup=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps the page on this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    warehouse: WarehouseOption = None,
+    exports: Annotated[
+        Path | None, typer.Option(help="Exports folder downloads come from (default: data/exports).")
+    ] = None,
+    open_access: Annotated[
+        bool,
+        typer.Option(
+            "--open-access", help="Serve beyond loopback without tokens (anyone who can reach it sees all)."
+        ),
+    ] = False,
+) -> None:
+    """Serve the service-desk portal: due lists, quality summaries, steward files and runs (read-only).
+
+    Example: dealersync serve --host 0.0.0.0 --port 8000   (with DEALERSYNC_PORTAL_TOKENS set)
+    Tokens: DEALERSYNC_PORTAL_TOKENS='{"<token>": "all", "<token>": "dealer:D0012", "<token>": "region:华北"}'.
+    """
+    import ipaddress
+    import socket
+
+    import uvicorn
+
+    from dealersync.portal.access import PortalConfigError
+    from dealersync.portal.app import LOOPBACK_HOSTS, create_app
+
+    settings = _settings(warehouse=warehouse, exports=exports)
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        raise UserError(f"--host {host}: give an IP address such as 127.0.0.1 or 0.0.0.0") from None
+    if not loopback and not settings.portal_tokens and not open_access:
+        raise UserError(
+            f"--host {host} would show customer names and phones to anyone on the network without a token; "
+            "set DEALERSYNC_PORTAL_TOKENS (see `dealersync serve --help`), or pass --open-access"
+        )
+    try:
+        portal = create_app(settings, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+    except PortalConfigError as error:
+        raise UserError(str(error)) from None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UserError(
+                f"cannot listen on {host}:{port} ({error.strerror}); pass another --port"
+            ) from None
+    if not settings.warehouse_path.exists():
+        err.print(
+            f"note: no warehouse at {settings.warehouse_path} yet; the page says so until a run makes one"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Service-desk portal on http://{shown}:{port}/ (Ctrl+C stops it)", highlight=False)
+    console.print(f"Warehouse (read-only): {settings.warehouse_path}  Downloads from: {settings.exports_dir}")
+    uvicorn.run(portal, host=host, port=port, server_header=False, proxy_headers=False, log_level="info")
+
+
 def main() -> None:
     """Entry point: user mistakes become one clear line and exit code 2, never a traceback."""
     from dealersync.schemas.aliases import AliasError
