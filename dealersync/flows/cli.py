@@ -543,7 +543,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     warehouse: WarehouseOption = None,
     exports: Annotated[
-        Path | None, typer.Option(help="Exports folder downloads come from (default: data/exports).")
+        Path | None,
+        typer.Option(help="Exports folder downloads come from (default: exports/ beside the warehouse)."),
     ] = None,
     open_access: Annotated[
         bool,
