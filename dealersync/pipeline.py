@@ -67,6 +67,7 @@ def process_file(path: Path, *, today: date, aliases: Aliases, refs: Refs, setti
             max_compression_ratio=settings.max_compression_ratio,
             max_rows=settings.max_rows,
             max_columns=settings.max_columns,
+            max_cells=settings.max_cells,
         )
     except FileRefused as refused:
         return replace(base, status=REFUSED, reason=refused.reason, seconds_read=perf_counter() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import io
@@ -11,7 +12,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,24 @@ PROLOG_READ_BYTES = 64 * 1024
 # The smallest a worksheet row with a value can be in XML (`<row r="9"><c r="A9"><v>1</v></c></row>`):
 # a sheet part smaller than max_rows times this cannot hold more rows, whatever its dimension says.
 MIN_ROW_XML_BYTES = 24
+# Parts are inflated a slice of compressed bytes at a time, giving out at most INFLATE_CHUNK bytes a step.
+INFLATE_FEED = 64 * 1024
+INFLATE_CHUNK = 4 * MB
+
+# calamine holds a sheet as one dense grid spanning its used range, so two cells far apart (A1 and
+# XFD1048576) make it ask for 512 GB and abort the process. The range is bounded before calamine from
+# the cells' `r` references. A plain reference (one letter and at most 5 digits, or a row number of at
+# most 5 digits) keeps the range within Z99999; any other sign below is looked at: a longer or odd
+# reference, or a cell or row without a reference first (calamine then counts positions).
+PLAIN_COLUMNS, PLAIN_ROWS = 26, 99_999
+_RANGE_SIGNS = (
+    r'[<:](?:c|row)(?:[>/\t\r\n]| [^r]|  | r[^=]| r=[^"])'
+    r'| r="(?:[A-Z]{2}|[A-Z]?[0-9]{6}|[^A-Z0-9]|[A-Z][^A-Z0-9]|[A-Z]?[0-9]{1,5}[^0-9"])[^"]{0,16}"?'
+)
+_REFERENCE = re.compile(r"([A-Z]{0,7})([0-9]{1,10})")
+# Counting positions: every row and cell start tag, its attributes read with quoted values whole.
+_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_REFERENCE_ATTRIBUTE = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 # A total row has a cell that, folded by clean_label, is one of these labels, alone or followed by its
 # figure (`合计：1,234.50元`, `Total: 12`); `总计划` or `小计算器` are not totals.
@@ -122,12 +141,13 @@ def read_workbook(
     max_compression_ratio: int = 200,
     max_rows: int = 1_000_000,
     max_columns: int = 500,
+    max_cells: int = 30_000_000,
 ) -> WorkbookRead:
     """Read every sheet of a workbook whose kind is recognised; raise FileRefused when nothing can be trusted.
 
     A file is refused when it is not a spreadsheet, is encrypted, damaged, a zip bomb, declares an XML
-    document type, is larger than the limits, or has no sheet we know. Every check on the container runs
-    before calamine parses anything.
+    document type, is larger than the limits (a sheet's used range spanning more than max_cells cells
+    included), or has no sheet we know. Every check on the container runs before calamine parses anything.
     """
     path = Path(path)
     if (size_bytes := path.stat().st_size) > max_file_mb * MB:
@@ -138,7 +158,9 @@ def read_workbook(
     data = path.read_bytes()
     sheet_rows: dict[str, int] = {}
     if data.startswith(ZIP_MAGIC):
-        sheet_rows = _check_ooxml(data, max_unpacked_mb, max_compression_ratio, max_rows)
+        sheet_rows = _check_ooxml(
+            data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
+        )
     elif data.startswith(OLE2_MAGIC):
         _check_ole2(data)
     else:
@@ -161,10 +183,7 @@ def read_workbook(
         if loaded.total_height > max_rows:
             raise _too_many_rows(name, loaded.total_height, max_rows)
         if loaded.width > max_columns:
-            raise FileRefused(
-                f"sheet '{name}' has {loaded.width} columns, more than the {max_columns} a sheet may have; "
-                "delete the unused columns and send the file again"
-            )
+            raise _too_many_columns(name, loaded.width, max_columns)
         letters = [_column_letter(c.absolute_index) for c in loaded.selected_columns]
         result = _read_sheet(name, grid, letters, aliases)
         if isinstance(result, SheetRead):
@@ -193,14 +212,22 @@ def read_workbook(
 
 
 def _check_ooxml(
-    data: bytes, max_unpacked_mb: int, max_compression_ratio: int, max_rows: int
+    data: bytes,
+    max_unpacked_mb: int,
+    max_compression_ratio: int,
+    max_rows: int,
+    max_columns: int,
+    max_cells: int,
 ) -> dict[str, int]:
     """Refuse a damaged, encrypted or bomb-like .xlsx/.xlsm; return the rows each sheet's dimension declares.
 
     Rule: the declared uncompressed sizes add up to at most max_unpacked_mb, no part of 1 MB or more is
-    compressed more than max_compression_ratio times, no part declares less than it holds compressed,
-    and no XML part has a DOCTYPE or ENTITY declaration. Declared sizes are trusted otherwise: checking
-    the real ones means inflating every part (about +12% on a 200k-row workbook).
+    compressed more than max_compression_ratio times, no XML part has a DOCTYPE or ENTITY declaration,
+    and every part inflates to exactly the size it declares: each is inflated once, a chunk at a time,
+    and given up on as soon as it passes that size (a bomb can declare a believable size and hold
+    gigabytes). A sheet whose used range would pass max_rows, max_columns or max_cells is refused here
+    too, before calamine builds its grid. Costs about +10% (inflating) and +25% (the references) of
+    reading a large workbook; nothing for a small one.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -235,32 +262,208 @@ def _check_ooxml(
                 f"the part {member.filename} of the workbook is compressed {ratio:.0f} times "
                 f"(more than {max_compression_ratio}), as zip bombs are; {RESAVE}"
             )
-    heads: dict[str, bytes] = {}
-    for member in members:
-        if member.filename.endswith((".xml", ".rels", ".vml")):
-            heads[member.filename] = _read_head(archive, member)
-            if _declares_dtd(heads[member.filename]):
-                raise FileRefused(
-                    f"the part {member.filename} of the workbook declares an XML document type "
-                    "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack the "
-                    f"reader; {RESAVE}"
-                )
+    sheet_parts = _sheet_parts(archive)
+    sheet_names = {part: sheet for sheet, part in sheet_parts.items()}
+    limits = _Limits(max_rows, max_columns, max_cells)
+    heads = {
+        member.filename: _inflated_part(data, member, sheet_names.get(member.filename), limits)
+        for member in members
+    }
+    for name, head in heads.items():
+        if (name.endswith((".xml", ".rels", ".vml")) or name in sheet_names) and _declares_dtd(head):
+            raise FileRefused(
+                f"the part {name} of the workbook declares an XML document type "
+                "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack the "
+                f"reader; {RESAVE}"
+            )
     return {
         name: rows
-        for name, part in _sheet_parts(archive).items()
+        for name, part in sheet_parts.items()
         if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
     }
 
 
-def _read_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
-    """The first PROLOG_READ_BYTES of a part, refusing the file when the part cannot be inflated."""
-    try:
-        with archive.open(member) as part:
-            return part.read(PROLOG_READ_BYTES)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as error:
+@dataclass(frozen=True)
+class _Limits:
+    """The most rows, columns and cells (rows x columns) a sheet's used range may span."""
+
+    rows: int
+    columns: int
+    cells: int
+
+    def check(self, sheet: str, rows: int, columns: int) -> None:
+        """Refuse a sheet whose used range passes a limit."""
+        if columns > self.columns:
+            raise _too_many_columns(sheet, columns, self.columns)
+        if rows > self.rows:
+            raise _too_many_rows(sheet, rows, self.rows)
+        if rows * columns > self.cells:
+            raise FileRefused(
+                f"sheet '{sheet}' spans {rows:,} rows by {columns:,} columns ({rows * columns:,} cells), more "
+                f"than the {self.cells:,} cells a sheet may span; delete what lies outside the table (or split "
+                "it) and send the file again"
+            )
+
+
+@dataclass
+class _UsedRange:
+    """What the references of a worksheet part say about the range calamine will build from it."""
+
+    last_row: int = 0  # the largest row a reference names beyond the plain ones (0: none)
+    last_column: int = 0  # the largest column a reference names beyond the plain ones (0: none)
+    counted: bool = False  # whether some cell or row has no plain reference first: positions are counted
+
+
+def _part_chunks(data: bytes, member: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A part's bytes, inflated a chunk at a time; refuse the file when it does not inflate to its declared size."""
+    damaged = f"the part {member.filename} of the workbook is damaged"
+    start = member.header_offset
+    if data[start : start + 4] != ZIP_MAGIC:
+        raise FileRefused(f"{damaged} (no local header where the directory says); {RESAVE}")
+    name_length, extra_length = struct.unpack_from("<HH", data, start + 26)
+    start += 30 + name_length + extra_length
+    compressed = memoryview(data)[start : start + member.compress_size]
+    if len(compressed) < member.compress_size:
+        raise FileRefused(f"{damaged} (it ends before its data does); {RESAVE}")
+    if member.compress_type == zipfile.ZIP_STORED:
+        if member.compress_size != member.file_size:
+            raise _size_lie(member, member.compress_size)
+        for offset in range(0, len(compressed), INFLATE_CHUNK):
+            yield bytes(compressed[offset : offset + INFLATE_CHUNK])
+        return
+    if member.compress_type != zipfile.ZIP_DEFLATED:
         raise FileRefused(
-            f"the part {member.filename} of the workbook is damaged ({error}); {RESAVE}"
-        ) from error
+            f"the part {member.filename} of the workbook is compressed with a method Excel never uses "
+            f"(zip method {member.compress_type}); {RESAVE}"
+        )
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    inflated = 0
+    try:
+        for offset in range(0, len(compressed), INFLATE_FEED):
+            pending = compressed[offset : offset + INFLATE_FEED]
+            while pending and not inflater.eof:
+                chunk = inflater.decompress(pending, INFLATE_CHUNK)
+                pending = inflater.unconsumed_tail
+                inflated += len(chunk)
+                if inflated > member.file_size:
+                    raise _size_lie(member, inflated, at_least=True)
+                if chunk:
+                    yield chunk
+    except zlib.error as error:
+        raise FileRefused(f"{damaged} ({error}); {RESAVE}") from error
+    if not inflater.eof:
+        raise FileRefused(f"{damaged} (its compressed data ends early); {RESAVE}")
+    if inflated != member.file_size:
+        raise _size_lie(member, inflated)
+
+
+def _size_lie(member: zipfile.ZipInfo, real: int, *, at_least: bool = False) -> FileRefused:
+    return FileRefused(
+        f"the part {member.filename} of the workbook declares {member.file_size:,} bytes but holds "
+        f"{'more than ' if at_least else ''}{real:,}: the archive is damaged or crafted (a zip bomb hides its "
+        f"size like this); {RESAVE}"
+    )
+
+
+def _inflated_part(data: bytes, member: zipfile.ZipInfo, sheet: str | None, limits: _Limits) -> bytes:
+    """Inflate a whole part once, refusing a sheet whose used range passes the limits; return its head.
+
+    Every part is looked at, not only the ones workbook.xml names as sheets: calamine may find a sheet
+    where our reading of the relationships would not. The head is the first PROLOG_READ_BYTES.
+    """
+    head = bytearray()
+
+    def kept(chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            if len(head) < PROLOG_READ_BYTES:
+                head.extend(chunk[: PROLOG_READ_BYTES - len(head)])
+            yield chunk
+
+    where = sheet or member.filename
+    used = _UsedRange()
+    for text in _whole_tags(kept(_part_chunks(data, member))):
+        if not used.counted:  # once positions are counted, the count below reads every reference too
+            _note_range(text, used)
+            limits.check(where, used.last_row, used.last_column)
+    if used.counted or max(used.last_row, PLAIN_ROWS) * max(used.last_column, PLAIN_COLUMNS) > limits.cells:
+        _count_range(data, member, where, used, limits)
+    return bytes(head)
+
+
+def _whole_tags(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A part's chunks as UTF-8, each cut before its last `<` so that no tag is split between two."""
+    pending = b""
+    decode = None
+    for chunk in chunks:
+        decode = decode or _utf8_decoder(chunk)
+        text = pending + decode(chunk)
+        cut = text.rfind(b"<")
+        pending, text = (text[cut:], text[:cut]) if cut > 0 else (b"", text)
+        if text:
+            yield text
+    if pending:
+        yield pending
+
+
+def _utf8_decoder(head: bytes) -> Callable[[bytes], bytes]:
+    """A function turning a part's chunks into UTF-8: a UTF-16 XML part is transcoded, anything else kept."""
+    if not head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        return lambda chunk: chunk
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-16-le" if head.startswith(b"<") else "utf-16-be"
+    incremental = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return lambda chunk: incremental.decode(chunk).encode()
+
+
+def _note_range(text: bytes, used: _UsedRange) -> None:
+    """Note in `used` the references beyond the plain ones and whether positions are counted (Rust regex)."""
+    try:
+        signs = pl.Series([text], dtype=pl.Binary).cast(pl.Utf8)
+    except pl.exceptions.ComputeError:  # not UTF-8 (a picture, a macro project): as Latin-1, byte for byte
+        signs = pl.Series([text.decode("latin-1")])
+    for sign in signs.str.extract_all(_RANGE_SIGNS).item():
+        if not sign.startswith(" r="):
+            used.counted = True
+            continue
+        row, column = _reference(sign[4:].rstrip('"'))
+        used.last_row, used.last_column = max(used.last_row, row), max(used.last_column, column)
+
+
+def _reference(text: str) -> tuple[int, int]:
+    """(row, column) of a cell reference such as `XFD1048576` (column 0 for a row's own number).
+
+    A reference that is not letters then digits counts as beyond every limit.
+    """
+    found = _REFERENCE.fullmatch(text)
+    if found is None:
+        return 10**12, 10**12
+    column = 0
+    for letter in found.group(1):
+        column = column * 26 + ord(letter) - 64
+    return int(found.group(2)), column
+
+
+def _count_range(data: bytes, member: zipfile.ZipInfo, sheet: str, used: _UsedRange, limits: _Limits) -> None:
+    """Count positions as calamine does, refusing as soon as the range passes a limit (slow: odd sheets only)."""
+    row = column = 0
+    last_row, last_column = used.last_row, used.last_column
+    for text in _whole_tags(_part_chunks(data, member)):
+        for element in _ELEMENT.finditer(text):
+            found = _REFERENCE_ATTRIBUTE.search(element.group(2))
+            reference = (found.group(1) or found.group(2) or b"").decode("latin-1") if found else None
+            if element.group(1) == b"row":
+                row = _reference(reference)[0] if reference else row + 1
+                column = 0
+                last_row = max(last_row, row)
+                continue
+            if reference:
+                cell_row, column = _reference(reference)
+            else:
+                cell_row, column = row, column + 1
+            last_row, last_column = max(last_row, cell_row), max(last_column, column)
+        limits.check(sheet, last_row, last_column)
 
 
 def _declares_dtd(head: bytes) -> bool:
@@ -292,6 +495,11 @@ def _declares_dtd(head: bytes) -> bool:
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> worksheet part path, from workbook.xml and its relationships (parsed with defusedxml)."""
     try:
+        if (
+            max(archive.getinfo(n).file_size for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"))
+            > 16 * MB
+        ):
+            return {}  # far beyond any real workbook's index: not parsed into memory here
         workbook = SafeElementTree.fromstring(archive.read("xl/workbook.xml"))
         relationships = SafeElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, SafeElementTree.ParseError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
@@ -373,6 +581,13 @@ def _encrypted() -> FileRefused:
     return FileRefused(
         "the workbook is protected with a password, so it cannot be read; open it in Excel, remove the password "
         "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it and send it again"
+    )
+
+
+def _too_many_columns(sheet: str, columns: int, max_columns: int) -> FileRefused:
+    return FileRefused(
+        f"sheet '{sheet}' has {columns:,} columns, more than the {max_columns:,} a sheet may have; "
+        "delete the unused columns and send the file again"
     )
 
 

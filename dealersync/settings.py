@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     )
     max_rows: int = Field(1_000_000, description="Refuse a sheet with more data rows than this")
     max_columns: int = Field(500, description="Refuse a sheet with more columns than this")
+    max_cells: int = Field(
+        30_000_000, description="Refuse a sheet whose used range spans more cells (rows x columns)"
+    )
 
     # Running.
     workers: int = Field(2, description="Processes that read and validate files in parallel")
