@@ -4,15 +4,47 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 from datetime import date
 from pathlib import Path
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+# Characters no submitted file name may hold: control characters (an escape sequence rewrites the
+# terminal that shows it), invisible format characters (U+202E turns `报表\u202excod.xlsx` into what looks
+# like another extension), line separators, bytes that are not UTF-8 (Python keeps them as lone
+# surrogates, which the warehouse cannot store) and path separators.
+_HOSTILE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+PATH_SEPARATORS = "/\\"
+
+
+def _is_hostile(character: str) -> bool:
+    return character in PATH_SEPARATORS or unicodedata.category(character) in _HOSTILE_CATEGORIES
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can be shown and stored: hostile characters written as escapes (`\\x1b`)."""
+    if not any(_is_hostile(c) for c in name):
+        return name
+    original = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(
+        c if c == "\\" or not _is_hostile(c) else c.encode("unicode_escape").decode("ascii") for c in original
+    )
+
+
+def name_problem(name: str) -> str | None:
+    """Why a file's name is refused (control or invisible characters, path separators), or None."""
+    if not any(_is_hostile(c) for c in name):
+        return None
+    return (
+        f"the file name {printable_name(name)!r} holds control characters, invisible characters or path "
+        "separators (\\ /), which can hide what a file is or where it goes; rename it using letters, "
+        "digits, spaces, - and _ only, and send it again"
+    )
 
 
 def safe_name(name: str) -> str:
     """A file name with control characters and path separators replaced, safe to show and to store."""
-    cleaned = _UNSAFE.sub("_", name).strip(" .")
+    cleaned = "".join("_" if _is_hostile(c) else c for c in _UNSAFE.sub("_", name)).strip(" .")
     return cleaned[:200] or "unnamed"
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from time import perf_counter
 
+from dealersync.inbox import name_problem, printable_name
 from dealersync.parsed import PARSED, REFUSED, ParsedFile, ParsedSheet
 from dealersync.reader import FileRefused, SheetRead, file_sha256, read_workbook
 from dealersync.schemas.aliases import Aliases
@@ -51,13 +52,18 @@ def process_file(path: Path, *, today: date, aliases: Aliases, refs: Refs, setti
     """Read every sheet of a workbook and check it; a workbook that cannot be trusted comes back refused.
 
     Only I/O errors propagate (they may be transient, e.g. a network share): anything else the file
-    provokes becomes a refusal with a reason, never a traceback for the steward.
+    provokes becomes a refusal with a reason, never a traceback for the steward. A file whose name holds
+    control characters or path separators is refused unread; its name is recorded with them escaped.
     """
     path = Path(path)
     started = perf_counter()
     sha256 = file_sha256(path)
     size_bytes = path.stat().st_size
-    base = ParsedFile(path=path, file_name=path.name, sha256=sha256, size_bytes=size_bytes, status=PARSED)
+    base = ParsedFile(
+        path=path, file_name=printable_name(path.name), sha256=sha256, size_bytes=size_bytes, status=PARSED
+    )
+    if reason := name_problem(path.name):
+        return replace(base, status=REFUSED, reason=reason, seconds_read=perf_counter() - started)
     try:
         workbook = read_workbook(
             path,

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import polars as pl
 
+from dealersync.inbox import printable_name
 from dealersync.parsed import PARSED, ParsedFile, ParsedSheet
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
 from dealersync.schemas.messages import message_sql
@@ -170,7 +171,7 @@ def _insert_file_row(
         """,
         [
             run_id,
-            parsed.file_name,
+            printable_name(parsed.file_name),  # a name with odd bytes or escape codes is stored escaped
             parsed.sha256,
             parsed.size_bytes,
             parsed.source,
