@@ -1,33 +1,44 @@
 """The nightly Prefect flow: check the inbox's workbooks in parallel, load them one at a time, refresh the marts."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: a served flow is pickled by value into its run's
+# process, and Prefect validates the flow's parameters from annotations it must be able to evaluate.
+import logging
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from time import perf_counter
 
+from defusedxml import ElementTree
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from dealersync import inbox as inbox_folder
 from dealersync.exports.due_list import due_list_folder, exported_due_lists
 from dealersync.exports.quality_report import nightly_quality_reports
+from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.pipeline import holds_reference_data, process_file, recheck
 from dealersync.reader import file_sha256
 from dealersync.schemas.aliases import Aliases, load_aliases
+from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.transforms.validate import Refs
-from dealersync.warehouse.db import open_warehouse
+from dealersync.warehouse.backup import back_up
+from dealersync.warehouse.db import WarehouseError, open_warehouse
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
+from dealersync.warehouse.lock import warehouse_lock
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import finish_run, start_run
 from dealersync.warehouse.summaries import alert_levels
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
+log = logging.getLogger(__name__)
 ALREADY_LOADED = "same content already loaded"
 
 
@@ -79,10 +90,28 @@ def _is_transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="parse-file", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_is_transient)
+@task(
+    name="parse-file",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_is_transient,
+    cache_policy=NO_CACHE,
+)
 def parse_file(path: Path, today: date, aliases: Aliases, refs: Refs, settings: Settings) -> ParsedFile:
-    """Read and check one workbook (runs in parallel, in threads, processes or on a Dask cluster)."""
+    """Read and check one workbook (runs in parallel, in threads, processes or on a Dask cluster).
+
+    Retried with backoff only when reading fails with an I/O error (a network share that blinked).
+    The ParsedFile comes back as Arrow: polars pickles each frame as an Arrow IPC stream.
+    """
     return process_file(path, today=today, aliases=aliases, refs=refs, settings=settings)
+
+
+@task(name="recheck-file", cache_policy=NO_CACHE)
+def recheck_file(
+    parsed: ParsedFile, today: date, aliases: Aliases, refs: Refs, settings: Settings
+) -> ParsedFile:
+    """Check a parsed workbook again against references loaded after it was checked (no re-reading)."""
+    return recheck(parsed, today=today, aliases=aliases, refs=refs, settings=settings)
 
 
 @task(name="due-lists", cache_policy=NO_CACHE)
@@ -144,11 +173,35 @@ def nightly(
     as_of = today or settings.today()
     aliases = load_aliases(settings.aliases_path)
     inbox_dir = settings.inbox_dir
-    con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
-    run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir))
+    # One run at a time: a second one waits up to lock_timeout_seconds, then stops having done nothing.
+    try:
+        with warehouse_lock(
+            settings.warehouse_path,
+            what=f"the nightly run as of {as_of}",
+            wait_seconds=settings.lock_timeout_seconds,
+        ):
+            con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
+            try:
+                return _night(con, settings, inbox_dir, as_of, aliases, force, logger)
+            finally:
+                con.close()
+    except WarehouseError as error:  # busy, locked by a reader, not a warehouse: one line, no traceback
+        logger.error("%s", error)
+        return Failed(message=str(error), data=error)
+
+
+def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Aliases, force: bool, logger):
+    """The night's steps while it holds the warehouse: back up, load the new files, refresh the marts, report."""
+    new_files, known_files = _waiting_files(con, inbox_dir, force)
+    if new_files and settings.backups_keep > 0:
+        backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
+        logger.info("backed up the warehouse to %s before loading", backup)
+    run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
     try:
-        result.files = _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger)
+        result.files = _load_inbox(
+            con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger
+        )
         steward = settings.exports_dir / "steward" / as_of.isoformat()
         if steward.is_dir():
             result.outputs["Steward workbooks"] = str(steward)
@@ -159,55 +212,128 @@ def nightly(
     except BaseException:
         finish_run(con, run_id, status="crashed")
         raise
-    finally:
-        con.close()
+    # The night's work is done and recorded: a report that cannot be published must not undo that.
+    try:
+        publish_night(result, *quarantine_summary(con, run_id))
+    except Exception as error:
+        logger.warning("could not publish the run report to Prefect: %s", redact(str(error)))
     return result
 
 
-def _load_inbox(con, run_id, inbox_dir, as_of, aliases, settings, force, logger) -> list[FileOutcome]:
-    outcomes: list[FileOutcome] = []
+def _waiting_files(con, inbox_dir: Path, force: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The inbox's files to load, and those whose content was loaded before (path, sha256) unless `force`."""
     seen = set() if force else loaded_hashes(con)
-    to_parse: list[Path] = []
+    new_files: list[Path] = []
+    known_files: list[tuple[Path, str]] = []
     for path in inbox_folder.inbox_files(inbox_dir):
         sha256 = file_sha256(path)
         if sha256 in seen:
-            unread = ParsedFile(path, path.name, sha256, path.stat().st_size, status=SKIPPED)
-            stored = _place(path, inbox_dir, as_of, settings)
-            record_file(
-                con, unread, run_id=run_id, status=SKIPPED, reason=ALREADY_LOADED, stored_as=str(stored)
-            )
-            if stored != path:
-                inbox_folder.move(path, stored)
-            outcomes.append(_outcome(unread, SKIPPED, ALREADY_LOADED, stored_as=str(stored)))
+            known_files.append((path, sha256))
         else:
             seen.add(sha256)
-            to_parse.append(path)
-    logger.info("%d new file(s) in %s", len(to_parse), inbox_dir)
+            new_files.append(path)
+    return new_files, known_files
+
+
+def _load_inbox(
+    con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger
+) -> list[FileOutcome]:
+    """Record the files loaded before; check the new ones in parallel and load them one at a time.
+
+    Workbooks whose sheet names say they hold reference data go first, so that the others are checked
+    once, against the night's dealers, parts and campaigns.
+    """
+    outcomes = [_skip(con, run_id, path, sha256, inbox_dir, as_of, settings) for path, sha256 in known_files]
+    logger.info("%d new file(s) in %s", len(new_files), inbox_dir)
+    progress = NightProgress(len(new_files))
+    named = [path for path in new_files if _names_reference_sheets(path, aliases)]
+    for batch in (named, [path for path in new_files if path not in named]):
+        outcomes += _check_and_load(con, run_id, batch, inbox_dir, as_of, aliases, settings, progress, logger)
+    progress.finish()
+    return outcomes
+
+
+def _check_and_load(
+    con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger
+) -> list[FileOutcome]:
+    """Check files in parallel against the warehouse's references; load them in inbox order, references first."""
+    if not paths:
+        return []
     refs = read_refs(con)
-    futures = [parse_file.submit(path, as_of, aliases, refs, settings) for path in to_parse]
+    futures = [parse_file.submit(path, as_of, aliases, refs, settings) for path in paths]
+    names = {future: path.name for future, path in zip(futures, paths, strict=True)}
+    for future in as_completed(futures):
+        progress.checked(names[future])
+    outcomes: list[FileOutcome] = []
     parsed_files: list[ParsedFile] = []
-    for path, future in zip(to_parse, futures, strict=True):
+    for path, future in zip(paths, futures, strict=True):
         try:
-            parsed_files.append(future.result())
+            parsed = future.result()
         except OSError as error:
             outcomes.append(FileOutcome(path.name, "", FAILED, reason=f"could not read the file: {error}"))
-    for parsed in parsed_files:
-        if parsed.status != PARSED:
-            stored = inbox_folder.move_rejected(parsed.path, inbox_dir, as_of, parsed.reason or "refused")
-            record_file(
-                con, parsed, run_id=run_id, status=REFUSED, reason=parsed.reason, stored_as=str(stored)
-            )
-            logger.warning("refused %s: %s", parsed.file_name, parsed.reason)
-            outcomes.append(_outcome(parsed, REFUSED, stored_as=str(stored)))
-    references = [p for p in parsed_files if p.status == PARSED and holds_reference_data(p)]
-    others = [p for p in parsed_files if p.status == PARSED and not holds_reference_data(p)]
-    loaded = [_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger) for parsed in references]
-    if any(o.status == LOADED for o in loaded) and others:
+            progress.loaded(path.name)
+            continue
+        if parsed.status == PARSED:
+            parsed_files.append(parsed)
+        else:
+            outcomes.append(_refuse(con, run_id, parsed, inbox_dir, as_of, logger))
+            progress.loaded(path.name)
+    references = [p for p in parsed_files if holds_reference_data(p)]
+    others = [p for p in parsed_files if not holds_reference_data(p)]
+    loaded = _load_all(con, references, run_id, inbox_dir, as_of, settings, progress, logger)
+    if others and any(o.status == LOADED for o in loaded):
+        # Reference sheets found by their headers, not their names: check the others again, in parallel.
         new_refs = read_refs(con)
-        others = [recheck(p, today=as_of, aliases=aliases, refs=new_refs, settings=settings) for p in others]
-    loaded += [_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger) for parsed in others]
+        others = [
+            future.result()
+            for future in [recheck_file.submit(p, as_of, aliases, new_refs, settings) for p in others]
+        ]
+    loaded += _load_all(con, others, run_id, inbox_dir, as_of, settings, progress, logger)
     _steward_copies(con, run_id, [*references, *others], loaded, as_of, aliases, settings, logger)
     return outcomes + loaded
+
+
+def _names_reference_sheets(path: Path, aliases: Aliases) -> bool:
+    """Whether a workbook's sheet names (read from its zip directory, nothing parsed) name a reference sheet.
+
+    Only an ordering hint: a workbook it misses is still loaded first, then the others checked again.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("xl/workbook.xml").file_size > 1024 * 1024:
+                return False
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except Exception:  # not a zip, no workbook part, damaged: the checks will say what is wrong
+        return False
+    names = [element.get("name", "") for element in root.iter() if element.tag.endswith("}sheet")]
+    kinds = {aliases.sheet_kind(name) for name in names}
+    return any(kind is not None and SHEETS[kind].source == REFERENCE for kind in kinds)
+
+
+def _skip(con, run_id, path: Path, sha256: str, inbox_dir, as_of, settings) -> FileOutcome:
+    """A file whose content was loaded before: recorded as skipped and moved out of the inbox."""
+    unread = ParsedFile(path, path.name, sha256, path.stat().st_size, status=SKIPPED)
+    stored = _place(path, inbox_dir, as_of, settings)
+    record_file(con, unread, run_id=run_id, status=SKIPPED, reason=ALREADY_LOADED, stored_as=str(stored))
+    if stored != path:
+        inbox_folder.move(path, stored)
+    return _outcome(unread, SKIPPED, ALREADY_LOADED, stored_as=str(stored))
+
+
+def _refuse(con, run_id, parsed: ParsedFile, inbox_dir, as_of, logger) -> FileOutcome:
+    """A file refused as a whole: set aside in rejected/ with its reason, and recorded."""
+    stored = inbox_folder.move_rejected(parsed.path, inbox_dir, as_of, parsed.reason or "refused")
+    record_file(con, parsed, run_id=run_id, status=REFUSED, reason=parsed.reason, stored_as=str(stored))
+    logger.warning("refused %s: %s", parsed.file_name, redact(parsed.reason))
+    return _outcome(parsed, REFUSED, stored_as=str(stored))
+
+
+def _load_all(con, parsed_files, run_id, inbox_dir, as_of, settings, progress, logger) -> list[FileOutcome]:
+    outcomes = []
+    for parsed in parsed_files:
+        outcomes.append(_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger))
+        progress.loaded(parsed.file_name)
+    return outcomes
 
 
 def _steward_copies(con, run_id, parsed_files, outcomes, as_of, aliases, settings, logger) -> None:
@@ -247,10 +373,18 @@ def _load_one(con, parsed: ParsedFile, run_id, inbox_dir, as_of, settings, logge
     try:
         loaded = load_file(con, parsed, run_id=run_id, as_of=as_of, stored_as=str(stored))
     except Exception as error:
-        logger.exception("loading %s failed; the warehouse is as it was before this file", parsed.file_name)
-        reason = f"load failed: {type(error).__name__}: {error}"
-        record_file(con, parsed, run_id=run_id, status=FAILED, reason=reason)
-        return _outcome(parsed, FAILED, reason)
+        # The error text may quote a cell: it goes to the warehouse (etl.files.reason) and the local log,
+        # not to Prefect.
+        log.error("loading %s failed", parsed.file_name, exc_info=True)
+        record_file(
+            con, parsed, run_id=run_id, status=FAILED, reason=f"load failed: {type(error).__name__}: {error}"
+        )
+        shown = (
+            f"load failed ({type(error).__name__}); the warehouse is as it was before this file; "
+            "the error is in etl.files.reason"
+        )
+        logger.error("%s: %s", parsed.file_name, shown)
+        return _outcome(parsed, FAILED, shown)
     if stored != parsed.path:
         inbox_folder.move(parsed.path, stored)
     logger.info(

@@ -11,20 +11,32 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 @contextmanager
-def prefect_api(startup_timeout: int = 120) -> Iterator[str]:
+def prefect_api(startup_timeout: int = 120, api_url: str | None = None) -> Iterator[str]:
     """The API URL flows use; without PREFECT_API_URL, a temporary local server for the duration.
 
-    Prefect starts its temporary server inside the flow's process only, so worker processes of a
-    process pool would each start their own; exporting the URL lets them all report to this one.
+    `api_url` (settings.prefect_api_url) wins over PREFECT_API_URL. Prefect starts its temporary
+    server inside the flow's process only, so worker processes of a process pool would each start
+    their own; exporting the URL lets them all report to this one.
     """
-    from prefect.settings import PREFECT_API_URL, get_current_settings
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
+    if api_url:
+        previous = os.environ.get("PREFECT_API_URL")
+        os.environ["PREFECT_API_URL"] = api_url
+        try:
+            with temporary_settings(updates={PREFECT_API_URL: api_url}):
+                yield api_url
+        finally:
+            if previous is None:
+                os.environ.pop("PREFECT_API_URL", None)
+            else:
+                os.environ["PREFECT_API_URL"] = previous
+        return
     configured = get_current_settings().api.url
     if configured:
         yield configured
         return
     from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import temporary_settings
 
     server = SubprocessASGIServer()
     server.start(timeout=startup_timeout)
