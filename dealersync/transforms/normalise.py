@@ -125,13 +125,19 @@ def as_code(cells: pl.Series) -> Normalised:
 
 
 def as_phone(cells: pl.Series) -> Normalised:
-    """Digits only: "phone numbers with spaces, dashes, `+86` or a leading `0086`"; `13812345678.0` too."""
-    digits = (
-        pl.col("cell")
-        .str.replace(r"^([0-9]+)\.0+$", "$1")
-        .str.replace_all(r"[\s\-()]", "")
-        .str.replace(r"^(?:\+86|0086)", "")
+    """Digits only: "phone numbers with spaces, dashes, `+86` or a leading `0086`"; `13812345678.0` too.
+
+    Dialled from abroad a landline drops its trunk 0 (`+86 10 8888 6666` is `010 8888 6666`): after the
+    country code, a number that is not an 11-digit mobile gets its 0 back.
+    """
+    written = pl.col("cell").str.replace(r"^([0-9]+)\.0+$", "$1").str.replace_all(r"[\s\-()]", "")
+    national = written.str.replace(r"^(?:\+86|0086)", "")
+    abroad_landline = (
+        written.str.contains(r"^(?:\+86|0086)")
+        & national.str.contains(r"^[1-9]")
+        & national.str.contains(r"^1[0-9]{10}$").not_()
     )
+    digits = pl.when(abroad_landline).then(pl.lit("0") + national).otherwise(national)
     return _read(
         cells,
         lambda rows: (
