@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 from rich.table import Table
 
 app = typer.Typer(
@@ -89,15 +92,62 @@ def _files_table(outcomes, title: str) -> Table:
     return table
 
 
+EXIT_BUSY = 3  # another run holds the warehouse: nothing was done, try again later
+
+
 def _run_night(settings, day: date | None, force: bool = False):
-    """The nightly flow once, with the task runner of the settings, reporting to one Prefect API."""
+    """The nightly flow once, with the task runner of the settings, reporting to one Prefect API.
+
+    On a terminal a bar follows the files. Another run holding the warehouse ends the command with
+    one line and exit code 3; a run that fails, with one line and exit code 2 (Prefect logged why).
+    """
     from dealersync.flows.nightly import nightly, task_runner_for
     from dealersync.flows.runtime import prefect_api
+    from dealersync.warehouse.db import WarehouseError
+    from dealersync.warehouse.lock import WarehouseBusy
 
-    with prefect_api():
-        return nightly.with_options(task_runner=task_runner_for(settings))(
-            inbox=settings.inbox_dir, warehouse=settings.warehouse_path, today=day, force=force
+    try:
+        with prefect_api(api_url=settings.prefect_api_url), _progress_bar():
+            return nightly.with_options(task_runner=task_runner_for(settings))(
+                inbox=settings.inbox_dir, warehouse=settings.warehouse_path, today=day, force=force
+            )
+    except WarehouseBusy as error:
+        err.print(f"[bold yellow]busy:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_BUSY) from None
+    except WarehouseError as error:
+        raise UserError(str(error)) from None
+    except Exception as error:  # Prefect has logged the traceback; the files loaded before it stay loaded
+        err.print(
+            f"[bold red]the run failed:[/] {type(error).__name__}: {error}; files loaded before the "
+            "failure stay loaded, the file being loaded was rolled back",
+            highlight=False,
         )
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _progress_bar() -> Iterator[None]:
+    """A bar over the night's new files (checked in parallel, then loaded one by one), on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dealersync.flows.reporting import listening
+
+    if not console.is_terminal:
+        yield
+        return
+    columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        stages: dict[str, TaskID] = {}
+
+        def follow(event: str, file_name: str, files: int) -> None:
+            if event == "start":
+                stages["checked"] = bar.add_task("checking", total=files)
+                stages["loaded"] = bar.add_task("loading", total=files)
+            elif event in stages:
+                bar.advance(stages[event])
+
+        with listening(follow):
+            yield
 
 
 def _print_night(result) -> None:
@@ -121,7 +171,8 @@ def run(
     """Run the nightly flow once: load the inbox, refresh due lists and summaries.
 
     Example: dealersync run --inbox /srv/inbox --warehouse /srv/aftersales.duckdb --today 2026-11-26
-    Exit code: 0 clean, 1 rows rejected or files refused, 2 a file failed to load.
+    Exit code: 0 clean, 1 rows rejected or files refused, 2 a file failed to load or the run failed,
+    3 another run holds the warehouse (nothing was done).
     """
     settings = _settings(inbox=inbox, warehouse=warehouse)
     result = _run_night(settings, parse_day(today), force=force)
@@ -533,6 +584,141 @@ def template(
     except OSError as error:
         raise UserError(f"cannot write {out}: {error}") from None
     console.print(f"Template for {source} workbooks: {written}", markup=False)
+
+
+@app.command()
+def backfill(
+    first_day: Annotated[str, typer.Option("--from", help="First day to recompute (YYYY-MM-DD).")],
+    last_day: Annotated[str, typer.Option("--to", help="Last day to recompute (YYYY-MM-DD), included.")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Recompute the due lists and quality summaries of every day in a range from the warehouse.
+
+    Example: dealersync backfill --from 2026-11-01 --to 2026-11-26 -w /srv/aftersales.duckdb
+    Reads no files; running it twice changes nothing. Exit code 3 while a run holds the warehouse.
+    """
+    from dealersync.flows.backfill import backfill as backfill_flow
+    from dealersync.flows.backfill import days_between
+    from dealersync.flows.runtime import prefect_api
+    from dealersync.warehouse.db import WarehouseError
+    from dealersync.warehouse.lock import WarehouseBusy
+
+    settings = _settings(warehouse=warehouse)
+    first, last = parse_day(first_day), parse_day(last_day)
+    try:
+        days_between(first, last)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    if not settings.warehouse_path.exists():
+        raise UserError(f"no warehouse at {settings.warehouse_path}; pass --warehouse")
+    try:
+        with prefect_api(api_url=settings.prefect_api_url):
+            result = backfill_flow(first, last, warehouse=settings.warehouse_path)
+    except WarehouseBusy as error:
+        err.print(f"[bold yellow]busy:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_BUSY) from None
+    except WarehouseError as error:
+        raise UserError(str(error)) from None
+    items = sum(result.items.values())
+    console.print(
+        f"Recomputed {len(result.items)} day(s) from {first} to {last} in {result.seconds:.1f} s: "
+        f"{items} due-list item(s); summaries of {', '.join(result.periods)}"
+    )
+
+
+@app.command()
+def restore(
+    backup: Annotated[
+        str | None,
+        typer.Argument(help="Backup file, or its name in the backups folder; omit to list the backups."),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Put a backup in place of the warehouse; the warehouse it replaces is kept as a backup first.
+
+    Example: dealersync restore warehouse-20261126-020001.duckdb -w /srv/aftersales.duckdb
+    Without BACKUP, lists the backups (one is taken before each run that loads files).
+    """
+    from dealersync.warehouse.backup import find_backup, list_backups
+    from dealersync.warehouse.backup import restore as restore_backup
+    from dealersync.warehouse.db import WarehouseError
+    from dealersync.warehouse.lock import WarehouseBusy, warehouse_lock
+
+    settings = _settings(warehouse=warehouse)
+    target, folder = settings.warehouse_path, settings.backups_dir
+    if backup is None:
+        backups = list_backups(target, folder)
+        if not backups:
+            console.print(f"No backups of {target} in {folder} yet.")
+            return
+        table = Table(title=f"Backups of {target} (newest first)")
+        for name in ("backup", "taken at", "MB", "note"):
+            table.add_column(name, justify="right" if name == "MB" else "left")
+        for b in backups:
+            table.add_row(
+                b.path.name, f"{b.taken_at:%Y-%m-%d %H:%M:%S}", f"{b.size_bytes / 2**20:.1f}", b.label
+            )
+        console.print(table)
+        return
+    try:
+        source = find_backup(backup, target, folder)
+        with warehouse_lock(
+            target, what=f"a restore from {source.name}", wait_seconds=settings.lock_timeout_seconds
+        ):
+            saved = restore_backup(source, target, folder)
+    except WarehouseBusy as error:
+        err.print(f"[bold yellow]busy:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_BUSY) from None
+    except WarehouseError as error:
+        raise UserError(str(error)) from None
+    console.print(f"Restored {target} from {source}.")
+    if saved is not None:
+        console.print(f"The warehouse it replaced is kept as {saved} (restore that to undo).")
+
+
+@app.command()
+def deploy(
+    inbox: Annotated[
+        Path | None, typer.Option(help="Folder of workbooks each run loads (default: data/inbox).")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Serve the nightly flow on its cron schedule (DEALERSYNC_SCHEDULE_CRON, default 02:00) until stopped.
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy -w /srv/aftersales.duckdb
+    Needs a running Prefect server (`dealersync server`); stop this (Ctrl-C, SIGTERM) before the server:
+    stopping pauses the schedule, and starting it again resumes it.
+    """
+    from dealersync.flows.deploy import NoServer, serve_nightly
+
+    settings = _settings(inbox=inbox, warehouse=warehouse)
+    try:
+        serve_nightly(settings)
+    except (NoServer, ValueError) as error:
+        raise UserError(str(error)) from None
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4200,
+) -> None:
+    """Start the Prefect server that holds the schedule and the run history (runs until stopped).
+
+    Example: dealersync server --port 4200   (then: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy)
+    SQLite in PREFECT_HOME by default; PostgreSQL when DEALERSYNC_PREFECT_DATABASE_URL is set.
+    """
+    settings = _settings()
+    env = dict(
+        os.environ,
+        PREFECT_SERVER_ANALYTICS_ENABLED=os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+    )
+    if settings.prefect_database_url:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = settings.prefect_database_url
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
+    console.print(f"Prefect server on http://{host}:{port} (API: http://{host}:{port}/api)")
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)
 
 
 @app.command()

@@ -1,0 +1,98 @@
+"""The ops commands as ops meet them: restore, backfill; one line and an exit code for every mistake."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from ops_helpers import TODAY, warehouse_digest
+
+from dealersync.flows.cli import main
+from dealersync.warehouse.backup import back_up, list_backups
+from dealersync.warehouse.db import connect, open_warehouse
+from dealersync.warehouse.lock import warehouse_lock
+
+
+def dealersync(args, capsys, monkeypatch) -> tuple[int, str, str]:
+    """Run the command line as a shell would: (exit code, stdout, stderr)."""
+    monkeypatch.setattr("sys.argv", ["dealersync", *map(str, args)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code or 0, captured.out, captured.err
+
+
+@pytest.fixture
+def warehouse(loaded_warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(tmp_path))
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(loaded_warehouse, path)
+    return path
+
+
+def test_restore_lists_the_backups_then_brings_one_back(warehouse, capsys, monkeypatch):
+    original = warehouse_digest(warehouse)
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, warehouse.parent / "backups", keep=7)
+    con.execute("DELETE FROM core.service_visits")
+    con.close()
+
+    code, out, _ = dealersync(["restore", "-w", warehouse], capsys, monkeypatch)
+    assert code == 0 and backup.name in out
+
+    code, out, err = dealersync(["restore", backup.name, "-w", warehouse], capsys, monkeypatch)
+    assert code == 0, err
+    assert warehouse_digest(warehouse) == original
+    (replaced,) = [b for b in list_backups(warehouse, warehouse.parent / "backups") if b.label]
+    assert replaced.path.name in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["restore", "warehouse-20200101-000000.duckdb"], "no backup warehouse-20200101-000000.duckdb"),
+        (["backfill", "--from", "2026-11-20", "--to", "2026-11-01"], "ends (2026-11-01) before it starts"),
+        (["backfill", "--from", "2026-11-01", "--to", "2026/11/20"], "is not a date"),
+        (
+            ["backfill", "--from", "2026-11-01", "--to", "2026-11-02", "-w", "nowhere.duckdb"],
+            "no warehouse at",
+        ),
+    ],
+)
+def test_ops_mistakes_end_in_one_line_and_exit_2(args, message, warehouse, capsys, monkeypatch):
+    code, _, err = dealersync(args, capsys, monkeypatch)
+    assert code == 2
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_a_restore_while_a_run_holds_the_warehouse_waits_for_nothing_and_exits_3(
+    warehouse, capsys, monkeypatch
+):
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, warehouse.parent / "backups", keep=7)
+    con.close()
+    before = warehouse_digest(warehouse)
+    with warehouse_lock(warehouse, what="the nightly run as of 2026-11-20"):
+        code, _, err = dealersync(["restore", backup.name], capsys, monkeypatch)
+    assert code == 3
+    assert "in use by the nightly run as of 2026-11-20" in " ".join(err.split())
+    assert warehouse_digest(warehouse) == before
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("prefect")
+def test_backfill_recomputes_the_range_and_says_what_it_did(warehouse, capsys, monkeypatch, prefect_harness):
+    first = TODAY - timedelta(days=6)
+    args = ["backfill", "--from", first, "--to", TODAY, "-w", warehouse]
+    code, out, err = dealersync(args, capsys, monkeypatch)
+    assert code == 0, err
+    assert "Recomputed 7 day(s)" in out and "2026-W47" in out
+    con = connect(warehouse, read_only=True)
+    days = con.execute("SELECT count(*) FROM mart.due_list_days WHERE as_of BETWEEN ? AND ?", [first, TODAY])
+    assert days.fetchall() == [(7,)]
+    con.close()
+    once = warehouse_digest(warehouse)
+    assert dealersync(args, capsys, monkeypatch)[0] == 0
+    assert warehouse_digest(warehouse) == once
