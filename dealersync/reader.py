@@ -30,6 +30,9 @@ MIXED = "mixed"  # WorkbookRead.source of a workbook holding sheets of more than
 MB = 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+OLE2_SPECIAL, OLE2_END = 0xFFFFFFFA, 0xFFFFFFFE  # sector numbers from here up mark free, end of chain ...
+BIFF_BOF, BIFF_DIMENSIONS = 0x0809, 0x0200
+XLS_ROWS, XLS_COLUMNS = 65_536, 256  # the most a legacy .xls sheet can have
 
 HEADER_SCAN_ROWS = 30  # the header row is looked for in this many rows from the top of a sheet
 MIN_HEADER_FIELDS = 2  # a header row names at least this many columns of its sheet kind
@@ -57,6 +60,9 @@ _RANGE_SIGNS = (
     r'| r="(?:[A-Z]{2}|[A-Z]?[0-9]{6}|[^A-Z0-9]|[A-Z][^A-Z0-9]|[A-Z]?[0-9]{1,5}[^0-9"])[^"]{0,16}"?'
 )
 _REFERENCE = re.compile(r"([A-Z]{0,7})([0-9]{1,10})")
+# The shared strings part says how many strings it holds; each takes at least `<si/>` in it.
+_UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\buniqueCount\s*=\s*[\"']\s*([0-9]{1,30})")
+MIN_STRING_XML_BYTES = 5
 # Counting positions: every row and cell start tag, its attributes read with quoted values whole.
 _ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REFERENCE_ATTRIBUTE = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
@@ -162,7 +168,7 @@ def read_workbook(
             data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
         )
     elif data.startswith(OLE2_MAGIC):
-        _check_ole2(data)
+        _check_ole2(data, _Limits(max_rows, max_columns, max_cells))
     else:
         raise FileRefused(
             f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
@@ -387,6 +393,12 @@ def _inflated_part(data: bytes, member: zipfile.ZipInfo, sheet: str | None, limi
             limits.check(where, used.last_row, used.last_column)
     if used.counted or max(used.last_row, PLAIN_ROWS) * max(used.last_column, PLAIN_COLUMNS) > limits.cells:
         _count_range(data, member, where, used, limits)
+    strings = _UNIQUE_COUNT.search(head)
+    if strings and int(strings.group(1)) > member.file_size // MIN_STRING_XML_BYTES:
+        raise FileRefused(  # calamine reserves room for that many strings up front
+            f"the part {member.filename} of the workbook says it holds {int(strings.group(1)):,} different "
+            f"texts, more than {member.file_size:,} bytes can: the file is damaged or crafted; {RESAVE}"
+        )
     return bytes(head)
 
 
@@ -530,51 +542,105 @@ def _declared_rows(head: bytes, part_size: int, max_rows: int) -> int:
     return int(found.group(1))
 
 
-def _check_ole2(data: bytes) -> None:
-    """Refuse an OLE2 file that is an encrypted .xlsx/.xlsm or not a legacy .xls workbook at all."""
-    names = _ole2_stream_names(data)
-    if "EncryptedPackage" in names:
-        raise _encrypted()
-    if not names & {"Workbook", "Book"}:
-        raise FileRefused(
-            "the file is an Office document but not an Excel workbook (a Word or PowerPoint file?); " + RESAVE
-        )
-
-
-def _ole2_stream_names(data: bytes) -> set[str]:
-    """Names of the storages and streams in an OLE2 (compound file) container's directory."""
+def _check_ole2(data: bytes, limits: _Limits) -> None:
+    """Refuse an OLE2 file that is an encrypted .xlsx/.xlsm, not a legacy .xls workbook, or whose sheets
+    declare dimensions past the limits (calamine sizes its grid from them: a DIMENSIONS record claiming
+    4 billion rows aborts the process)."""
     try:
-        sector_size = 1 << struct.unpack_from("<H", data, 30)[0]
-        first_directory, _, _, _, _, first_difat, difat_sectors = struct.unpack_from("<7I", data, 48)
-        fat_sectors = [s for s in struct.unpack_from("<109I", data, 76) if s < 0xFFFFFFFA]
-        per_sector = sector_size // 4
+        container = _Ole2(data)
+        if "EncryptedPackage" in container.streams:
+            raise _encrypted()
+        book = next((name for name in ("Workbook", "Book") if name in container.streams), None)
+        if book is None:
+            raise FileRefused(
+                "the file is an Office document but not an Excel workbook (a Word or PowerPoint file?); "
+                + RESAVE
+            )
+        stream = container.stream(book)
+    except (struct.error, IndexError, ValueError, KeyError) as error:
+        raise FileRefused(f"the file is damaged or incomplete ({error}); {RESAVE}") from error
+    position, sheet = 0, 0
+    while position + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, position)
+        if kind == BIFF_BOF:
+            sheet += 1
+        elif kind == BIFF_DIMENSIONS and length in (10, 14):
+            first_row, last_row, first_column, last_column = struct.unpack_from(
+                "<IIHH" if length == 14 else "<HHHH", stream, position + 4
+            )
+            rows, columns = last_row - first_row, last_column - first_column
+            if rows < 0 or columns < 0 or last_row > XLS_ROWS or last_column > XLS_COLUMNS:
+                raise FileRefused(
+                    f"sheet #{sheet - 1} of the workbook declares rows {first_row}-{last_row} and columns "
+                    f"{first_column}-{last_column}, which no .xls can hold: the file is damaged or crafted; "
+                    + RESAVE
+                )
+            limits.check(f"#{sheet - 1}", last_row, last_column)
+        position += 4 + length
 
-        def sector(number: int) -> bytes:
-            start = (number + 1) * sector_size
-            if start + sector_size > len(data):
-                raise ValueError(f"sector {number} lies beyond the end of the file")
-            return data[start : start + sector_size]
 
+class _Ole2:
+    """The directory and streams of an OLE2 (compound file) container, read just enough to find a stream."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.sector_size = 1 << struct.unpack_from("<H", data, 30)[0]
+        self.mini_sector_size = 1 << struct.unpack_from("<H", data, 32)[0]
+        first_directory, _, self.mini_cutoff, first_mini_fat, _, first_difat, difat_sectors = (
+            struct.unpack_from("<7I", data, 48)
+        )
+        per_sector = self.sector_size // 4
+        fat_sectors = [s for s in struct.unpack_from("<109I", data, 76) if s < OLE2_SPECIAL]
         difat = first_difat
         for _ in range(difat_sectors):
-            entries = struct.unpack(f"<{per_sector}I", sector(difat))
-            fat_sectors += [s for s in entries[:-1] if s < 0xFFFFFFFA]
+            entries = struct.unpack(f"<{per_sector}I", self.sector(difat))
+            fat_sectors += [s for s in entries[:-1] if s < OLE2_SPECIAL]
             difat = entries[-1]
-        names: set[str] = set()
-        seen: set[int] = set()
-        current = first_directory
-        while current < 0xFFFFFFFA and current not in seen:
-            seen.add(current)
-            block = sector(current)
-            for offset in range(0, sector_size, 128):
-                name_bytes = struct.unpack_from("<H", block, offset + 64)[0]
-                if block[offset + 66] in (1, 2, 5) and 2 <= name_bytes <= 64:
-                    names.add(block[offset : offset + name_bytes - 2].decode("utf-16-le", errors="replace"))
-            fat_sector = fat_sectors[current // per_sector]
-            current = struct.unpack_from("<I", sector(fat_sector), (current % per_sector) * 4)[0]
-        return names
-    except (struct.error, IndexError, ValueError) as error:
-        raise FileRefused(f"the file is damaged or incomplete ({error}); {RESAVE}") from error
+        self.fat = [e for s in fat_sectors for e in struct.unpack(f"<{per_sector}I", self.sector(s))]
+        self.mini_fat = [
+            e for s in self.chain(first_mini_fat) for e in struct.unpack(f"<{per_sector}I", self.sector(s))
+        ]
+        self.streams: dict[str, tuple[int, int]] = {}  # name -> (first sector, size)
+        root = (OLE2_END, 0)
+        for directory_sector in self.chain(first_directory):
+            block = self.sector(directory_sector)
+            for offset in range(0, self.sector_size, 128):
+                name_bytes, kind = struct.unpack_from("<HB", block, offset + 64)
+                start, size = struct.unpack_from("<IQ", block, offset + 116)
+                if kind == 5:
+                    root = (start, size)
+                elif kind in (1, 2) and 2 <= name_bytes <= 64:
+                    name = block[offset : offset + name_bytes - 2].decode("utf-16-le", errors="replace")
+                    self.streams.setdefault(name, (start, size))
+        self.mini_stream = b"".join(self.sector(s) for s in self.chain(root[0]))[: root[1]]
+
+    def sector(self, number: int) -> bytes:
+        start = (number + 1) * self.sector_size
+        if start + self.sector_size > len(self.data):
+            raise ValueError(f"sector {number} lies beyond the end of the file")
+        return self.data[start : start + self.sector_size]
+
+    def chain(self, first: int, table: list[int] | None = None) -> list[int]:
+        """The sectors of a chain through the FAT (or the mini FAT), refusing a loop."""
+        table = self.fat if table is None else table
+        sectors: list[int] = []
+        current = first
+        while current < OLE2_SPECIAL:
+            if len(sectors) > len(table):
+                raise ValueError("a sector chain loops")
+            sectors.append(current)
+            current = table[current]
+        return sectors
+
+    def stream(self, name: str) -> bytes:
+        """A stream's bytes (from the mini stream when it is smaller than the cutoff)."""
+        start, size = self.streams[name]
+        if size < self.mini_cutoff:
+            size_of = self.mini_sector_size
+            return b"".join(
+                self.mini_stream[s * size_of : (s + 1) * size_of] for s in self.chain(start, self.mini_fat)
+            )[:size]
+        return b"".join(self.sector(s) for s in self.chain(start))[:size]
 
 
 def _encrypted() -> FileRefused:

@@ -6,6 +6,7 @@ the reason the pipeline must give when it refuses the file.
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 import zlib
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbooks import ole2_container, write_xlsx
+from workbooks import ole2_container, write_xlsx, xls_bytes
 
 CUSTOMER_HEADERS = ["经销商代码", "客户编号", "客户名称", "联系电话", "车架号", "车型"]
 CUSTOMER_ROW = ["D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053421", "DS-100"]
@@ -183,6 +184,29 @@ def counted_positions(folder: Path) -> Path:
     return with_sheet(folder, "counted_positions.xlsx", sheet_xml(wide + tall))
 
 
+def xls_dimensions(folder: Path) -> Path:
+    """A legacy .xls whose sheet's DIMENSIONS record claims 4 billion rows (calamine sizes its grid so)."""
+    data = bytearray(xls_bytes({"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]}))
+    record = data.find(struct.pack("<HH", 0x0200, 14))
+    struct.pack_into("<IIHH", data, record + 4, 0, 0xFFFFFFF0, 0, 0xFF00)
+    path = folder / "dimensions.xls"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def shared_strings_count(folder: Path) -> Path:
+    """A shared strings part that says it holds 4 billion strings (calamine reserves room for them)."""
+    parts = []
+    for part in valid_parts(folder):
+        if part.name == "xl/sharedStrings.xml":
+            content = zlib.decompress(part.data, -zlib.MAX_WBITS)
+            content = re.sub(rb'uniqueCount="[0-9]+"', b'uniqueCount="4000000000"', content)
+            data, crc = deflated(content)
+            part = Part(part.name, data, crc, len(content))
+        parts.append(part)
+    return write_zip(folder / "string_count.xlsx", parts)
+
+
 def named(name: str) -> Callable[[Path], Path]:
     """A valid workbook under a hostile file name."""
 
@@ -218,6 +242,8 @@ HOSTILE = (
     Hostile("cells at A1 and XFD1048576", far_apart_cells, "has 16,384 columns"),
     Hostile("more rows than the limit", rows_past_the_limit, "has 1,048,576 rows, more than the 1,000,000"),
     Hostile("positions counted past max_cells", counted_positions, "cells a sheet may span"),
+    Hostile(".xls dimensions of 4 billion rows", xls_dimensions, "which no .xls can hold"),
+    Hostile("4 billion shared strings declared", shared_strings_count, "different texts, more than"),
     Hostile("terminal escape in the name", named("D0001\x1b[2J客服台账.xlsx"), "control characters"),
     Hostile("path separator in the name", named("D0001\\..\\客服台账.xlsx"), "path separators"),
     Hostile("bytes that are not UTF-8 in the name", named("D0001\udcff.xlsx"), "\\xff"),
