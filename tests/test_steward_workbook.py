@@ -317,3 +317,19 @@ def test_a_file_too_big_to_copy_gets_its_problem_list_with_addresses(tmp_path, a
         "more than the 2 a marked copy is made for" in (c.value or "") for c in book.worksheets[0]["A"]
     )
     assert [r["cell"] for r in csv.DictReader(report.problems_csv.open(encoding="utf-8-sig"))] == ["F4", "E5"]
+
+
+def test_a_file_name_with_undecodable_bytes_still_gets_its_copy(tmp_path, aliases):
+    import dataclasses
+    import os
+    import shutil
+
+    path = write_xlsx(tmp_path / "d.xlsx", {"维修保养记录": [VISIT_HEADERS, visit(1, 类型="年检")]})
+    hostile_name = os.fsdecode(b"D0001\xff\x07.xlsx")
+    shutil.copy(path, tmp_path / hostile_name)
+    parsed = dataclasses.replace(check(path, aliases), file_name=hostile_name, path=tmp_path / hostile_name)
+    report = write_steward_report(parsed, tmp_path / hostile_name, tmp_path / "out")
+    assert report.workbook.name == "D0001_.annotated.xlsx"
+    assert openpyxl.load_workbook(report.workbook).worksheets[0]["A1"].value == "文件 File: D0001?.xlsx"
+    (record,) = list(csv.DictReader(report.problems_csv.open(encoding="utf-8-sig")))
+    assert record["file"] == "D0001?.xlsx"

@@ -518,8 +518,8 @@ def _address(place: _Place) -> str:
 
 
 def _clean(text: object) -> str:
-    """Text without the control characters an .xlsx cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", str(text))
+    """Text an .xlsx can hold: no control characters, and no lone surrogates (a file name's undecodable bytes)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", str(text).encode("utf-8", "replace").decode("utf-8"))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -545,7 +545,7 @@ def _plain_text(cell, value: object):
 def _safe_file_name(name: str) -> str:
     from dealersync.inbox import safe_name
 
-    return safe_name(name)
+    return safe_name(_clean(name))
 
 
 # --- the CSV --------------------------------------------------------------------------------------
@@ -554,7 +554,7 @@ def _safe_file_name(name: str) -> str:
 def _write_csv(problems: pl.DataFrame, path: Path, file_name: str, *, cells: dict[int, str]) -> None:
     """The problem list as CSV (UTF-8 with BOM, so Excel shows the Chinese), formula-safe."""
     frame = problems.with_columns(
-        file=pl.lit(file_name),
+        file=pl.lit(_clean(file_name)),
         cell=pl.Series([cells.get(i, "") for i in range(problems.height)], dtype=pl.Utf8),
     ).select(CSV_COLUMNS)
     texts = [name for name, dtype in frame.schema.items() if dtype == pl.Utf8]
