@@ -13,6 +13,7 @@ from dealersync.exports.quality_report import (
     SHEETS,
     change_arrow,
     nightly_quality_reports,
+    refreshed_report,
     report_path,
     write_quality_report,
 )
@@ -377,3 +378,22 @@ def test_the_summary_command_explains_a_wrong_period(warehouse_file, args, messa
 
     result = CliRunner().invoke(app, ["summary", *args, "--warehouse", str(warehouse_file)])
     assert isinstance(result.exception, UserError) and message in str(result.exception)
+
+
+def test_a_warehouse_without_dealers_yet_still_gets_a_report(tmp_path):
+    """The first nights may load only customer files: the report is written, with empty figures."""
+    con = open_warehouse(tmp_path / "empty.duckdb")
+    path = refreshed_report(con, W47, tmp_path / "empty.xlsx", LEVELS)
+    con.close()
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == list(SHEETS)
+    data_quality = workbook[SHEETS[6]]
+    assert [c.value for c in data_quality[3]][:7] == [
+        "region",
+        "dealer_code",
+        "rows_received",
+        "rows_warned",
+        "rows_rejected",
+        "rejection_rate",
+        "top_rules",
+    ]

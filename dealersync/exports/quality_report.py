@@ -346,9 +346,8 @@ def _data_quality_sheet(w: _Writer, con, period: Period) -> None:
     """Per dealer: rows received, warned and rejected, the rejected share and the top failing rules."""
     sheet = w.workbook.add_worksheet(SHEETS[6])
     sheet.write_string(0, 0, f"Data quality per dealer, {period.label}", w.title)
-    kpi = _kpi(con, [period], DEALER).filter(
-        pl.col("figure").is_in(["rows_received", "rows_warned", "rows_rejected", "rejection_rate"])
-    )
+    figures = ["rows_received", "rows_warned", "rows_rejected", "rejection_rate"]
+    kpi = _kpi(con, [period], DEALER).filter(pl.col("figure").is_in(figures))
     cell = (
         pl.when(pl.col("figure") == "rejection_rate")
         .then("value")
@@ -359,6 +358,8 @@ def _data_quality_sheet(w: _Writer, con, period: Period) -> None:
         .pivot(on="figure", index=["region", "scope"], values="cell")
         .rename({"scope": "dealer_code"})
     )
+    # No dealer yet (a first night of customer files only): the pivot has no figure columns at all.
+    wide = wide.with_columns(pl.lit(None, pl.Float64).alias(f) for f in figures if f not in wide.columns)
     rules = con.sql(
         "SELECT dealer_code, string_agg(rule || ' (' || severity || ', ' || entries || ')', '; ' ORDER BY rank) "
         "AS top_rules FROM mart.data_quality_rules WHERE period_type = ? AND period = ? AND rank <= ? GROUP BY 1",
