@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import TaskID
@@ -277,6 +278,13 @@ def _print_validated(parsed, show: int) -> None:
     for sheet_name, why in parsed.skipped_sheets:
         console.print(f"  skipped sheet {sheet_name!r}: {why}")
     problems = parsed.problems
+    # A missing column rejects every row with the same message: say it once per sheet, with the count.
+    missing = problems.filter(pl.col("rule") == "missing_column")
+    for (sheet_name, _), rows in missing.group_by("sheet", "field", maintain_order=True):
+        console.print(
+            f"  [red]rejected[/] {sheet_name}: {rows['message'][0]} (all {rows.height} rows)", highlight=False
+        )
+    problems = problems.filter(pl.col("rule") != "missing_column")
     if problems.height:
         listed = problems if show == 0 else problems.head(show)
         for p in listed.iter_rows(named=True):

@@ -125,3 +125,17 @@ def test_run_loads_the_inbox_prints_the_table_and_exits_1_for_rejections(
     for path in manifest.files:
         assert path.name in result.output
     assert "refused" in result.output and "loaded" in result.output
+
+
+def test_validate_reports_a_missing_column_once_per_sheet(tmp_path):
+    from workbooks import write_xlsx
+
+    rows = [
+        ("经销商代码", "记录编号", "通话时间", "通话类型", "客户编号", "结果")
+    ]  # no 业务员 (staff) column
+    rows += [("D0001", f"C{i}", "2026-11-01 10:00", "首次回访", "K1", "接通") for i in range(30)]
+    path = write_xlsx(tmp_path / "calls.xlsx", {"电话记录": rows})
+    result = invoke("validate", str(path), "--today", TODAY.isoformat(), "--show", "0")
+    assert result.exit_code == 1
+    missing_lines = [line for line in result.output.splitlines() if "业务员" in line]
+    assert len(missing_lines) == 1 and "(all 30 rows)" in missing_lines[0]
