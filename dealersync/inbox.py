@@ -85,9 +85,18 @@ def move(path: Path, target: Path) -> Path:
     return target
 
 
-def move_rejected(path: Path, inbox: Path, as_of: date, reason: str) -> Path:
-    """Set a refused file aside in `rejected/<as_of>/` beside the inbox, with `<name>.reason.txt` beside it."""
-    target = _free_target(inbox.parent / "rejected" / as_of.isoformat(), path.name)
-    shutil.move(str(path), target)
+def rejected_place(path: Path, inbox: Path, as_of: date) -> Path:
+    """Where a refused file goes: `rejected/<as_of>/` beside the inbox, under a name not yet taken."""
+    return _free_target(inbox.parent / "rejected" / as_of.isoformat(), path.name)
+
+
+def move_rejected(path: Path, inbox: Path, as_of: date, reason: str, target: Path | None = None) -> Path:
+    """Set a refused file aside in `rejected/<as_of>/` beside the inbox, with `<name>.reason.txt` beside it.
+
+    The reason is written first: a process killed in between leaves the file in the inbox (refused again
+    next time, into the same place), never a file in rejected/ without its reason.
+    """
+    target = target or rejected_place(path, inbox, as_of)
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    shutil.move(str(path), target)
     return target

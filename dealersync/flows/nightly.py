@@ -34,7 +34,7 @@ from dealersync.warehouse.db import WarehouseError, open_warehouse
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.lock import warehouse_lock
 from dealersync.warehouse.refs import read_refs
-from dealersync.warehouse.runs import finish_run, start_run
+from dealersync.warehouse.runs import close_abandoned_runs, finish_run, start_run
 from dealersync.warehouse.summaries import alert_levels
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
@@ -196,6 +196,8 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     if new_files and settings.backups_keep > 0:
         backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
         logger.info("backed up the warehouse to %s before loading", backup)
+    for abandoned in close_abandoned_runs(con):  # we hold the run lock: a run still 'running' was killed
+        logger.warning("run %s stopped before it finished; marked crashed", abandoned)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
     try:
@@ -321,9 +323,14 @@ def _skip(con, run_id, path: Path, sha256: str, inbox_dir, as_of, settings) -> F
 
 
 def _refuse(con, run_id, parsed: ParsedFile, inbox_dir, as_of, logger) -> FileOutcome:
-    """A file refused as a whole: set aside in rejected/ with its reason, and recorded."""
-    stored = inbox_folder.move_rejected(parsed.path, inbox_dir, as_of, parsed.reason or "refused")
+    """A file refused as a whole: recorded, then set aside in rejected/ with its reason.
+
+    Recorded first: a run killed in between leaves the file in the inbox to be refused again, never a
+    file in rejected/ that etl.files does not know.
+    """
+    stored = inbox_folder.rejected_place(parsed.path, inbox_dir, as_of)
     record_file(con, parsed, run_id=run_id, status=REFUSED, reason=parsed.reason, stored_as=str(stored))
+    inbox_folder.move_rejected(parsed.path, inbox_dir, as_of, parsed.reason or "refused", target=stored)
     logger.warning("refused %s: %s", parsed.file_name, redact(parsed.reason))
     return _outcome(parsed, REFUSED, stored_as=str(stored))
 

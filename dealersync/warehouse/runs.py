@@ -30,6 +30,24 @@ def start_run(
     ).fetchall()[0][0]
 
 
+def close_abandoned_runs(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Mark as crashed the runs still 'running' (killed, or the machine went down); return their ids.
+
+    Call it only while holding the warehouse's run lock: then no other run can be going on, so a run
+    still 'running' is one whose process died. Its files that committed stay loaded (each file is its own
+    transaction); the rest are still in the inbox for the next run.
+    """
+    abandoned = [
+        run_id
+        for (run_id,) in con.execute(
+            "SELECT run_id FROM etl.runs WHERE status = ? ORDER BY run_id", [RUNNING]
+        ).fetchall()
+    ]
+    for run_id in abandoned:
+        finish_run(con, run_id, status=CRASHED, error="the run stopped before it finished (process killed?)")
+    return abandoned
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, *, status: str, error: str | None = None) -> None:
     """Close a run: its status, why it failed (if it did), and its counts summed from etl.files."""
     if status not in FINAL_STATUSES:
