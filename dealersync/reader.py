@@ -32,6 +32,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 OLE2_SPECIAL, OLE2_END = 0xFFFFFFFA, 0xFFFFFFFE  # sector numbers from here up mark free, end of chain ...
 BIFF_BOF, BIFF_DIMENSIONS = 0x0809, 0x0200
+# BIFF records that place a cell (row, column first): FORMULA, BLANK, NUMBER, LABEL, BOOLERR, RSTRING, LABELSST,
+# RK, and the runs MULRK and MULBLANK (their last column closes the record).
+BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
+BIFF_CELLS = frozenset({0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x00D6, 0x00FD, 0x027E}) | BIFF_CELL_RUNS
 XLS_ROWS, XLS_COLUMNS = 65_536, 256  # the most a legacy .xls sheet can have
 
 HEADER_SCAN_ROWS = 30  # the header row is looked for in this many rows from the top of a sheet
@@ -559,11 +563,22 @@ def _check_ole2(data: bytes, limits: _Limits) -> None:
         stream = container.stream(book)
     except (struct.error, IndexError, ValueError, KeyError) as error:
         raise FileRefused(f"the file is damaged or incomplete ({error}); {RESAVE}") from error
-    position, sheet = 0, 0
+    position, sheet, last_row, last_column = 0, 0, 0, 0
     while position + 4 <= len(stream):
         kind, length = struct.unpack_from("<HH", stream, position)
-        if kind == BIFF_BOF:
-            sheet += 1
+        if kind in BIFF_CELLS and length >= 4:  # calamine's grid spans the cells it finds, wherever they are
+            row, column = struct.unpack_from("<HH", stream, position + 4)
+            if kind in BIFF_CELL_RUNS and length >= 6:
+                column = struct.unpack_from("<H", stream, position + 4 + length - 2)[0]
+            if column >= XLS_COLUMNS:
+                raise FileRefused(
+                    f"sheet #{sheet - 1} of the workbook has a cell in column {column + 1}, which no .xls can "
+                    f"hold: the file is damaged or crafted; {RESAVE}"
+                )
+            last_row, last_column = max(last_row, row + 1), max(last_column, column + 1)
+            limits.check(f"#{sheet - 1}", last_row, last_column)
+        elif kind == BIFF_BOF:
+            sheet, last_row, last_column = sheet + 1, 0, 0
         elif kind == BIFF_DIMENSIONS and length in (10, 14):
             first_row, last_row, first_column, last_column = struct.unpack_from(
                 "<IIHH" if length == 14 else "<HHHH", stream, position + 4

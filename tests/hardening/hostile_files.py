@@ -194,6 +194,19 @@ def xls_dimensions(folder: Path) -> Path:
     return path
 
 
+def xls_far_cell(folder: Path) -> Path:
+    """A legacy .xls with a number cell in column 40,000 (the record allows it; calamine's grid would be 70 GB).
+
+    Found by the reader fuzzer (tests/hardening/test_reader_fuzzing.py), a mutated record's column.
+    """
+    data = bytearray(xls_bytes({"客户档案": [CUSTOMER_HEADERS, [*CUSTOMER_ROW[:5], 7]]}))
+    record = data.find(struct.pack("<HH", 0x0203, 14))
+    struct.pack_into("<HH", data, record + 4, 40_000, 40_000)
+    path = folder / "far_cell.xls"
+    path.write_bytes(bytes(data))
+    return path
+
+
 def shared_strings_count(folder: Path) -> Path:
     """A shared strings part that says it holds 4 billion strings (calamine reserves room for them)."""
     parts = []
@@ -244,6 +257,7 @@ HOSTILE = (
     Hostile("positions counted past max_cells", counted_positions, "cells a sheet may span"),
     Hostile(".xls dimensions of 4 billion rows", xls_dimensions, "which no .xls can hold"),
     Hostile("4 billion shared strings declared", shared_strings_count, "different texts, more than"),
+    Hostile(".xls cell in column 40,000", xls_far_cell, "which no .xls can hold"),
     Hostile("terminal escape in the name", named("D0001\x1b[2J客服台账.xlsx"), "control characters"),
     Hostile("path separator in the name", named("D0001\\..\\客服台账.xlsx"), "path separators"),
     Hostile("bytes that are not UTF-8 in the name", named("D0001\udcff.xlsx"), "\\xff"),
