@@ -192,7 +192,7 @@ def nightly(
 
 def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Aliases, force: bool, logger):
     """The night's steps while it holds the warehouse: back up, load the new files, refresh the marts, report."""
-    new_files, known_files = _waiting_files(con, inbox_dir, force)
+    new_files, known_files, repeats = _waiting_files(con, inbox_dir, force)
     if new_files and settings.backups_keep > 0:
         backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
         logger.info("backed up the warehouse to %s before loading", backup)
@@ -204,6 +204,13 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         result.files = _load_inbox(
             con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger
         )
+        if repeats:  # copies of tonight's files: skipped when the first loaded, else checked as it was
+            loaded = loaded_hashes(con)
+            again = [path for path, sha256 in repeats if sha256 not in loaded]
+            known = [(path, sha256) for path, sha256 in repeats if sha256 in loaded]
+            result.files += _load_inbox(
+                con, run_id, inbox_dir, again, known, as_of, aliases, settings, logger
+            )
         steward = settings.exports_dir / "steward" / as_of.isoformat()
         if steward.is_dir():
             result.outputs["Steward workbooks"] = str(steward)
@@ -222,19 +229,27 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     return result
 
 
-def _waiting_files(con, inbox_dir: Path, force: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The inbox's files to load, and those whose content was loaded before (path, sha256) unless `force`."""
-    seen = set() if force else loaded_hashes(con)
+def _waiting_files(
+    con, inbox_dir: Path, force: bool
+) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """The inbox's files to load; those whose content was loaded before (path, sha256) unless `force`; and
+    copies of a file sent the same night (path, sha256), which wait for how the first one fares: a copy of
+    a refused file is refused too, not skipped as if it had loaded."""
+    loaded = set() if force else loaded_hashes(con)
+    tonight: set[str] = set()
     new_files: list[Path] = []
     known_files: list[tuple[Path, str]] = []
+    repeats: list[tuple[Path, str]] = []
     for path in inbox_folder.inbox_files(inbox_dir):
         sha256 = file_sha256(path)
-        if sha256 in seen:
+        if sha256 in loaded:
             known_files.append((path, sha256))
+        elif sha256 in tonight:
+            repeats.append((path, sha256))
         else:
-            seen.add(sha256)
+            tonight.add(sha256)
             new_files.append(path)
-    return new_files, known_files
+    return new_files, known_files, repeats
 
 
 def _load_inbox(
