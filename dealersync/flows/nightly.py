@@ -21,6 +21,7 @@ from dealersync import inbox as inbox_folder
 from dealersync.exports.due_list import due_list_folder, exported_due_lists
 from dealersync.exports.quality_report import nightly_quality_reports
 from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact
+from dealersync.inbox import printable_name
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.pipeline import holds_reference_data, process_file, recheck
 from dealersync.reader import file_sha256
@@ -287,7 +288,9 @@ def _check_and_load(
         try:
             parsed = future.result()
         except OSError as error:
-            outcomes.append(FileOutcome(path.name, "", FAILED, reason=f"could not read the file: {error}"))
+            outcomes.append(
+                FileOutcome(printable_name(path.name), "", FAILED, reason=f"could not read the file: {error}")
+            )
             progress.loaded(path.name)
             continue
         if parsed.status == PARSED:
@@ -329,7 +332,7 @@ def _names_reference_sheets(path: Path, aliases: Aliases) -> bool:
 
 def _skip(con, run_id, path: Path, sha256: str, inbox_dir, as_of, settings) -> FileOutcome:
     """A file whose content was loaded before: recorded as skipped and moved out of the inbox."""
-    unread = ParsedFile(path, path.name, sha256, path.stat().st_size, status=SKIPPED)
+    unread = ParsedFile(path, printable_name(path.name), sha256, path.stat().st_size, status=SKIPPED)
     stored = _place(path, inbox_dir, as_of, settings)
     record_file(con, unread, run_id=run_id, status=SKIPPED, reason=ALREADY_LOADED, stored_as=str(stored))
     if stored != path:
