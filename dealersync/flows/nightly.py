@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: a served flow is pickled by value into its run's
 # process, and Prefect validates the flow's parameters from annotations it must be able to evaluate.
 import logging
+import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -80,39 +81,81 @@ class NightResult:
         return 0
 
 
-def _is_transient(task, task_run, state) -> bool:
-    """Retry only I/O errors (a file on a network share that blinked), never a bad file."""
-    try:
-        state.result()
-    except OSError:
-        return True
-    except Exception:
-        return False
-    return False
+# Files are checked in batches, a few per worker: a task run costs Prefect 0.1-0.3 s of API calls and
+# context in a worker process, which a task per file paid hundreds of times a night.
+BATCHES_PER_WORKER = 4
+READ_RETRY_SECONDS = (2, 10)  # backoff before the second and third attempt to read a file
 
 
-@task(
-    name="parse-file",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_is_transient,
-    cache_policy=NO_CACHE,
-)
-def parse_file(path: Path, today: date, aliases: Aliases, refs: Refs, settings: Settings) -> ParsedFile:
-    """Read and check one workbook (runs in parallel, in threads, processes or on a Dask cluster).
+class CheckInputs:
+    """What every batch of a night's checks needs: the day, aliases, references and settings.
 
-    Retried with backoff only when reading fails with an I/O error (a network share that blinked).
-    The ParsedFile comes back as Arrow: polars pickles each frame as an Arrow IPC stream.
+    A plain object on purpose: Prefect walks a task's dataclass and collection parameters looking for
+    futures (tens of ms for the alias tables, on every task), and Dask unpacks tuples such as
+    prefect's quote(); an object of its own class is passed as it is, pickled once per batch.
     """
-    return process_file(path, today=today, aliases=aliases, refs=refs, settings=settings)
+
+    __slots__ = ("aliases", "refs", "settings", "today")
+
+    def __init__(self, today: date, aliases: Aliases, refs: Refs, settings: Settings):
+        self.today, self.aliases, self.refs, self.settings = today, aliases, refs, settings
+
+    def __getstate__(self):
+        return (self.today, self.aliases, self.refs, self.settings)
+
+    def __setstate__(self, state):
+        self.today, self.aliases, self.refs, self.settings = state
 
 
-@task(name="recheck-file", cache_policy=NO_CACHE)
-def recheck_file(
-    parsed: ParsedFile, today: date, aliases: Aliases, refs: Refs, settings: Settings
-) -> ParsedFile:
-    """Check a parsed workbook again against references loaded after it was checked (no re-reading)."""
-    return recheck(parsed, today=today, aliases=aliases, refs=refs, settings=settings)
+@task(name="check-files", cache_policy=NO_CACHE)
+def check_files(paths: list[Path], inputs: CheckInputs) -> list[ParsedFile | OSError]:
+    """Read and check a batch of workbooks (in threads, worker processes or on a Dask cluster).
+
+    A file whose reading fails with an I/O error (a network share that blinked) is read again after
+    2 s, then 10 s; if it still fails its OSError comes back in its place and the batch goes on.
+    The ParsedFiles come back as Arrow: polars pickles each frame as an Arrow IPC stream.
+    """
+    return [_checked(path, inputs) for path in paths]
+
+
+def _checked(path: Path, inputs: CheckInputs) -> ParsedFile | OSError:
+    for backoff in (*READ_RETRY_SECONDS, None):
+        try:
+            return process_file(
+                path, today=inputs.today, aliases=inputs.aliases, refs=inputs.refs, settings=inputs.settings
+            )
+        except OSError as error:
+            if backoff is None:
+                return error
+            time.sleep(backoff)
+    raise AssertionError("unreachable")
+
+
+@task(name="recheck-files", cache_policy=NO_CACHE)
+def recheck_files(parsed_files: list[ParsedFile], inputs: CheckInputs) -> list[ParsedFile]:
+    """Check parsed workbooks again against references loaded after they were checked (no re-reading)."""
+    return [
+        recheck(p, today=inputs.today, aliases=inputs.aliases, refs=inputs.refs, settings=inputs.settings)
+        for p in parsed_files
+    ]
+
+
+def _batches(items: list, count: int, size) -> list[list]:
+    """`items` in at most `count` batches of about equal total `size` (largest first, into the lightest)."""
+    batches: list[list] = [[] for _ in range(max(1, min(count, len(items))))]
+    totals = [0] * len(batches)
+    for item in sorted(items, key=size, reverse=True):
+        lightest = totals.index(min(totals))
+        batches[lightest].append(item)
+        totals[lightest] += size(item)
+    return [batch for batch in batches if batch]
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @task(name="due-lists", cache_policy=NO_CACHE)
@@ -277,19 +320,23 @@ def _check_and_load(
     """Check files in parallel against the warehouse's references; load them in inbox order, references first."""
     if not paths:
         return []
-    refs = read_refs(con)
-    futures = [parse_file.submit(path, as_of, aliases, refs, settings) for path in paths]
-    names = {future: path.name for future, path in zip(futures, paths, strict=True)}
-    for future in as_completed(futures):
-        progress.checked(names[future])
+    inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
+    batches = _batches(paths, settings.workers * BATCHES_PER_WORKER, _file_size)
+    futures = {check_files.submit(batch, inputs): batch for batch in batches}
+    checked: dict[Path, ParsedFile | OSError] = {}
+    for future in as_completed(list(futures)):
+        for path, parsed in zip(futures[future], future.result(), strict=True):
+            checked[path] = parsed
+            progress.checked(path.name)
     outcomes: list[FileOutcome] = []
     parsed_files: list[ParsedFile] = []
-    for path, future in zip(paths, futures, strict=True):
-        try:
-            parsed = future.result()
-        except OSError as error:
+    for path in paths:
+        parsed = checked[path]
+        if isinstance(parsed, OSError):
             outcomes.append(
-                FileOutcome(printable_name(path.name), "", FAILED, reason=f"could not read the file: {error}")
+                FileOutcome(
+                    printable_name(path.name), "", FAILED, reason=f"could not read the file: {parsed}"
+                )
             )
             progress.loaded(path.name)
             continue
@@ -303,11 +350,14 @@ def _check_and_load(
     loaded = _load_all(con, references, run_id, inbox_dir, as_of, settings, progress, logger)
     if others and any(o.status == LOADED for o in loaded):
         # Reference sheets found by their headers, not their names: check the others again, in parallel.
-        new_refs = read_refs(con)
-        others = [
-            future.result()
-            for future in [recheck_file.submit(p, as_of, aliases, new_refs, settings) for p in others]
-        ]
+        inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
+        batches = _batches(others, settings.workers * BATCHES_PER_WORKER, lambda p: p.rows_read)
+        rechecked = {
+            p.path: checked_again
+            for batch, future in [(b, recheck_files.submit(b, inputs)) for b in batches]
+            for p, checked_again in zip(batch, future.result(), strict=True)
+        }
+        others = [rechecked[p.path] for p in others]
     loaded += _load_all(con, others, run_id, inbox_dir, as_of, settings, progress, logger)
     _steward_copies(con, run_id, [*references, *others], loaded, as_of, aliases, settings, logger)
     return outcomes + loaded

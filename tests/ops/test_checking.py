@@ -1,0 +1,106 @@
+"""How a night hands its files to the workers: balanced batches, I/O retried, references first."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from ops_helpers import TODAY, copy_inbox, warehouse_digest
+
+from dealersync.flows import nightly as night_module
+from dealersync.flows.nightly import CheckInputs, _batches, _checked, _names_reference_sheets
+from dealersync.parsed import ParsedFile
+from dealersync.schemas.aliases import load_aliases
+from dealersync.settings import Settings
+from dealersync.transforms.validate import Refs
+
+
+def test_batches_share_the_work_evenly_and_keep_every_file_once():
+    sizes = {"a": 90, "b": 60, "c": 50, "d": 40, "e": 30, "f": 10}
+    batches = _batches(list(sizes), 3, sizes.get)
+    assert sorted(name for batch in batches for name in batch) == sorted(sizes)
+    totals = sorted(sum(sizes[n] for n in batch) for batch in batches)
+    assert totals == [90, 90, 100]  # largest first, each into the lightest batch
+    assert _batches(["a"], 8, sizes.get) == [["a"]]  # never an empty batch
+    assert _batches([], 8, sizes.get) == []
+
+
+def test_a_file_that_blinks_is_read_again_and_one_that_stays_away_comes_back_as_its_error(monkeypatch):
+    attempts = []
+
+    def flaky(path, **_):
+        attempts.append(path)
+        if attempts.count(path) < 3:
+            raise OSError("the network share is not there")
+        return "parsed"
+
+    monkeypatch.setattr(night_module, "process_file", flaky)
+    monkeypatch.setattr(night_module.time, "sleep", lambda seconds: attempts.append(seconds))
+    inputs = CheckInputs(TODAY, None, Refs(), Settings())
+    assert _checked(Path("D0001.xlsx"), inputs) == "parsed"
+    assert attempts == [Path("D0001.xlsx"), 2, Path("D0001.xlsx"), 10, Path("D0001.xlsx")]
+
+    def gone(path, **_):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(night_module, "process_file", gone)
+    assert isinstance(_checked(Path("D0002.xlsx"), inputs), FileNotFoundError)
+
+
+def test_what_goes_to_a_worker_and_back_is_arrow_not_python_rows(sample_inbox):
+    from dealersync.pipeline import process_file
+
+    aliases = load_aliases()
+    inputs = CheckInputs(TODAY, aliases, Refs(), Settings())
+    assert pickle.loads(pickle.dumps(inputs)).settings == inputs.settings
+    dealer = next(p for p in sorted(sample_inbox.iterdir()) if p.name.startswith("D0002"))
+    parsed = process_file(dealer, today=TODAY, aliases=aliases, refs=Refs(), settings=Settings())
+    back: ParsedFile = pickle.loads(pickle.dumps(parsed))
+    for sent, received in zip(parsed.sheets, back.sheets, strict=True):
+        assert received.raw.equals(sent.raw) and received.clean.equals(sent.clean)
+        # polars pickles a frame as an Arrow IPC stream: it reads back with pyarrow's own reader.
+        assert pl.read_ipc_stream(sent.clean.__getstate__()).equals(sent.clean)
+
+
+def test_sheet_names_tell_which_workbooks_hold_references(sample_inbox, tmp_path):
+    aliases = load_aliases()
+    found = {p.name for p in sample_inbox.iterdir() if _names_reference_sheets(p, aliases)}
+    assert found == {"总部基础资料.xlsx"}
+    (tmp_path / "text.xlsx").write_text("not a zip")
+    assert not _names_reference_sheets(tmp_path / "text.xlsx", aliases)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("prefect")
+def test_a_reference_workbook_with_unknown_sheet_names_still_loads_before_the_dealers(
+    sample_inbox, tmp_path, monkeypatch, prefect_harness
+):
+    from dealersync.flows.nightly import nightly
+
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
+    nights = {}
+    for name, rename in (("named", False), ("unnamed", True)):
+        folder = tmp_path / name
+        inbox = copy_inbox(sample_inbox, folder / "inbox")
+        reference = inbox / "总部基础资料.xlsx"
+        if rename:  # recognised by its headers only, so it is found after the dealers were checked
+            book = openpyxl.load_workbook(reference)
+            for index, sheet in enumerate(book.worksheets, start=1):
+                sheet.title = f"Sheet{index}"
+            book.save(reference)
+            shutil.copystat(sample_inbox / reference.name, reference)
+            assert not _names_reference_sheets(reference, load_aliases())
+        monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(folder))
+        nightly(inbox=inbox, warehouse=folder / "warehouse.duckdb", today=TODAY)
+        nights[name] = warehouse_digest(folder / "warehouse.duckdb", extra_tables=())
+    named, unnamed = nights["named"], nights["unnamed"]
+    # The same dealer rows in core and quarantine: none was rejected as from an unknown dealer. (The
+    # reference rows themselves differ only in their lineage: the sheet names and the file's hash.)
+    references = ("core.dealers", "core.parts", "core.campaigns")
+    compared = [t for t in named if t.startswith(("core.", "quarantine.")) and t not in references]
+    assert {t: unnamed[t] for t in compared} == {t: named[t] for t in compared}
+    assert [unnamed[t][0] for t in references] == [named[t][0] for t in references]
