@@ -160,7 +160,8 @@ def mutants(draw, seeds: list[Seed]) -> tuple[str, bytes]:
             draw, parts["xl/workbook.xml"], rb'<sheet [^>]*?name="([^"]*)"'
         )
     else:
-        name = draw(st.sampled_from([*sheets, "xl/workbook.xml", "xl/styles.xml"]))
+        others = ["xl/workbook.xml", "xl/styles.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"]
+        name = draw(st.sampled_from([*sheets, *[n for n in [*others, "xl/sharedStrings.xml"] if n in parts]]))
         content = parts[name]
         for _ in range(draw(st.integers(1, 4))):
             where = draw(st.integers(0, len(content)))

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -79,28 +80,32 @@ def copy_of(baseline: Path, target: Path) -> Path:
 
 
 def kill_points(labels: list[str]) -> list[tuple[int, float | None]]:
-    """(event, delay): before the run and its backup; before and after each move; in each file's transaction
-    (its first statement, its middle, its commit) and between its commit and its move; around the marts'
-    commits; the last event; and three kills that land while a file's commit is being written.
+    """(event, delay): 24 kills spread over the night, each before the event it names.
 
-    HARDENING_CRASH_EVERY=N adds every Nth event besides (1: all of them, for a long run).
+    Before the run; during the backup's checkpoint; before and after the skipped file's move and the refused
+    file's move (it is recorded before it moves); in the first file's transaction (first statement, middle,
+    commit), between its commit and its move, and after its move; the second file's first statement,
+    commit and the step after it; the third's first statement, commit and move; the due list's and the
+    summaries' commits; the close; and three kills that land 2 ms into a file's commit.
+    HARDENING_CRASH_EVERY=N kills at every Nth event besides (1: at all of them, a long run).
     """
     commits = [i for i, label in enumerate(labels) if label.startswith("commit")]
     begins = [i for i, label in enumerate(labels) if label.startswith("begin")]
     moves = [i for i, label in enumerate(labels) if label.startswith(("move", "moved"))]
-    points = {0, len(labels) - 1, *moves}
+    (begin1, commit1), (begin2, commit2), (begin3, commit3) = list(zip(begins, commits, strict=False))[:3]
+    loads = [m for m in moves if m > commit1]
+    points = {0, len(labels) - 1, *[m for m in moves if m < begin1]}
     points.update(i for i, label in enumerate(labels) if "CHECKPOINT" in label.upper())
-    transactions = list(zip(begins, commits, strict=False))  # files first, then the marts
-    for number, (begin, commit) in enumerate(transactions):
-        points.update({begin + 1, commit, commit + 1})
-        if number == 0:
-            points.add((begin + commit) // 2)
-    file_commits = [commit for _, commit in transactions]
+    points.update({begin1 + 1, (begin1 + commit1) // 2, commit1, commit1 + 1, loads[0], loads[1]})
+    points.update(
+        {begin2 + 1, commit2, commit2 + 1, begin3 + 1, commit3, next(m for m in loads if m > commit3)}
+    )
+    points.update(commits[3:5])
     every = int(os.environ.get("HARDENING_CRASH_EVERY", 0))
     if every:
         points.update(range(0, len(labels), every))
     chosen = [(p, None) for p in sorted(p for p in points if 0 <= p < len(labels))]
-    return chosen + [(commit, 0.002) for commit in file_commits[:3]]
+    return chosen + [(commit, 0.002) for commit in (commit1, commit2, commit3)]
 
 
 @pytest.mark.slow
@@ -139,11 +144,14 @@ def test_a_night_killed_at_any_point_then_run_again_equals_an_uninterrupted_nigh
     report = []
     for number, (kill_at, delay) in enumerate(points):
         root = copy_of(baseline, tmp_path / f"kill{number}")
+        started = time.perf_counter()
         exit_code = child_night(root, kill_at, delay)
         assert exit_code == -9, (kill_at, labels[kill_at], exit_code)
+        killed = time.perf_counter()
         nightly(inbox=root / "inbox", warehouse=root / "warehouse.duckdb", today=NIGHT_2)
         warehouse = root / "warehouse.duckdb"
-        report.append(f"{kill_at:4} {'+' + str(delay) if delay else '':7} {labels[kill_at]}")
+        took = f"{killed - started:4.1f} s + {time.perf_counter() - killed:4.1f} s"
+        report.append(f"{kill_at:4} {'+' + str(delay) if delay else '':7} {took}  {labels[kill_at]}")
         assert warehouse_state.differences(expected, warehouse_state.content(warehouse)) == [], report[-1]
         files = warehouse_state.files(warehouse)
         assert {(n, s) for n, s, status, _ in files if status == "loaded"} == loaded, report[-1]
