@@ -3,7 +3,6 @@
 # No `from __future__ import annotations` here: a served flow is pickled by value into its run's
 # process, and Prefect validates the flow's parameters from annotations it must be able to evaluate.
 import logging
-import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,23 +20,23 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from dealersync import inbox as inbox_folder
 from dealersync.exports.due_list import due_list_folder, exported_due_lists
 from dealersync.exports.quality_report import nightly_quality_reports
-from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact
+from dealersync.flows.checking import CheckInputs, check_files, recheck_files
+from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact, timed
 from dealersync.inbox import printable_name
 from dealersync.parsed import PARSED, ParsedFile
-from dealersync.pipeline import holds_reference_data, process_file, recheck
+from dealersync.pipeline import holds_reference_data
 from dealersync.reader import file_sha256
 from dealersync.schemas.aliases import Aliases, load_aliases
 from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
-from dealersync.transforms.validate import Refs
 from dealersync.warehouse.backup import back_up
 from dealersync.warehouse.db import WarehouseError, open_warehouse
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.lock import warehouse_lock
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import close_abandoned_runs, finish_run, start_run
-from dealersync.warehouse.summaries import alert_levels
+from dealersync.warehouse.summaries import alert_levels, nightly_periods
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
 log = logging.getLogger(__name__)
@@ -70,6 +69,7 @@ class NightResult:
     warehouse: Path
     files: list[FileOutcome] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # where the night's time went, per step
 
     @property
     def exit_code(self) -> int:
@@ -84,60 +84,6 @@ class NightResult:
 # Files are checked in batches, a few per worker: a task run costs Prefect 0.1-0.3 s of API calls and
 # context in a worker process, which a task per file paid hundreds of times a night.
 BATCHES_PER_WORKER = 4
-READ_RETRY_SECONDS = (2, 10)  # backoff before the second and third attempt to read a file
-
-
-class CheckInputs:
-    """What every batch of a night's checks needs: the day, aliases, references and settings.
-
-    A plain object on purpose: Prefect walks a task's dataclass and collection parameters looking for
-    futures (tens of ms for the alias tables, on every task), and Dask unpacks tuples such as
-    prefect's quote(); an object of its own class is passed as it is, pickled once per batch.
-    """
-
-    __slots__ = ("aliases", "refs", "settings", "today")
-
-    def __init__(self, today: date, aliases: Aliases, refs: Refs, settings: Settings):
-        self.today, self.aliases, self.refs, self.settings = today, aliases, refs, settings
-
-    def __getstate__(self):
-        return (self.today, self.aliases, self.refs, self.settings)
-
-    def __setstate__(self, state):
-        self.today, self.aliases, self.refs, self.settings = state
-
-
-@task(name="check-files", cache_policy=NO_CACHE)
-def check_files(paths: list[Path], inputs: CheckInputs) -> list[ParsedFile | OSError]:
-    """Read and check a batch of workbooks (in threads, worker processes or on a Dask cluster).
-
-    A file whose reading fails with an I/O error (a network share that blinked) is read again after
-    2 s, then 10 s; if it still fails its OSError comes back in its place and the batch goes on.
-    The ParsedFiles come back as Arrow: polars pickles each frame as an Arrow IPC stream.
-    """
-    return [_checked(path, inputs) for path in paths]
-
-
-def _checked(path: Path, inputs: CheckInputs) -> ParsedFile | OSError:
-    for backoff in (*READ_RETRY_SECONDS, None):
-        try:
-            return process_file(
-                path, today=inputs.today, aliases=inputs.aliases, refs=inputs.refs, settings=inputs.settings
-            )
-        except OSError as error:
-            if backoff is None:
-                return error
-            time.sleep(backoff)
-    raise AssertionError("unreachable")
-
-
-@task(name="recheck-files", cache_policy=NO_CACHE)
-def recheck_files(parsed_files: list[ParsedFile], inputs: CheckInputs) -> list[ParsedFile]:
-    """Check parsed workbooks again against references loaded after they were checked (no re-reading)."""
-    return [
-        recheck(p, today=inputs.today, aliases=inputs.aliases, refs=inputs.refs, settings=inputs.settings)
-        for p in parsed_files
-    ]
 
 
 def _batches(items: list, count: int, size) -> list[list]:
@@ -236,31 +182,42 @@ def nightly(
 
 def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Aliases, force: bool, logger):
     """The night's steps while it holds the warehouse: back up, load the new files, refresh the marts, report."""
-    new_files, known_files, repeats = _waiting_files(con, inbox_dir, force)
+    seconds: dict[str, float] = {}
+    with timed(seconds, "inbox"):
+        new_files, known_files, repeats = _waiting_files(con, inbox_dir, force)
     if new_files and settings.backups_keep > 0:
-        backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
+        with timed(seconds, "backup"):
+            backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
         logger.info("backed up the warehouse to %s before loading", backup)
     for abandoned in close_abandoned_runs(con):  # we hold the run lock: a run still 'running' was killed
         logger.warning("run %s stopped before it finished; marked crashed", abandoned)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
-    result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path)
+    result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path, seconds=seconds)
     try:
         result.files = _load_inbox(
-            con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger
+            con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds
         )
         if repeats:  # copies of tonight's files: skipped when the first loaded, else checked as it was
             loaded = loaded_hashes(con)
             again = [path for path, sha256 in repeats if sha256 not in loaded]
             known = [(path, sha256) for path, sha256 in repeats if sha256 in loaded]
             result.files += _load_inbox(
-                con, run_id, inbox_dir, again, known, as_of, aliases, settings, logger
+                con, run_id, inbox_dir, again, known, as_of, aliases, settings, logger, seconds
             )
         steward = settings.exports_dir / "steward" / as_of.isoformat()
         if steward.is_dir():
             result.outputs["Steward workbooks"] = str(steward)
-        result.outputs["Due lists"] = str(due_lists(con, as_of, settings))
-        reports = nightly_quality_reports(con, as_of, settings.exports_dir, alert_levels(settings))
-        result.outputs.update({f"Quality report {p.label}": str(path) for p, path in reports.items()})
+        if _marts_current(con, as_of, settings):
+            logger.info(
+                "nothing loaded since the due list and summaries of %s were made: kept as they are", as_of
+            )
+            result.outputs["Due lists"] = str(due_list_folder(settings.exports_dir, as_of))
+        else:
+            with timed(seconds, "due lists"):
+                result.outputs["Due lists"] = str(due_lists(con, as_of, settings))
+            with timed(seconds, "quality"):
+                reports = nightly_quality_reports(con, as_of, settings.exports_dir, alert_levels(settings))
+            result.outputs.update({f"Quality report {p.label}": str(path) for p, path in reports.items()})
         finish_run(con, run_id, status="succeeded" if result.exit_code < 2 else "failed")
     except BaseException:
         finish_run(con, run_id, status="crashed")
@@ -271,6 +228,32 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     except Exception as error:
         logger.warning("could not publish the run report to Prefect: %s", redact(str(error)))
     return result
+
+
+def _marts_current(con, as_of: date, settings: Settings) -> bool:
+    """Whether the due list (with its files) and the summaries of `as_of` were made after the last load.
+
+    A run again the same day with nothing new then changes nothing and takes no time for them.
+    """
+    periods = nightly_periods(as_of)
+    pairs = [value for period in periods for value in (period.type, period.label)]
+    placeholders = ", ".join("(?, ?)" for _ in periods)
+    due_at, summaries_at, summarised, loaded_at = con.execute(
+        f"""
+        SELECT (SELECT max(computed_at) FROM mart.due_list_days WHERE as_of = ?),
+               (SELECT min(refreshed_at) FROM mart.quality_kpi WHERE (period_type, period) IN ({placeholders})),
+               (SELECT count(DISTINCT (period_type, period)) FROM mart.quality_kpi
+                WHERE (period_type, period) IN ({placeholders})),
+               (SELECT max(processed_at) FROM etl.files WHERE status = 'loaded')
+        """,
+        [as_of, *pairs, *pairs],
+    ).fetchall()[0]
+    if due_at is None or summaries_at is None or summarised < len(periods):
+        return False
+    folder = due_list_folder(settings.exports_dir, as_of)
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return False
+    return loaded_at is None or (due_at > loaded_at and summaries_at > loaded_at)
 
 
 def _waiting_files(
@@ -297,7 +280,7 @@ def _waiting_files(
 
 
 def _load_inbox(
-    con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger
+    con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds
 ) -> list[FileOutcome]:
     """Record the files loaded before; check the new ones in parallel and load them one at a time.
 
@@ -309,25 +292,28 @@ def _load_inbox(
     progress = NightProgress(len(new_files))
     named = [path for path in new_files if _names_reference_sheets(path, aliases)]
     for batch in (named, [path for path in new_files if path not in named]):
-        outcomes += _check_and_load(con, run_id, batch, inbox_dir, as_of, aliases, settings, progress, logger)
+        outcomes += _check_and_load(
+            con, run_id, batch, inbox_dir, as_of, aliases, settings, progress, logger, seconds
+        )
     progress.finish()
     return outcomes
 
 
 def _check_and_load(
-    con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger
+    con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger, seconds
 ) -> list[FileOutcome]:
     """Check files in parallel against the warehouse's references; load them in inbox order, references first."""
     if not paths:
         return []
     inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
     batches = _batches(paths, settings.workers * BATCHES_PER_WORKER, _file_size)
-    futures = {check_files.submit(batch, inputs): batch for batch in batches}
     checked: dict[Path, ParsedFile | OSError] = {}
-    for future in as_completed(list(futures)):
-        for path, parsed in zip(futures[future], future.result(), strict=True):
-            checked[path] = parsed
-            progress.checked(path.name)
+    with timed(seconds, "check"):
+        futures = {check_files.submit(batch, inputs): batch for batch in batches}
+        for future in as_completed(list(futures)):
+            for path, parsed in zip(futures[future], future.result(), strict=True):
+                checked[path] = parsed
+                progress.checked(path.name)
     outcomes: list[FileOutcome] = []
     parsed_files: list[ParsedFile] = []
     for path in paths:
@@ -347,19 +333,23 @@ def _check_and_load(
             progress.loaded(path.name)
     references = [p for p in parsed_files if holds_reference_data(p)]
     others = [p for p in parsed_files if not holds_reference_data(p)]
-    loaded = _load_all(con, references, run_id, inbox_dir, as_of, settings, progress, logger)
+    with timed(seconds, "load"):
+        loaded = _load_all(con, references, run_id, inbox_dir, as_of, settings, progress, logger)
     if others and any(o.status == LOADED for o in loaded):
         # Reference sheets found by their headers, not their names: check the others again, in parallel.
         inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
         batches = _batches(others, settings.workers * BATCHES_PER_WORKER, lambda p: p.rows_read)
-        rechecked = {
-            p.path: checked_again
-            for batch, future in [(b, recheck_files.submit(b, inputs)) for b in batches]
-            for p, checked_again in zip(batch, future.result(), strict=True)
-        }
+        with timed(seconds, "check"):
+            rechecked = {
+                p.path: checked_again
+                for batch, future in [(b, recheck_files.submit(b, inputs)) for b in batches]
+                for p, checked_again in zip(batch, future.result(), strict=True)
+            }
         others = [rechecked[p.path] for p in others]
-    loaded += _load_all(con, others, run_id, inbox_dir, as_of, settings, progress, logger)
-    _steward_copies(con, run_id, [*references, *others], loaded, as_of, aliases, settings, logger)
+    with timed(seconds, "load"):
+        loaded += _load_all(con, others, run_id, inbox_dir, as_of, settings, progress, logger)
+    with timed(seconds, "steward copies"):
+        _steward_copies(con, run_id, [*references, *others], loaded, as_of, aliases, settings, logger)
     return outcomes + loaded
 
 

@@ -38,6 +38,16 @@ def redact(text: str | None) -> str | None:
 
 
 @contextmanager
+def timed(seconds: dict[str, float], step: str) -> Iterator[None]:
+    """Add the wall time of the block to `seconds[step]` (a step may run in several blocks)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - started
+
+
+@contextmanager
 def listening(listener: ProgressListener) -> Iterator[None]:
     """Call `listener` with the progress of runs in this process (the CLI's progress bar)."""
     _listeners.append(listener)
@@ -141,7 +151,7 @@ def publish_night(result, quarantine: list[dict], resolved: int) -> None:
         description=f"{title}: quarantine",
     )
     create_markdown_artifact(
-        _outputs_markdown(result.warehouse, result.outputs),
+        _outputs_markdown(result.warehouse, result.outputs, result.seconds),
         key="nightly-exports",
         description=f"{title}: outputs",
     )
@@ -162,9 +172,12 @@ def _quarantine_markdown(quarantine: list[dict], resolved: int) -> str:
     return "\n".join(lines)
 
 
-def _outputs_markdown(warehouse: Path, outputs: dict[str, str]) -> str:
+def _outputs_markdown(warehouse: Path, outputs: dict[str, str], seconds: dict[str, float]) -> str:
     lines = ["# Outputs", "", f"- Warehouse: `{warehouse}`"]
     for label, location in outputs.items():
         link = Path(location).resolve().as_uri()
         lines.append(f"- {label}: [{location}]({link})")
+    if seconds:
+        lines += ["", "# Where the time went", "", "| step | seconds |", "|---|---:|"]
+        lines += [f"| {step} | {spent:.1f} |" for step, spent in seconds.items()]
     return "\n".join(lines)

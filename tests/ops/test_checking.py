@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 from ops_helpers import TODAY, copy_inbox, warehouse_digest
 
-from dealersync.flows import nightly as night_module
-from dealersync.flows.nightly import CheckInputs, _batches, _checked, _names_reference_sheets
+from dealersync.flows import checking
+from dealersync.flows.checking import CheckInputs, _checked
+from dealersync.flows.nightly import _batches, _names_reference_sheets
 from dealersync.parsed import ParsedFile
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
@@ -38,8 +39,8 @@ def test_a_file_that_blinks_is_read_again_and_one_that_stays_away_comes_back_as_
             raise OSError("the network share is not there")
         return "parsed"
 
-    monkeypatch.setattr(night_module, "process_file", flaky)
-    monkeypatch.setattr(night_module.time, "sleep", lambda seconds: attempts.append(seconds))
+    monkeypatch.setattr(checking, "process_file", flaky)
+    monkeypatch.setattr(checking.time, "sleep", lambda seconds: attempts.append(seconds))
     inputs = CheckInputs(TODAY, None, Refs(), Settings())
     assert _checked(Path("D0001.xlsx"), inputs) == "parsed"
     assert attempts == [Path("D0001.xlsx"), 2, Path("D0001.xlsx"), 10, Path("D0001.xlsx")]
@@ -47,7 +48,7 @@ def test_a_file_that_blinks_is_read_again_and_one_that_stays_away_comes_back_as_
     def gone(path, **_):
         raise FileNotFoundError(path)
 
-    monkeypatch.setattr(night_module, "process_file", gone)
+    monkeypatch.setattr(checking, "process_file", gone)
     assert isinstance(_checked(Path("D0002.xlsx"), inputs), FileNotFoundError)
 
 

@@ -70,3 +70,22 @@ def test_a_dask_cluster_gives_the_same_warehouse(
     }
     assert digest == single_process[2]
     assert result.exit_code == single_process[0].exit_code
+
+
+def test_a_rerun_with_nothing_new_keeps_the_marts_and_their_files(
+    sample_inbox, tmp_path, monkeypatch, prefect_harness
+):
+    night_in("thread", sample_inbox, tmp_path, monkeypatch)
+    folder = tmp_path / "exports" / "due_lists" / TODAY.isoformat()
+    written = {p: p.stat().st_mtime_ns for p in folder.iterdir()}
+    before = warehouse_digest(tmp_path / "warehouse.duckdb")
+
+    again = nightly(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse.duckdb", today=TODAY)
+    assert again.files == [] and "due lists" not in again.seconds
+    assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == written
+    assert warehouse_digest(tmp_path / "warehouse.duckdb") == before
+
+    for path in written:  # the files gone: the next run makes them again
+        path.unlink()
+    nightly(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse.duckdb", today=TODAY)
+    assert {p.name for p in folder.iterdir()} == {p.name for p in written}
