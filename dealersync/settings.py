@@ -120,6 +120,10 @@ class Settings(BaseSettings):
         return self.exports or self.warehouse_path.with_name("exports")
 
     @property
+    def backups_dir(self) -> Path:
+        return self.backups or self.warehouse_path.parent / "backups"
+
+    @property
     def aliases_path(self) -> Path:
         return self.aliases_file or self.warehouse_path.with_name("aliases.toml")
 
@@ -133,9 +137,5 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides) -> Settings:
-    @property
-    def backups_dir(self) -> Path:
-        return self.backups or self.warehouse_path.parent / "backups"
-
     """Settings from the environment, with explicit overrides (e.g. from command-line options)."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
