@@ -81,7 +81,14 @@ class Settings(BaseSettings):
 
     # Running.
     workers: int = Field(2, description="Processes that read and validate files in parallel")
-    task_runner: str = Field("process", description="thread, process or dask")
+    task_runner: str = Field(
+        "auto",
+        description="thread, process, dask, or auto: a process pool when the inbox holds process_pool_min_mb "
+        "or more, else threads of the run's own process",
+    )
+    process_pool_min_mb: float = Field(
+        5, description="Inbox size from which `auto` starts a process pool (starting one costs ~5-10 s)"
+    )
     dask_address: str | None = Field(None, description="Address of an existing Dask scheduler")
     lock_timeout_seconds: float = Field(
         0, description="How long a run waits for another run on the same warehouse"

@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
 from prefect.states import Failed
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from dealersync import inbox as inbox_folder
 from dealersync.exports.due_list import due_list_folder, exported_due_lists
@@ -124,14 +124,49 @@ def steward_copy(
 
 
 def task_runner_for(settings: Settings):
-    """The task runner the settings ask for: thread, process (default) or an existing Dask cluster."""
+    """The task runner the settings ask for: auto (default), thread, process or a Dask cluster."""
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
     if settings.task_runner == "thread":
         return ThreadPoolTaskRunner(max_workers=settings.workers)
-    return ProcessPoolTaskRunner(max_workers=settings.workers)
+    if settings.task_runner == "process":
+        return ProcessPoolTaskRunner(max_workers=settings.workers)
+    return SizedTaskRunner(settings)
+
+
+class SizedTaskRunner(TaskRunner):
+    """Threads for a small night, a process pool for a large one, chosen when each flow run starts.
+
+    Checking is CPU-bound under the GIL (two threads are no faster than one), so only processes use
+    more cores; but a pool costs 5-10 s to start (each worker imports Prefect, polars and pandera),
+    more than a night of a few MB takes in one process. Measured in bench/run_bench.py.
+    """
+
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self.settings = settings
+        self._inner: TaskRunner | None = None
+
+    def duplicate(self) -> "SizedTaskRunner":
+        return type(self)(self.settings)
+
+    def __enter__(self) -> "SizedTaskRunner":
+        super().__enter__()
+        waiting = sum(_file_size(path) for path in inbox_folder.inbox_files(self.settings.inbox_dir))
+        large = waiting >= self.settings.process_pool_min_mb * 1024 * 1024
+        runner = ProcessPoolTaskRunner if large else ThreadPoolTaskRunner
+        self._inner = runner(max_workers=self.settings.workers).__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._inner is not None:
+            self._inner.__exit__(*exc)
+        super().__exit__(*exc)
+
+    def submit(self, task, parameters, wait_for=None, dependencies=None):
+        return self._inner.submit(task, parameters, wait_for, dependencies)
 
 
 def _outcome(parsed: ParsedFile, status: str, reason: str | None = None, **counts) -> FileOutcome:

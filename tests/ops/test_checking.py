@@ -105,3 +105,29 @@ def test_a_reference_workbook_with_unknown_sheet_names_still_loads_before_the_de
     compared = [t for t in named if t.startswith(("core.", "quarantine.")) and t not in references]
     assert {t: unnamed[t] for t in compared} == {t: named[t] for t in compared}
     assert [unnamed[t][0] for t in references] == [named[t][0] for t in references]
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "pool"),
+    [
+        (0, False),  # nothing new: no pool to start
+        (1, False),  # a small night: threads, no 5-10 s of worker start-up
+        (6, True),  # a large one: the checks spread over processes
+    ],
+)
+def test_auto_starts_a_process_pool_only_for_a_large_inbox(megabytes, pool, tmp_path):
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    from dealersync.flows.nightly import SizedTaskRunner, task_runner_for
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    if megabytes:
+        with (inbox / "D0001.xlsx").open("wb") as workbook:
+            workbook.truncate(megabytes * 1024 * 1024)
+    settings = Settings(inbox=inbox, task_runner="auto", process_pool_min_mb=5)
+    runner = task_runner_for(settings)
+    assert isinstance(runner, SizedTaskRunner)
+    runner = pickle.loads(pickle.dumps(runner))  # a served flow's runs get it pickled
+    with runner.duplicate() as started:
+        assert isinstance(started._inner, ProcessPoolTaskRunner if pool else ThreadPoolTaskRunner)

@@ -75,7 +75,7 @@ def test_a_dask_cluster_gives_the_same_warehouse(
 def test_a_rerun_with_nothing_new_keeps_the_marts_and_their_files(
     sample_inbox, tmp_path, monkeypatch, prefect_harness
 ):
-    night_in("thread", sample_inbox, tmp_path, monkeypatch)
+    night_in("auto", sample_inbox, tmp_path, monkeypatch)  # the default: threads for a small inbox
     folder = tmp_path / "exports" / "due_lists" / TODAY.isoformat()
     written = {p: p.stat().st_mtime_ns for p in folder.iterdir()}
     before = warehouse_digest(tmp_path / "warehouse.duckdb")
