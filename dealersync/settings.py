@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     )
     prefect_database_url: str | None = Field(
         None,
-        description="Database of the Prefect server `dealersync server` starts, e.g. "
+        description="Database of the Prefect server `dealersync prefect-server` starts, e.g. "
         "postgresql+asyncpg://prefect:secret@db:5432/prefect (default: SQLite in PREFECT_HOME)",
     )
 

@@ -694,7 +694,7 @@ def deploy(
     """Serve the nightly flow on its cron schedule (DEALERSYNC_SCHEDULE_CRON, default 02:00) until stopped.
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy -w /srv/aftersales.duckdb
-    Needs a running Prefect server (`dealersync server`); stop this (Ctrl-C, SIGTERM) before the server:
+    Needs a running Prefect server (`dealersync prefect-server`); stop this (Ctrl-C, SIGTERM) before the server:
     stopping pauses the schedule, and starting it again resumes it.
     """
     from dealersync.flows.deploy import NoServer, serve_nightly
@@ -706,14 +706,14 @@ def deploy(
         raise UserError(str(error)) from None
 
 
-@app.command()
-def server(
+@app.command("prefect-server")
+def prefect_server(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 4200,
 ) -> None:
     """Start the Prefect server that holds the schedule and the run history (runs until stopped).
 
-    Example: dealersync server --port 4200   (then: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy)
+    Example: dealersync prefect-server --port 4200   (then: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy)
     SQLite in PREFECT_HOME by default; PostgreSQL when DEALERSYNC_PREFECT_DATABASE_URL is set.
     """
     settings = _settings()

@@ -1,9 +1,9 @@
 """The nightly schedule: serve the `nightly` flow as a Prefect deployment with a cron schedule.
 
-A schedule needs a real Prefect server (`dealersync server` or `prefect server start`): the temporary
-server `dealersync run` starts lives only as long as that command. The served flow polls the server,
-starts each scheduled run in a subprocess and pauses its schedule when stopped (SIGTERM): stop it
-before the server.
+A schedule needs a real Prefect server (`dealersync prefect-server` or `prefect server start`): the
+temporary server `dealersync run` starts lives only as long as that command. The served flow polls the
+server, starts each scheduled run in a subprocess and pauses its schedule when stopped (SIGTERM): stop
+it before the server.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dealersync.flows.nightly import nightly, task_runner_for
 from dealersync.settings import Settings
 
 START_A_SERVER = (
-    "start one with `dealersync server` (or `prefect server start`), then set "
+    "start one with `dealersync prefect-server` (or `prefect server start`), then set "
     "PREFECT_API_URL=http://127.0.0.1:4200/api (or DEALERSYNC_PREFECT_API_URL) and run `dealersync deploy` again"
 )
 

@@ -71,7 +71,7 @@ def test_deploy_serves_the_nightly_flow_on_its_schedule_and_a_triggered_run_load
     copy_inbox(sample_inbox, data / "inbox")
     logs = (tmp_path / "server.log").open("w"), (tmp_path / "deploy.log").open("w")
     server = subprocess.Popen(
-        [DEALERSYNC, "server", "--port", str(port)],
+        [DEALERSYNC, "prefect-server", "--port", str(port)],
         env=env,
         stdout=logs[0],
         stderr=subprocess.STDOUT,
@@ -132,7 +132,7 @@ def test_deploy_without_a_server_says_how_to_start_one(tmp_path):
     for result in (none, closed):
         message = " ".join(result.stderr.split())
         assert result.returncode == 2, result.stderr
-        assert "dealersync server" in message and "PREFECT_API_URL" in message
+        assert "dealersync prefect-server" in message and "PREFECT_API_URL" in message
         assert "Traceback" not in result.stderr
     assert "none is configured" in " ".join(none.stderr.split())
     assert "no Prefect server answers" in " ".join(closed.stderr.split())
