@@ -7,17 +7,32 @@ from pathlib import Path
 
 import duckdb
 
-# Columns that say when or by which run, not what: equal warehouses may differ in them.
+# Columns that say when or by which run, not what: equal warehouses may differ in them (and any column
+# naming a run, or a mark of how far an incremental refresh had got).
 RUN_SPECIFIC = frozenset({"run_id", "entry_id", "seconds", "stored_as", "flow_run_id", "path"})
 CONTENT_SCHEMAS = ("raw", "core", "quarantine", "mart")
 
 
+def _run_specific(column: str, kind: str) -> bool:
+    return (
+        column in RUN_SPECIFIC
+        or "run_id" in column
+        or column.endswith("_mark")
+        or kind == "TIMESTAMP WITH TIME ZONE"
+    )
+
+
 def content(warehouse: Path) -> dict[str, list[tuple]]:
-    """schema.table -> its rows, sorted, without run-specific columns; resolved_by_run becomes resolved or not."""
+    """schema.table -> its rows, sorted, without run-specific columns; resolved_by_run becomes resolved or not.
+
+    A derived table's refresh log (mart.*_refresh: what the last refresh saw and recomputed) says how the
+    warehouse got there, not what it holds, and is left out.
+    """
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() "
-            f"WHERE database_name = current_database() AND schema_name IN {CONTENT_SCHEMAS} ORDER BY 1, 2"
+            f"WHERE database_name = current_database() AND schema_name IN {CONTENT_SCHEMAS} "
+            "AND NOT (schema_name = 'mart' AND table_name LIKE '%\\_refresh' ESCAPE '\\') ORDER BY 1, 2"
         ).fetchall()
         state = {}
         for schema, table in tables:
@@ -29,7 +44,7 @@ def content(warehouse: Path) -> dict[str, list[tuple]]:
             kept = [
                 f"{name} IS NOT NULL AS {name}" if name == "resolved_by_run" else name
                 for name, kind in columns
-                if name not in RUN_SPECIFIC and kind != "TIMESTAMP WITH TIME ZONE"
+                if name == "resolved_by_run" or not _run_specific(name, kind)
             ]
             rows = con.execute(f"SELECT {', '.join(kept)} FROM {schema}.{table}").fetchall()
             state[f"{schema}.{table}"] = sorted(rows, key=repr)
