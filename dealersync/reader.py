@@ -236,7 +236,7 @@ def _check_ooxml(
     and every part inflates to exactly the size it declares: each is inflated once, a chunk at a time,
     and given up on as soon as it passes that size (a bomb can declare a believable size and hold
     gigabytes). A sheet whose used range would pass max_rows, max_columns or max_cells is refused here
-    too, before calamine builds its grid. Costs about +10% (inflating) and +25% (the references) of
+    too, before calamine builds its grid. Costs about +10% (inflating) and +15% (the references) of
     reading a large workbook; nothing for a small one.
     """
     try:
