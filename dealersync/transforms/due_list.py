@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from dealersync.schemas.contract import (
+    CALL_TYPE,
     CAMPAIGN_TYPE,
     COMPLAINT_CATEGORY,
     DATE,
     DATETIME,
     ENUM,
     INT,
+    OUTCOME,
     SATISFACTION,
     SEVERITY,
     STR,
@@ -130,7 +132,310 @@ def _visit_line(v: str) -> str:
     return f"{_day(f'{v}.intake_date')} || ' ' || {_zh(f'{v}.visit_type', VISIT_TYPE)} || coalesce('：' || {_cut(f'{v}.service_items')}, '')"
 
 
-def known_records_sql(today: date) -> str:
+def _few(select: str) -> str:
+    """The rows of `select`, expected to be few, as a relation DuckDB knows to be small.
+
+    DuckDB estimates a filtered scan as a fixed share of its table, so it may build a hash join from
+    the other side (a million visits or calls) even when the filter keeps no row at all. Gathered into
+    one list and unnested, the rows count as one, and joins are built from them.
+    """
+    return f"(SELECT unnest(list(few), recursive := true) FROM ({select}) AS few)"
+
+
+# Outcomes of a call that close the item it answers: reached, or answered and refused (拒访); the
+# others (no_answer, wrong_number) are attempts.
+CLOSING_OUTCOMES = ("reached", "refused")
+# The calls that close an item of a work order, and the state columns of the earliest one.
+WORK_ORDER_CALLS = (
+    ("first_follow_up", "first_closed"),
+    ("second_follow_up", "second_closed"),
+    ("maintenance_reminder", "maintenance_closed"),
+)
+# The state's columns naming the call that gave a fact (a change to that call makes the row stale).
+CALL_PROVIDERS = ("first_closed_by", "first_reached_by", "second_closed_by", "maintenance_closed_by")
+
+
+def _codes(codes) -> str:
+    return "(" + ", ".join(f"'{code}'" for code in codes) + ")"
+
+
+def _not_in(column: str, codes, enum: Enum) -> str:
+    """SQL `column` is one of `codes`, written as NOT IN the enum's other codes.
+
+    The column is NOT NULL with a CHECK on the enum, so both say the same; DuckDB filters a NOT IN while
+    it scans (an IN only prunes row groups), before it reads the other columns of the row.
+    """
+    return f"{column} NOT IN {_codes(c for c in enum.codes if c not in codes)}"
+
+
+def _key_hash(dealer_code: str, key: str) -> str:
+    """SQL of a 64-bit hash of a row's key: dealer_code and call_id, or dealer_code and work_order_no.
+
+    The state keeps it to find the rows a changed call or visit gave a fact to: integers are matched far
+    faster than pairs of strings, and a collision only makes one more row be recomputed (NULL for no
+    key). DuckDB's hash may change between DuckDB versions: the refresh records the version, and a state
+    made by another is rebuilt.
+    """
+    return f"CASE WHEN ({key}) IS NOT NULL THEN hash({dealer_code}, {key}) END"
+
+
+def work_order_state_sql(work_orders: str) -> str:
+    """The follow-up state (mart.due_work_orders columns) of the work orders in the relation `work_orders`.
+
+    `work_orders` has columns (dealer_code, work_order_no). Per work order, for every kind of call that
+    closes one of its items, the day of the earliest such call ever logged and which call it was: an
+    item is closed on a day D exactly when that day is <= D, so the state answers for any day. Rules:
+    "any reached first follow-up call for the work order satisfies it"; a refused call closes the item it
+    answers; the second follow-up counts from "the earliest reached first follow-up call of the work
+    order"; a maintenance reminder is satisfied by "a reached maintenance-reminder call for that work
+    order, or one without a work order for the same customer on/after that visit"; the reminder belongs
+    to "the latest visit that has a next maintenance date", so each dated visit records when the
+    vehicle's next dated visit came in (from that day on it is no longer the latest). Earliest ties go to
+    the smallest call_id (work_order_no).
+    """
+    first = "c.call_type = 'first_follow_up'"
+    reached = f"{first} AND c.outcome = 'reached'"
+    earliest = "(c.call_time, c.call_id)"
+    closed = "".join(
+        f"""
+           min(CAST(c.call_time AS DATE)) FILTER (c.call_type = '{call_type}') AS {name}_on,
+           arg_min(c.call_id, {earliest}) FILTER (c.call_type = '{call_type}') AS {name}_call,"""
+        for call_type, name in WORK_ORDER_CALLS
+    )
+    providers = "".join(
+        f"{_key_hash('o.dealer_code', 'oc.' + column.removesuffix('_by') + '_call')} AS {column}, "
+        for column in CALL_PROVIDERS
+        if not column.startswith("maintenance")
+    )
+    # the earliest maintenance-reminder call: for the work order, or for its customer without one
+    by_customer = "cr.closed_on < oc.maintenance_closed_on OR oc.maintenance_closed_on IS NULL"
+    maintenance_call = f"CASE WHEN {by_customer} THEN cr.closed_call ELSE oc.maintenance_closed_call END"
+    closes = _not_in("c.outcome", CLOSING_OUTCOMES, OUTCOME)
+    return f"""
+WITH orders AS MATERIALIZED (
+    SELECT v.dealer_code, v.work_order_no, v.customer_id, v.vin, v.intake_date, v.pickup_date, v.visit_type,
+           v.next_maintenance_date, v.under_warranty, v.service_items, v.mileage_km, ve.plate_no, ve.model
+    FROM core.service_visits AS v
+    SEMI JOIN {work_orders} AS k USING (dealer_code, work_order_no)
+    LEFT JOIN core.vehicles AS ve ON ve.dealer_code = v.dealer_code AND ve.vin = v.vin
+),
+order_calls AS (
+    SELECT c.dealer_code, c.work_order_no,{closed}
+           min(CAST(c.call_time AS DATE)) FILTER ({reached}) AS first_reached_on,
+           arg_min(c.call_id, {earliest}) FILTER ({reached}) AS first_reached_call,
+           arg_min(c.satisfaction, {earliest}) FILTER ({reached}) AS first_satisfaction,
+           arg_min(c.customer_request, {earliest}) FILTER ({reached}) AS first_customer_request
+    FROM core.follow_up_calls AS c
+    SEMI JOIN orders AS o ON o.dealer_code = c.dealer_code AND o.work_order_no = c.work_order_no
+    WHERE {closes} AND {_not_in("c.call_type", [t for t, _ in WORK_ORDER_CALLS], CALL_TYPE)}
+    GROUP BY ALL
+),
+customer_reminders AS (
+    SELECT o.dealer_code, o.work_order_no, min(CAST(c.call_time AS DATE)) AS closed_on,
+           arg_min(c.call_id, {earliest}) AS closed_call
+    FROM orders AS o
+    JOIN core.follow_up_calls AS c
+        ON c.dealer_code = o.dealer_code AND c.customer_id = o.customer_id
+       AND CAST(c.call_time AS DATE) >= o.intake_date
+    WHERE o.next_maintenance_date IS NOT NULL AND c.call_type = 'maintenance_reminder'
+      AND c.work_order_no IS NULL AND {closes}
+    GROUP BY ALL
+),
+later_visits AS (
+    SELECT o.dealer_code, o.work_order_no, min(l.intake_date) AS superseded_on,
+           arg_min(l.work_order_no, (l.intake_date, l.work_order_no)) AS superseded_visit
+    FROM orders AS o
+    JOIN core.service_visits AS l
+        ON l.dealer_code = o.dealer_code AND l.vin = o.vin
+       AND (l.intake_date, l.work_order_no) > (o.intake_date, o.work_order_no)
+    WHERE o.next_maintenance_date IS NOT NULL AND l.next_maintenance_date IS NOT NULL
+    GROUP BY ALL
+)
+SELECT o.*, oc.first_closed_on, oc.first_reached_on, oc.first_satisfaction, oc.first_customer_request,
+       oc.second_closed_on, {providers}
+       CASE WHEN {by_customer} THEN cr.closed_on ELSE oc.maintenance_closed_on END AS maintenance_closed_on,
+       {_key_hash("o.dealer_code", maintenance_call)} AS maintenance_closed_by,
+       lv.superseded_on, {_key_hash("o.dealer_code", "lv.superseded_visit")} AS superseded_by
+FROM orders AS o
+LEFT JOIN order_calls AS oc USING (dealer_code, work_order_no)
+LEFT JOIN customer_reminders AS cr USING (dealer_code, work_order_no)
+LEFT JOIN later_visits AS lv USING (dealer_code, work_order_no)"""
+
+
+def stale_work_orders_ctes() -> str:
+    """CTEs `state_rebuild` (one row: `rebuild`) and `stale_work_orders` (dealer_code, work_order_no).
+
+    `stale_work_orders` are the work orders whose row of mart.due_work_orders may be out of date. The
+    loader never deletes visits or calls and stamps every row it writes with its run and load time, so
+    the rows written since the last refresh are those with a newer loaded_at or run_id than its marks
+    (mart.due_work_orders_refresh). Their work orders are stale: the visit's own; every visit of a
+    changed vehicle (its plate and model, and the warranty the loader fills in when the customer file
+    arrives); the work order a call names, and for a maintenance-reminder call without one every dated
+    visit of its customer; every dated visit of the vehicle of a changed dated visit (one may now come
+    after another); and every row whose earliest call or next visit is a changed row (a corrected call
+    may have left the work order it closed). The rows of unchanged visits hold the visit as it is, so
+    visits are looked up in the state. `rebuild` is true, and every work order stale, when the state cannot be trusted: never refreshed,
+    made by another DuckDB version (its hashes may differ), or a table holding more rows than it held
+    then plus the newly stamped ones, or fewer (rows written or deleted by hand).
+    """
+
+    def changed(table: str, columns: str) -> str:
+        """`columns` of the rows of `table` stamped after the marks.
+
+        The rows are found by their lineage alone (two inequality joins, each of which DuckDB can turn
+        into a filter on the scan; an OR of the two it could not), then read by rowid: reading every
+        column of every row to keep a few would cost more than the rest of the refresh.
+        """
+        stamped = _few(
+            f"SELECT r.rowid AS row_id FROM {table} AS r JOIN state_mark AS m ON r.loaded_at > m.loaded_at_mark "
+            f"UNION SELECT r.rowid FROM {table} AS r JOIN state_mark AS m ON r.run_id > m.run_id_mark"
+        )
+        return f"(SELECT {columns} FROM {table} AS r SEMI JOIN {stamped} AS s ON s.row_id = r.rowid)"
+
+    providers = "".join(
+        f"""
+UNION
+SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
+SEMI JOIN changed_call_keys AS c ON c.call_key = s.{column}"""
+        for column in CALL_PROVIDERS
+    )
+    stale = f"""
+SELECT dealer_code, work_order_no FROM core.service_visits WHERE (SELECT rebuild FROM state_rebuild)
+UNION
+SELECT dealer_code, work_order_no FROM changed_visits
+UNION
+SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
+SEMI JOIN changed_vehicles AS c ON c.dealer_code = s.dealer_code AND c.vin = s.vin
+UNION
+SELECT dealer_code, work_order_no FROM changed_calls WHERE work_order_no IS NOT NULL
+UNION
+SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
+SEMI JOIN dated_vehicles AS c ON c.dealer_code = s.dealer_code AND c.vin = s.vin
+WHERE s.next_maintenance_date IS NOT NULL
+UNION
+SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
+SEMI JOIN reminded_customers AS c ON c.dealer_code = s.dealer_code AND c.customer_id = s.customer_id
+WHERE s.next_maintenance_date IS NOT NULL
+UNION
+SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
+SEMI JOIN changed_visit_keys AS c ON c.visit_key = s.superseded_by{providers}"""
+    dated_vehicles = (
+        "SELECT DISTINCT dealer_code, vin FROM changed_visits WHERE next_maintenance_date IS NOT NULL"
+    )
+    visit_columns = "r.dealer_code, r.work_order_no, r.vin, r.next_maintenance_date"
+    call_columns = "r.dealer_code, r.call_id, r.call_type, r.customer_id, r.work_order_no"
+    return f"""
+state_mark AS (SELECT * FROM mart.due_work_orders_refresh),
+changed_visits AS (SELECT * FROM {changed("core.service_visits", visit_columns)}),
+changed_calls AS (SELECT * FROM {changed("core.follow_up_calls", call_columns)}),
+changed_visit_keys AS (
+    SELECT * FROM {
+        _few(f"SELECT {_key_hash('dealer_code', 'work_order_no')} AS visit_key FROM changed_visits")
+    }
+),
+changed_call_keys AS (
+    SELECT * FROM {_few(f"SELECT {_key_hash('dealer_code', 'call_id')} AS call_key FROM changed_calls")}
+),
+changed_vehicles AS (SELECT * FROM {_few(changed("core.vehicles", "r.dealer_code, r.vin"))}),
+dated_vehicles AS (SELECT * FROM {_few(dated_vehicles)}),
+reminded_customers AS (
+    SELECT * FROM {
+        _few(
+            "SELECT DISTINCT dealer_code, customer_id FROM changed_calls "
+            "WHERE call_type = 'maintenance_reminder' AND work_order_no IS NULL"
+        )
+    }
+),
+state_rebuild AS (
+    SELECT coalesce(max(
+        m.duckdb_version IS DISTINCT FROM version()
+        OR (SELECT count(*) FROM core.service_visits)
+            NOT BETWEEN m.visits AND m.visits + (SELECT count(*) FROM changed_visits)
+        OR (SELECT count(*) FROM core.follow_up_calls)
+            NOT BETWEEN m.calls AND m.calls + (SELECT count(*) FROM changed_calls)
+        OR (SELECT count(*) FROM core.vehicles)
+            NOT BETWEEN m.vehicles AND m.vehicles + (SELECT count(*) FROM changed_vehicles)
+    ), true) AS rebuild
+    FROM state_mark AS m
+),
+stale_work_orders AS (SELECT * FROM {_few(stale)})"""
+
+
+def work_orders_ctes() -> str:
+    """CTEs giving mart.due_work_orders as a refresh would leave it now (see open_work_orders_sql).
+
+    `recomputed_work_orders` holds the stale work orders (stale_work_orders_ctes) computed from core on
+    the spot; the stored rows of the others are current. So a list is right whether or not the state
+    was refreshed, and fast when it was.
+    """
+    return f"""
+{stale_work_orders_ctes()},
+recomputed_work_orders AS (
+    SELECT * FROM ({work_order_state_sql("stale_work_orders")}
+    )
+)"""
+
+
+def _open_conditions(today: date, lead_days: int) -> dict[str, str]:
+    """Per kind of work order item, the SQL condition on a state row for the item to be open on `today`.
+
+    The rules of first_follow_ups_sql, second_follow_ups_sql and maintenance_reminders_sql: an item is
+    open when it fell due by `today` and its earliest closing call (if any) came after `today`. Written
+    as comparisons of one column with a constant, which DuckDB checks while it reads the state.
+    """
+    day = f"DATE '{today.isoformat()}'"
+    return {
+        "first_follow_up": f"""(first_closed_on > {day} OR first_closed_on IS NULL) AND intake_date <= {day}
+      AND (pickup_date <= {day} - 3
+           OR (visit_type = 'consultation' AND intake_date <= {day} - 3
+               AND (pickup_date > {day} OR pickup_date IS NULL)))""",
+        "second_follow_up": f"""first_reached_on <= {day} - 7
+      AND (second_closed_on > {day} OR second_closed_on IS NULL) AND intake_date <= {day}""",
+        "maintenance_reminder": f"""next_maintenance_date <= {day} + {int(lead_days)}
+      AND (maintenance_closed_on > {day} OR maintenance_closed_on IS NULL)
+      AND (superseded_on > {day} OR superseded_on IS NULL) AND intake_date <= {day}""",
+    }
+
+
+def open_work_orders_sql(today: date, lead_days: int) -> str:
+    """The work orders with a first or second follow-up or a maintenance reminder open on `today`.
+
+    One row per item (`kind`), with the work order's state (its visit and vehicle). The stored state is
+    read in two steps: the rows with an item open are found from their date columns alone, then only
+    those rows are read whole (by rowid), as most rows have nothing open. Stale work orders come from
+    `recomputed_work_orders` instead.
+    """
+    day = f"DATE '{today.isoformat()}'"
+    conditions = _open_conditions(today, lead_days)
+
+    def open_items(select: str, relation: str) -> str:
+        return "\n    UNION ALL\n".join(
+            f"SELECT '{kind}' AS kind, {select} FROM {relation}\n    WHERE {condition}"
+            for kind, condition in conditions.items()
+        )
+
+    return f"""
+SELECT o.kind, o.dealer_code, o.work_order_no, o.customer_id, o.vin, o.intake_date, o.visit_type,
+       o.service_items, o.mileage_km, o.next_maintenance_date, o.plate_no, o.model, o.first_reached_on,
+       o.first_satisfaction, o.first_customer_request,
+       CASE WHEN o.pickup_date <= {day} THEN o.pickup_date END AS pickup_date,
+       coalesce(CASE WHEN o.pickup_date <= {day} THEN o.pickup_date END,
+                CASE WHEN o.visit_type = 'consultation' THEN o.intake_date END) AS base_date,
+       coalesce(o.under_warranty, false) OR o.visit_type = 'warranty' AS in_warranty
+FROM (
+    SELECT k.kind, s.*
+    FROM mart.due_work_orders AS s
+    JOIN (
+    {open_items("rowid AS row_id", "mart.due_work_orders")}
+    ) AS k ON k.row_id = s.rowid
+    ANTI JOIN stale_work_orders AS x ON x.dealer_code = s.dealer_code AND x.work_order_no = s.work_order_no
+    WHERE NOT (SELECT rebuild FROM state_rebuild)
+    UNION ALL BY NAME
+    {open_items("*", "recomputed_work_orders")}
+) AS o"""
+
+
+def known_records_sql(today: date, lead_days: int) -> str:
     """CTEs of the records as they stood at the end of `today`.
 
     Rule: "today is a parameter, so any past day can be recomputed exactly": a visit, complaint, call or
@@ -138,35 +443,37 @@ def known_records_sql(today: date) -> str:
     not happened yet; the customer file is the version valid on `today` (a file that arrived later did
     not exist); the dealer is the version valid on `today` (else its earliest one). Calls that close an
     item are those that reached the customer or that the customer refused; the others are attempts.
+    Work orders come from their follow-up state (work_orders_ctes), read only where an item is open.
     """
     day = f"DATE '{today.isoformat()}'"
     return f"""
+{work_orders_ctes()},
+open_work_orders AS MATERIALIZED ({open_work_orders_sql(today, lead_days)}
+),
 visits AS NOT MATERIALIZED (
-    SELECT dealer_code, work_order_no, customer_id, vin, intake_date,
-           CASE WHEN pickup_date <= {day} THEN pickup_date END AS pickup_date,
-           visit_type, service_items, mileage_km, next_maintenance_date,
-           coalesce(under_warranty, false) OR visit_type = 'warranty' AS in_warranty, has_customer_file
+    SELECT dealer_code, work_order_no, customer_id, vin, intake_date, visit_type, service_items,
+           has_customer_file
     FROM core.service_visits
     WHERE intake_date <= {day}
 ),
 calls AS NOT MATERIALIZED (
     SELECT dealer_code, call_type, customer_id, work_order_no, campaign_id, complaint_id, outcome,
-           satisfaction, customer_request, call_time, CAST(call_time AS DATE) AS call_date,
-           outcome IN ('reached', 'refused') AS closes
+           call_time, CAST(call_time AS DATE) AS call_date, outcome IN {_codes(CLOSING_OUTCOMES)} AS closes
     FROM core.follow_up_calls
     WHERE call_time < {day} + 1
 ),
-attempts AS (
+attempts AS NOT MATERIALIZED (
     SELECT dealer_code, call_type, customer_id, work_order_no, campaign_id, complaint_id, call_time,
            CAST(call_time AS DATE) AS call_date
     FROM core.follow_up_calls
     -- outcome is one of four codes; NOT IN (unlike IN) is filtered inside DuckDB's scan
-    WHERE call_time < {day} + 1 AND outcome NOT IN ('reached', 'refused')
+    WHERE call_time < {day} + 1 AND outcome NOT IN {_codes(CLOSING_OUTCOMES)}
 ),
 work_order_attempts AS (
-    SELECT dealer_code, work_order_no, call_type, count(*) AS attempts, max(call_time) AS last_attempt_at
-    FROM attempts
-    WHERE work_order_no IS NOT NULL
+    SELECT a.dealer_code, a.work_order_no, a.call_type, count(*) AS attempts,
+           max(a.call_time) AS last_attempt_at
+    FROM attempts AS a
+    SEMI JOIN open_work_orders AS w ON w.dealer_code = a.dealer_code AND w.work_order_no = a.work_order_no
     GROUP BY ALL
 ),
 complaints AS (
@@ -229,144 +536,125 @@ def _closing_calls(call_type: str, ref: str = "work_order_no") -> str:
     return f"(SELECT dealer_code, {ref} FROM calls WHERE call_type = '{call_type}' AND closes)"
 
 
-def first_follow_ups_sql(today: date) -> str:
-    """Visits whose first return call is due or overdue on `today`.
+def _work_order_attempts(call_type: str, alias: str) -> str:
+    """LEFT JOIN of the attempts at `call_type` calls for the work order of open_work_orders `v`."""
+    return f"""LEFT JOIN work_order_attempts AS {alias}
+    ON {alias}.dealer_code = v.dealer_code AND {alias}.work_order_no = v.work_order_no
+   AND {alias}.call_type = '{call_type}'"""
+
+
+def first_follow_ups_sql() -> str:
+    """Visits whose first return call is due or overdue on `today` (from open_work_orders).
 
     Rule: "call 3 days to 1 week after the vehicle left the shop (pickup) or after a consultation":
     due pickup + 3, overdue after pickup + 7; a consultation with no pickup counts from intake; a
     vehicle still in the shop has no item yet. Any reached (or refused) first follow-up call for the
     work order closes it, early or late. Warranty-period visits are priority high.
     """
-    day = f"DATE '{today.isoformat()}'"
     return f"""
-SELECT v.dealer_code, 'first_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref,
+SELECT v.dealer_code, 'first_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
        v.base_date + 3 AS due_date, v.base_date + 7 AS window_end,
        coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, v.in_warranty AS urgent,
        concat_ws('；', {_visit_line("v")},
                  {_day("v.pickup_date")} || ' 出厂',
                  '下次保养 ' || {_day("v.next_maintenance_date")}) AS talking_points
-FROM (
-    SELECT *, coalesce(pickup_date, CASE WHEN visit_type = 'consultation' THEN intake_date END) AS base_date
-    FROM visits
-) AS v
-ANTI JOIN {_closing_calls("first_follow_up")} AS c
-    ON c.dealer_code = v.dealer_code AND c.work_order_no = v.work_order_no
-LEFT JOIN work_order_attempts AS a
-    ON a.dealer_code = v.dealer_code AND a.work_order_no = v.work_order_no
-   AND a.call_type = 'first_follow_up'
-WHERE v.base_date + 3 <= {day}"""
+FROM open_work_orders AS v
+{_work_order_attempts("first_follow_up", "a")}
+WHERE v.kind = 'first_follow_up'"""
 
 
-def second_follow_ups_sql(today: date) -> str:
-    """Work orders whose second return call is due or overdue on `today`.
+def second_follow_ups_sql() -> str:
+    """Work orders whose second return call is due or overdue on `today` (from open_work_orders).
 
     Rule: "a second call in the 7 days after one week has passed since the first call": due first
     reached call + 7, overdue after + 14, counted from the earliest reached first follow-up call (a
     refused call starts nothing); a reached (or refused) second follow-up call for the work order
     closes it.
     """
-    day = f"DATE '{today.isoformat()}'"
     return f"""
-SELECT v.dealer_code, 'second_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref,
-       f.first_reached + 7 AS due_date, f.first_reached + 14 AS window_end,
+SELECT v.dealer_code, 'second_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
+       v.first_reached_on + 7 AS due_date, v.first_reached_on + 14 AS window_end,
        coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
        concat_ws('；',
-                 '首次回访 ' || {_day("f.first_reached")}
-                     || coalesce('（' || {_zh("f.satisfaction", SATISFACTION)} || '）', '')
-                     || coalesce('：' || {_cut("f.customer_request")}, ''),
+                 '首次回访 ' || {_day("v.first_reached_on")}
+                     || coalesce('（' || {_zh("v.first_satisfaction", SATISFACTION)} || '）', '')
+                     || coalesce('：' || {_cut("v.first_customer_request")}, ''),
                  {_visit_line("v")}) AS talking_points
-FROM (
-    -- the earliest reached first call; one on or before today − 7 exists exactly when it is due
-    SELECT f.dealer_code, f.work_order_no, CAST(min(f.call_time) AS DATE) AS first_reached,
-           arg_min(f.satisfaction, f.call_time) AS satisfaction,
-           arg_min(f.customer_request, f.call_time) AS customer_request
-    FROM calls AS f
-    ANTI JOIN {_closing_calls("second_follow_up")} AS s
-        ON s.dealer_code = f.dealer_code AND s.work_order_no = f.work_order_no
-    WHERE f.call_type = 'first_follow_up' AND f.outcome = 'reached' AND f.call_date + 7 <= {day}
-    GROUP BY ALL
-) AS f
-JOIN visits AS v ON v.dealer_code = f.dealer_code AND v.work_order_no = f.work_order_no
-LEFT JOIN work_order_attempts AS a
-    ON a.dealer_code = v.dealer_code AND a.work_order_no = v.work_order_no
-   AND a.call_type = 'second_follow_up'"""
+FROM open_work_orders AS v
+{_work_order_attempts("second_follow_up", "a")}
+WHERE v.kind = 'second_follow_up'"""
 
 
-def maintenance_reminders_sql(today: date, lead_days: int) -> str:
-    """Vehicles whose next scheduled maintenance must be announced on `today`.
+def maintenance_reminders_sql(lead_days: int) -> str:
+    """Vehicles whose next scheduled maintenance must be announced on `today` (from open_work_orders).
 
     Rule: "notify the customer of the next scheduled maintenance": per vehicle, the latest visit with
     a next maintenance date; due that date − `lead_days`, overdue after the date. Closed by a reached
     (or refused) maintenance-reminder call for that work order, or one without a work order for the
-    same customer on or after the visit's intake.
+    same customer on or after the visit's intake; attempts are counted the same way.
     """
-    day = f"DATE '{today.isoformat()}'"
-    due_date = f"v.next_maintenance_date - {int(lead_days)}"
     return f"""
-SELECT v.dealer_code, 'maintenance_reminder' AS kind, v.customer_id, v.vin, v.work_order_no AS ref,
-       {due_date} AS due_date, v.next_maintenance_date AS window_end,
+SELECT v.dealer_code, 'maintenance_reminder' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
+       v.next_maintenance_date - {int(lead_days)} AS due_date, v.next_maintenance_date AS window_end,
        coalesce(w.attempts, 0) + coalesce(o.attempts, 0) AS attempts,
        greatest(w.last_attempt_at, o.last_attempt_at) AS last_attempt_at, false AS urgent,
        concat_ws('；', '下次保养 ' || {_day("v.next_maintenance_date")},
                  '上次 ' || {_visit_line("v")},
                  '里程 ' || v.mileage_km || ' km') AS talking_points
-FROM visits AS v
-ANTI JOIN {_closing_calls("maintenance_reminder")} AS c
-    ON c.dealer_code = v.dealer_code AND c.work_order_no = v.work_order_no
-ANTI JOIN (
-    SELECT dealer_code, customer_id, call_date FROM calls
-    WHERE call_type = 'maintenance_reminder' AND closes AND work_order_no IS NULL
-) AS n ON n.dealer_code = v.dealer_code AND n.customer_id = v.customer_id AND n.call_date >= v.intake_date
-ANTI JOIN (
-    SELECT dealer_code, vin, intake_date, work_order_no FROM visits WHERE next_maintenance_date IS NOT NULL
-) AS later
-    ON later.dealer_code = v.dealer_code AND later.vin = v.vin
-   AND (later.intake_date, later.work_order_no) > (v.intake_date, v.work_order_no)
-LEFT JOIN work_order_attempts AS w
-    ON w.dealer_code = v.dealer_code AND w.work_order_no = v.work_order_no
-   AND w.call_type = 'maintenance_reminder'
+FROM open_work_orders AS v
+{_work_order_attempts("maintenance_reminder", "w")}
 LEFT JOIN (
     SELECT v.dealer_code, v.work_order_no, count(*) AS attempts, max(a.call_time) AS last_attempt_at
     FROM attempts AS a
-    JOIN visits AS v
+    JOIN open_work_orders AS v
         ON a.dealer_code = v.dealer_code AND a.customer_id = v.customer_id AND a.call_date >= v.intake_date
     WHERE a.call_type = 'maintenance_reminder' AND a.work_order_no IS NULL
-      AND v.next_maintenance_date IS NOT NULL
+      AND v.kind = 'maintenance_reminder'
     GROUP BY ALL
 ) AS o ON o.dealer_code = v.dealer_code AND o.work_order_no = v.work_order_no
-WHERE v.next_maintenance_date <= {day} + {int(lead_days)}"""
+WHERE v.kind = 'maintenance_reminder'"""
 
 
 def campaign_calls_sql(today: date) -> str:
-    """Customers to phone on `today` about a coming campaign.
+    """Customers to phone on `today` about a coming campaign, with their customer file and vehicle.
 
     Rule: "phone every eligible customer two weeks before a campaign": from start − 14 (due) to the
     campaign's end (then the item drops), overdue after the start. Eligible: every customer with a
     customer file whose region (defaulting to the dealer's) and one of whose vehicles' model match the
     campaign's; a blank region or model matches everyone. One item per customer, closed by a reached
-    (or refused) campaign-notice call.
+    (or refused) campaign-notice call. The vehicle shown is the smallest matching VIN.
     """
     day = f"DATE '{today.isoformat()}'"
     return f"""
-SELECT e.dealer_code, 'campaign_call' AS kind, e.customer_id, e.vin, e.campaign_id AS ref,
+SELECT c.dealer_code, 'campaign_call' AS kind, c.customer_id, v.vin, c.campaign_id AS ref,
        k.start_date - 14 AS due_date, k.start_date AS window_end,
-       coalesce(n.attempts, 0) AS attempts, n.last_attempt_at, false AS urgent,
-       {_campaign_line("k")} AS talking_points
+       coalesce(c.attempts, 0) AS attempts, c.last_attempt_at, false AS urgent,
+       {_campaign_line("k")} AS talking_points,
+       c.name AS customer_name, c.phone, c.address, true AS has_customer_file,
+       v.vehicle.plate_no, v.vehicle.model
 FROM (
-    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, min(ve.vin) AS vin
+    -- the customers in the campaign's region not yet called
+    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address, n.attempts,
+           n.last_attempt_at
     FROM campaigns AS k
     JOIN customers AS cu ON true
     LEFT JOIN dealers AS d ON d.dealer_code = cu.dealer_code
-    JOIN vehicles AS ve ON ve.dealer_code = cu.dealer_code AND ve.customer_id = cu.customer_id
+    LEFT JOIN campaign_notices AS n
+        ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id AND n.campaign_id = k.campaign_id
     WHERE k.start_date - 14 <= {day}
       AND (k.region IS NULL OR k.region = upper(trim(coalesce(cu.region, d.region))))
-      AND (k.model IS NULL OR k.model = upper(trim(ve.model)))
+      AND NOT coalesce(n.closed, false)
+) AS c
+JOIN (
+    -- each customer's smallest VIN of the campaign's model
+    SELECT k.campaign_id, ve.dealer_code, ve.customer_id, min(ve.vin) AS vin,
+           arg_min({{'plate_no': ve.plate_no, 'model': ve.model}}, ve.vin) AS vehicle
+    FROM campaigns AS k
+    JOIN vehicles AS ve ON k.model IS NULL OR k.model = upper(trim(ve.model))
+    WHERE k.start_date - 14 <= {day}
     GROUP BY ALL
-) AS e
-JOIN campaigns AS k ON k.campaign_id = e.campaign_id
-LEFT JOIN campaign_notices AS n
-    ON n.dealer_code = e.dealer_code AND n.customer_id = e.customer_id AND n.campaign_id = e.campaign_id
-WHERE NOT coalesce(n.closed, false)"""
+) AS v ON v.campaign_id = c.campaign_id AND v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id
+JOIN campaigns AS k ON k.campaign_id = c.campaign_id"""
 
 
 def _campaign_line(k: str) -> str:
@@ -451,22 +739,22 @@ def customer_files_sql(today: date) -> str:
     the earliest visit (ref = that work order); due on its intake, overdue after intake + 2. Only two
     kinds of visit can lack a file on `today` (core.service_visits.has_customer_file is true once the
     customer has a file, whose versions then cover every day from the first one): those flagged false,
-    and those whose customer's first file version came after `today`.
+    and those whose customer's first file version came after `today` (among those with any version
+    after `today`; the ones with a version valid on `today` are then dropped).
     """
     day = f"DATE '{today.isoformat()}'"
+    candidates = f"""
+    SELECT * FROM visits WHERE NOT has_customer_file
+    UNION ALL
+    SELECT v.* FROM visits AS v
+    SEMI JOIN (SELECT dealer_code, customer_id FROM core.customers WHERE valid_from > {day}) AS later
+        ON later.dealer_code = v.dealer_code AND later.customer_id = v.customer_id"""
     return f"""
 SELECT v.dealer_code, 'customer_file' AS kind, v.customer_id, v.vin, v.work_order_no AS ref,
        v.intake_date AS due_date, v.intake_date + 2 AS window_end,
        0 AS attempts, NULL::TIMESTAMP AS last_attempt_at, false AS urgent,
        {_visit_line("v")} || '；工单 ' || v.work_order_no || ' 尚无客户档案' AS talking_points
-FROM (
-    SELECT * FROM visits WHERE NOT has_customer_file
-    UNION ALL
-    SELECT v.* FROM visits AS v
-    SEMI JOIN (
-        SELECT dealer_code, customer_id FROM core.customers GROUP BY ALL HAVING min(valid_from) > {day}
-    ) AS later ON later.dealer_code = v.dealer_code AND later.customer_id = v.customer_id
-) AS v
+FROM {_few(candidates)} AS v
 ANTI JOIN customers AS cu ON cu.dealer_code = v.dealer_code AND cu.customer_id = v.customer_id
 QUALIFY row_number() OVER (
     PARTITION BY v.dealer_code, v.customer_id ORDER BY v.intake_date, v.work_order_no
@@ -479,15 +767,15 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     Rule: "an item is listed when due ≤ today and it is not yet satisfied; overdue when today > window
     end"; priority high for warranty-period first follow-ups and overdue items. All matching is within
     one dealer. Customers who cannot be reached (no file, no valid phone, no address for a letter) are
-    kept, with the reason in `contact_problem`.
+    kept, with the reason in `contact_problem`. Work orders are read through mart.due_work_orders
+    (work_orders_ctes): exact whether or not it was refreshed, fast when it was.
     """
     day = f"DATE '{today.isoformat()}'"
+    work_order_items = "\nUNION ALL BY NAME\n".join(
+        (first_follow_ups_sql(), second_follow_ups_sql(), maintenance_reminders_sql(maintenance_lead_days))
+    )
     items = "\nUNION ALL BY NAME\n".join(
         (
-            first_follow_ups_sql(today),
-            second_follow_ups_sql(today),
-            maintenance_reminders_sql(today, maintenance_lead_days),
-            campaign_calls_sql(today),
             campaign_letters_sql(),
             complaint_escalations_sql(),
             complaint_callbacks_sql(),
@@ -497,30 +785,44 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     phone_kinds = ", ".join(f"'{kind}'" for kind in PHONE_KINDS)
     letter_kinds = ", ".join(f"'{kind}'" for kind in LETTER_KINDS)
     return f"""
-WITH {known_records_sql(today)},
-items AS ({items}
+WITH {known_records_sql(today, maintenance_lead_days)},
+work_order_items AS ({work_order_items}
+),
+other_items AS ({items}
+),
+listed AS (
+    -- campaign calls come with their customer file and vehicle, work order items with their vehicle
+    SELECT i.*, cu.name AS customer_name, cu.phone, cu.address, cu.customer_id IS NOT NULL AS has_customer_file
+    FROM (
+        SELECT * FROM work_order_items
+        UNION ALL BY NAME
+        SELECT i.*, ve.plate_no, ve.model
+        FROM other_items AS i
+        LEFT JOIN core.vehicles AS ve ON ve.dealer_code = i.dealer_code AND ve.vin = i.vin
+    ) AS i
+    LEFT JOIN customers AS cu ON cu.dealer_code = i.dealer_code AND cu.customer_id = i.customer_id
+    UNION ALL BY NAME
+    {campaign_calls_sql(today)}
 )
 SELECT {day} AS as_of, i.dealer_code, d.name AS dealer_name, d.region, i.kind, i.customer_id,
-       cu.name AS customer_name, cu.phone, cu.address, i.vin, ve.plate_no, ve.model, i.ref,
+       i.customer_name, i.phone, i.address, i.vin, i.plate_no, i.model, i.ref,
        i.due_date, i.window_end,
        CASE WHEN {day} > i.window_end THEN 'overdue' ELSE 'due' END AS status,
        CASE WHEN i.urgent OR {day} > i.window_end THEN 'high' ELSE 'normal' END AS priority,
        CAST(i.attempts AS INTEGER) AS attempts, i.last_attempt_at,
        CASE
            WHEN i.kind IN ({phone_kinds}) THEN CASE
-               WHEN cu.customer_id IS NULL THEN 'no_customer_file'
-               WHEN coalesce(cu.phone, '') = '' THEN 'no_phone'
-               WHEN NOT regexp_full_match(cu.phone, '{REACHABLE_PHONE}') THEN 'invalid_phone'
+               WHEN NOT i.has_customer_file THEN 'no_customer_file'
+               WHEN coalesce(i.phone, '') = '' THEN 'no_phone'
+               WHEN NOT regexp_full_match(i.phone, '{REACHABLE_PHONE}') THEN 'invalid_phone'
            END
            WHEN i.kind IN ({letter_kinds}) THEN CASE
-               WHEN cu.customer_id IS NULL THEN 'no_customer_file'
-               WHEN coalesce(trim(cu.address), '') = '' THEN 'no_address'
+               WHEN NOT i.has_customer_file THEN 'no_customer_file'
+               WHEN coalesce(trim(i.address), '') = '' THEN 'no_address'
            END
        END AS contact_problem,
        i.talking_points
-FROM items AS i
+FROM listed AS i
 LEFT JOIN dealers AS d ON d.dealer_code = i.dealer_code
-LEFT JOIN customers AS cu ON cu.dealer_code = i.dealer_code AND cu.customer_id = i.customer_id
-LEFT JOIN core.vehicles AS ve ON ve.dealer_code = i.dealer_code AND ve.vin = i.vin
 WHERE i.due_date <= {day}
 """

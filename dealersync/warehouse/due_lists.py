@@ -8,7 +8,13 @@ from time import perf_counter
 import duckdb
 import polars as pl
 
-from dealersync.transforms.due_list import DUE_LIST_COLUMNS, KIND, due_list_sql
+from dealersync.transforms.due_list import (
+    DUE_LIST_COLUMNS,
+    KIND,
+    due_list_sql,
+    stale_work_orders_ctes,
+    work_order_state_sql,
+)
 
 COLUMNS = ", ".join(c.name for c in DUE_LIST_COLUMNS)
 
@@ -19,12 +25,71 @@ WORK_ORDER = (
 )
 
 
+def refresh_work_orders(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring mart.due_work_orders up to date with core; return the number of work orders recomputed.
+
+    Only the work orders stale since the last refresh are recomputed (transforms.due_list
+    stale_work_orders_ctes: the visits and calls written since, by their lineage), or all of them when
+    the state cannot be trusted. One transaction; the marks of what was seen are kept in
+    mart.due_work_orders_refresh. A day's list is right without it (the query recomputes stale work
+    orders on the spot), only slower.
+    """
+    started = perf_counter()
+    con.begin()
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE due_stale_work_orders AS "
+            f"WITH {stale_work_orders_ctes()} "
+            "SELECT k.*, r.rebuild FROM state_rebuild AS r LEFT JOIN stale_work_orders AS k ON true"
+        )
+        stale, rebuild = con.execute(
+            "SELECT count(work_order_no), bool_or(rebuild) FROM due_stale_work_orders"
+        ).fetchall()[0]
+        if rebuild:
+            con.execute("DELETE FROM mart.due_work_orders")
+        elif stale:
+            con.execute(
+                "DELETE FROM mart.due_work_orders AS s USING due_stale_work_orders AS k "
+                "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
+            )
+        if stale:
+            con.execute(
+                f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql('due_stale_work_orders')}"
+            )
+        con.execute("DELETE FROM mart.due_work_orders_refresh")
+        con.execute(
+            """
+            INSERT INTO mart.due_work_orders_refresh BY NAME
+            SELECT now() AS refreshed_at, greatest(v.loaded_at, c.loaded_at, h.loaded_at) AS loaded_at_mark,
+                   greatest(v.run_id, c.run_id, h.run_id) AS run_id_mark, v.n AS visits, c.n AS calls,
+                   h.n AS vehicles, ? AS work_orders_recomputed, version() AS duckdb_version, ? AS rebuilt,
+                   ? AS seconds
+            FROM (SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n
+                  FROM core.service_visits) AS v,
+                 (SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n
+                  FROM core.follow_up_calls) AS c,
+                 (SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n
+                  FROM core.vehicles) AS h
+            """,
+            [stale, rebuild, perf_counter() - started],
+        )
+        con.execute("DROP TABLE due_stale_work_orders")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return stale
+
+
 def store_due_list(con: duckdb.DuckDBPyConnection, as_of: date, maintenance_lead_days: int) -> int:
     """Recompute the due list of `as_of` and replace that day's rows of mart.due_list; return its items.
 
-    One transaction: the day's old rows go, the new ones come, and mart.due_list_days records the day,
-    so a reader sees either the old list or the new one, and recomputing a day gives the same rows.
+    The follow-up state of the work orders is refreshed first (refresh_work_orders, its own
+    transaction). Then one transaction: the day's old rows go, the new ones come, and
+    mart.due_list_days records the day, so a reader sees either the old list or the new one, and
+    recomputing a day gives the same rows.
     """
+    refresh_work_orders(con)
     started = perf_counter()
     con.begin()
     try:

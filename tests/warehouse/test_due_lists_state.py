@@ -1,0 +1,326 @@
+"""The work orders' follow-up state (mart.due_work_orders): refreshed from what the loader wrote, never stale.
+
+Each story loads real parsed files through the loader (which stamps every row it writes), stores a day's
+list (which refreshes the state first), sends a correction, and checks three things on every day
+asked: the list computed before the refresh (the state stale: the query recomputes on the spot), the
+list stored after it, and the list computed with the state thrown away are the same rows.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from parsed_builders import parsed_file, parsed_sheet
+
+from dealersync.transforms.due_list import due_list_sql
+from dealersync.warehouse.due_lists import COLUMNS, refresh_work_orders, store_due_list
+from dealersync.warehouse.load import load_file
+
+TODAY = date(2024, 3, 20)
+LEAD_DAYS = 7
+VIN1, VIN2 = "LSVAB4BR5EN000001", "LSVAB4BR5EN000002"
+
+
+def dealer(code: str = "D001") -> dict:
+    return {"dealer_code": code, "name": f"Dealer {code}", "region": "East", "active": True}
+
+
+def customer(customer_id: str = "C1", vin: str = VIN1, **more) -> dict:
+    row = {"dealer_code": "D001", "customer_id": customer_id, "name": "Wang Wei", "phone": "13812345678"}
+    return row | {"vin": vin, "model": "EV-3", "warranty_end": date(2023, 1, 1), **more}
+
+
+def visit(work_order_no: str = "W1", customer_id: str = "C1", vin: str = VIN1, **more) -> dict:
+    row = {"dealer_code": "D001", "work_order_no": work_order_no, "customer_id": customer_id, "vin": vin}
+    dates = {"intake_date": date(2024, 3, 1), "pickup_date": date(2024, 3, 2)}
+    return row | dates | {"visit_type": "repair", "mileage_km": 1000, **more}
+
+
+def call(call_id: str, when: date, **more) -> dict:
+    row = {
+        "dealer_code": "D001",
+        "call_id": call_id,
+        "call_time": datetime(when.year, when.month, when.day, 10),
+    }
+    row |= {"call_type": "first_follow_up", "customer_id": "C1", "work_order_no": "W1", "staff": "Li"}
+    return row | {"outcome": "reached", **more}
+
+
+class Nights:
+    """Loads one file per run, as the nightly flow does (run 1 is the reference data)."""
+
+    def __init__(self, con):
+        self.con = con
+        self.run = 1
+        load_file(
+            con,
+            parsed_file(parsed_sheet("dealers", [dealer()]), name="reference.xlsx"),
+            run_id=1,
+            as_of=TODAY,
+        )
+
+    def load(self, **sheets: list[dict]) -> None:
+        self.run += 1
+        parsed = [parsed_sheet(kind, rows) for kind, rows in sheets.items()]
+        load_file(self.con, parsed_file(*parsed, name=f"night{self.run}.xlsx"), run_id=self.run, as_of=TODAY)
+
+
+@pytest.fixture
+def nights(con):
+    return Nights(con)
+
+
+def items(con, day: date = TODAY, kind: str | None = None) -> list[tuple]:
+    """(kind, ref, status, priority, attempts) of the day's list (of one kind), checked three ways."""
+    before = con.sql(f"SELECT {COLUMNS} FROM ({due_list_sql(day, LEAD_DAYS)}) ORDER BY ALL").fetchall()
+    store_due_list(con, day, LEAD_DAYS)
+    stored = con.execute(
+        f"SELECT {COLUMNS} FROM mart.due_list WHERE as_of = ? ORDER BY ALL", [day]
+    ).fetchall()
+    con.begin()
+    con.execute("DELETE FROM mart.due_work_orders_refresh")  # no state to trust: everything from core
+    from_core = con.sql(f"SELECT {COLUMNS} FROM ({due_list_sql(day, LEAD_DAYS)}) ORDER BY ALL").fetchall()
+    con.rollback()
+    assert before == stored == from_core
+    names = COLUMNS.split(", ")
+    return [
+        tuple(row[names.index(c)] for c in ("kind", "ref", "status", "priority", "attempts"))
+        for row in stored
+        if row[names.index("kind")] == kind or (kind is None and row[names.index("kind")] != "customer_file")
+    ]
+
+
+def last_refresh(con) -> tuple:
+    return con.execute("SELECT work_orders_recomputed, rebuilt FROM mart.due_work_orders_refresh").fetchall()[
+        0
+    ]
+
+
+def test_a_call_corrected_from_reached_to_no_answer_reopens_the_first_follow_up(nights):
+    nights.load(
+        customers=[customer()],
+        service_visits=[visit("W1")],
+        follow_up_calls=[call("K1", date(2024, 3, 6))],
+    )
+    assert items(nights.con) == [("second_follow_up", "W1", "due", "normal", 0)]  # 3-6 + 7, last day 3-20
+    assert items(nights.con, date(2024, 3, 5)) == [("first_follow_up", "W1", "due", "normal", 0)]
+    nights.load(follow_up_calls=[call("K1", date(2024, 3, 6), outcome="no_answer")])
+    assert items(nights.con) == [("first_follow_up", "W1", "overdue", "high", 1)]
+    assert last_refresh(nights.con) == (1, False)  # only the work order of the corrected call
+    assert items(nights.con, date(2024, 3, 5)) == [("first_follow_up", "W1", "due", "normal", 0)]
+
+
+def test_a_call_moved_to_another_work_order_reopens_the_one_it_closed(nights):
+    nights.load(
+        customers=[customer()],
+        service_visits=[visit("W1"), visit("W2")],
+        follow_up_calls=[call("K1", date(2024, 3, 18), work_order_no="W1")],
+    )
+    assert items(nights.con) == [("first_follow_up", "W2", "overdue", "high", 0)]
+    nights.load(follow_up_calls=[call("K1", date(2024, 3, 18), work_order_no="W2")])
+    assert items(nights.con) == [("first_follow_up", "W1", "overdue", "high", 0)]
+    assert last_refresh(nights.con) == (2, False)  # the new work order, and the old one the call had closed
+
+
+def test_a_maintenance_reminder_follows_the_latest_dated_visit_of_the_vehicle(nights):
+    earlier = {"visit_type": "maintenance", "intake_date": date(2023, 9, 1), "pickup_date": date(2023, 9, 1)}
+    later = {
+        "intake_date": date(2024, 3, 10),
+        "pickup_date": None,
+        "next_maintenance_date": date(2024, 9, 10),
+    }
+    reminders = "maintenance_reminder"
+    nights.load(
+        customers=[customer(), customer("C1", VIN2)],
+        service_visits=[visit("W1", **earlier, next_maintenance_date=date(2024, 3, 12))],
+    )
+    assert items(nights.con, kind=reminders) == [(reminders, "W1", "overdue", "high", 0)]
+    nights.load(service_visits=[visit("W2", **later)])  # a later visit of the vehicle, with its own date
+    assert items(nights.con, kind=reminders) == []  # from 3-10 on, the vehicle's reminder is W2's
+    assert items(nights.con, date(2024, 3, 9), reminders) == [(reminders, "W1", "due", "normal", 0)]
+    nights.load(service_visits=[visit("W2", "C1", VIN2, **later)])  # corrected: W2 was the other vehicle's
+    assert items(nights.con, kind=reminders) == [(reminders, "W1", "overdue", "high", 0)]
+
+
+def test_a_reminder_without_work_order_closes_the_customers_reminder_until_it_is_corrected(nights):
+    due = {"visit_type": "maintenance", "intake_date": date(2023, 9, 1), "pickup_date": date(2023, 9, 1)}
+    reminders = "maintenance_reminder"
+    nights.load(
+        customers=[customer(), customer("C2", VIN2)],
+        service_visits=[visit("W1", **due, next_maintenance_date=date(2024, 3, 25))],
+    )
+    assert items(nights.con, kind=reminders) == [(reminders, "W1", "due", "normal", 0)]
+    reminder_call = {"call_type": "maintenance_reminder", "work_order_no": None}
+    nights.load(follow_up_calls=[call("M1", date(2024, 3, 19), **reminder_call)])  # for the customer
+    assert items(nights.con, kind=reminders) == []
+    nights.load(follow_up_calls=[call("M1", date(2024, 3, 19), **reminder_call, customer_id="C2")])
+    assert items(nights.con, kind=reminders) == [(reminders, "W1", "due", "normal", 0)]
+
+
+def test_the_warranty_filled_in_when_the_customer_file_arrives_makes_the_follow_up_urgent(nights):
+    nights.load(service_visits=[visit("W1", "C2", VIN2, pickup_date=date(2024, 3, 16))])
+    assert items(nights.con) == [("first_follow_up", "W1", "due", "normal", 0)]  # vehicle unknown yet
+    nights.load(customers=[customer("C2", VIN2, warranty_end=date(2026, 1, 1), plate_no="沪A12345")])
+    assert items(nights.con) == [("first_follow_up", "W1", "due", "high", 0)]
+    plate = nights.con.execute("SELECT plate_no FROM mart.due_list WHERE as_of = ? AND ref = 'W1'", [TODAY])
+    assert plate.fetchall() == [("沪A12345",)]
+
+
+def test_a_night_that_changes_nothing_recomputes_nothing(nights):
+    sheets = {
+        "customers": [customer()],
+        "service_visits": [visit("W1")],
+        "follow_up_calls": [call("K1", date(2024, 3, 6))],
+    }
+    nights.load(**sheets)
+    first = items(nights.con)
+    nights.load(**sheets)  # the same rows again: the loader writes nothing
+    assert items(nights.con) == first
+    assert last_refresh(nights.con) == (0, False)
+    assert refresh_work_orders(nights.con) == 0
+
+
+def test_rows_written_by_hand_without_new_lineage_make_the_state_rebuilt(nights):
+    nights.load(customers=[customer()], service_visits=[visit("W1")])
+    assert items(nights.con) == [("first_follow_up", "W1", "overdue", "high", 0)]
+    nights.con.execute(  # stamped as an old run: the lineage does not show it
+        "INSERT INTO core.follow_up_calls (dealer_code, call_id, call_time, call_type, customer_id, work_order_no,"
+        " staff, outcome, run_id, file_sha256, sheet, excel_row, loaded_at) VALUES ('D001', 'K9',"
+        " TIMESTAMP '2024-03-06 10:00', 'first_follow_up', 'C1', 'W1', 'Li', 'reached', 1, 'sha', 'hand', 2,"
+        " TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+    )
+    assert items(nights.con) == [("second_follow_up", "W1", "due", "normal", 0)]
+    assert last_refresh(nights.con) == (1, True)
+
+
+def test_a_state_made_by_another_duckdb_version_is_rebuilt(nights):
+    nights.load(customers=[customer()], service_visits=[visit("W1")])
+    items(nights.con)
+    nights.con.execute("UPDATE mart.due_work_orders_refresh SET duckdb_version = 'v0.0.1'")
+    assert items(nights.con) == [("first_follow_up", "W1", "overdue", "high", 0)]
+    assert last_refresh(nights.con) == (1, True)
+
+
+def test_a_vehicle_that_leaves_the_shop_gets_its_first_follow_up(nights):
+    nights.load(customers=[customer()], service_visits=[visit("W1", pickup_date=None)])
+    assert items(nights.con) == []  # still in the shop
+    nights.load(service_visits=[visit("W1", pickup_date=date(2024, 3, 15))])
+    assert items(nights.con) == [("first_follow_up", "W1", "due", "normal", 0)]
+    assert items(nights.con, date(2024, 3, 17)) == []
+
+
+# --- random nights: the refreshed state always gives the lists computed from core alone ---------------
+
+STAMP = ("run_id", "file_sha256", "sheet", "excel_row", "loaded_at")
+CALL_TYPES = ["first_follow_up", "second_follow_up", "maintenance_reminder"]
+
+
+def stamp(night: int) -> dict:
+    """The lineage the loader writes on the rows night `night` changes (later nights, later stamps)."""
+    values = (night + 1, f"night{night}", "random", 2, datetime(2024, 4, 1, night))
+    return dict(zip(STAMP, values, strict=True))
+
+
+def insert(con, table: str, row: dict, night: int) -> None:
+    row = row | stamp(night)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"INSERT INTO core.{table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+
+
+def update(con, table: str, key: dict, values: dict, night: int) -> None:
+    values = values | stamp(night)
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    where = " AND ".join(f"{name} = ?" for name in key)
+    con.execute(f"UPDATE core.{table} SET {assignments} WHERE {where}", [*values.values(), *key.values()])
+
+
+def random_night(con, rng: random.Random, night: int) -> None:
+    """A night of random new rows and corrections of visits, calls and vehicles, as the loader writes them."""
+
+    def day() -> date:
+        return date(2024, 2, 1) + timedelta(days=rng.randrange(55))
+
+    def when() -> datetime:
+        return datetime.combine(day(), time(rng.randrange(8, 20)))
+
+    orders = [w for (w,) in con.execute("SELECT work_order_no FROM core.service_visits").fetchall()]
+    calls = [c for (c,) in con.execute("SELECT call_id FROM core.follow_up_calls").fetchall()]
+    vins = [f"V{i}" for i in range(8)]
+    for i in range(rng.randrange(3, 8)):  # new visits, some of a vehicle not known yet (V9)
+        intake = day()
+        visit_row = {
+            "dealer_code": "D1",
+            "work_order_no": f"N{night}-{i}",
+            "customer_id": f"C{rng.randrange(5)}",
+        }
+        visit_row |= {"vin": rng.choice([*vins, "V9"]), "intake_date": intake, "has_customer_file": True}
+        visit_row |= {
+            "pickup_date": rng.choice([None, intake, intake + timedelta(days=2)]),
+            "visit_type": rng.choice(["maintenance", "repair", "warranty", "consultation"]),
+            "next_maintenance_date": rng.choice([None, date(2024, 3, 15), date(2024, 3, 28)]),
+            "under_warranty": rng.choice([None, True, False]),
+        }
+        insert(con, "service_visits", visit_row, night)
+    for i in range(rng.randrange(5, 12)):  # new calls
+        call_row = {"dealer_code": "D1", "call_id": f"K{night}-{i}", "call_time": when(), "staff": "Li"}
+        call_row |= {"call_type": rng.choice(CALL_TYPES), "customer_id": f"C{rng.randrange(5)}"}
+        call_row |= {"work_order_no": rng.choice([None, *orders[-12:]])}
+        call_row |= {"outcome": rng.choice(["reached", "reached", "refused", "no_answer"])}
+        insert(con, "follow_up_calls", call_row, night)
+    for call_id in rng.sample(calls, min(len(calls), rng.randrange(6))):  # corrected calls
+        change = rng.choice(
+            [
+                {"outcome": rng.choice(["reached", "no_answer", "refused", "wrong_number"])},
+                {"work_order_no": rng.choice([None, *orders])},
+                {"customer_id": f"C{rng.randrange(5)}"},
+                {"call_time": when()},
+                {"call_type": rng.choice(CALL_TYPES)},
+            ]
+        )
+        update(con, "follow_up_calls", {"call_id": call_id}, change, night)
+    for order in rng.sample(orders, min(len(orders), rng.randrange(4))):  # corrected visits
+        change = rng.choice(
+            [
+                {"vin": rng.choice(vins)},
+                {"intake_date": day(), "pickup_date": None},
+                {"next_maintenance_date": rng.choice([None, date(2024, 3, 20), date(2024, 4, 2)])},
+                {"customer_id": f"C{rng.randrange(5)}"},
+            ]
+        )
+        update(con, "service_visits", {"work_order_no": order}, change, night)
+    if rng.random() < 0.5:  # a customer file brings vehicle V9, and the loader fills in the warranty
+        warranty_end = day()
+        if con.execute("SELECT count(*) FROM core.vehicles WHERE vin = 'V9'").fetchall()[0][0]:
+            update(con, "vehicles", {"vin": "V9"}, {"warranty_end": warranty_end}, night)
+        else:
+            vehicle = {"dealer_code": "D1", "vin": "V9", "customer_id": "C1", "model": "M1"}
+            insert(con, "vehicles", vehicle | {"warranty_end": warranty_end}, night)
+        con.execute(
+            "UPDATE core.service_visits SET under_warranty = intake_date <= ? "
+            "WHERE vin = 'V9' AND under_warranty IS NULL",
+            [warranty_end],
+        )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_nights_give_the_lists_computed_from_core(con, seed):
+    rng = random.Random(seed)
+    dealer_row = {"dealer_code": "D1", "name": "一号店", "region": "华东", "valid_from": date(2020, 1, 1)}
+    insert(con, "dealers", dealer_row, 0)
+    for i in range(5):
+        customer_row = {
+            "dealer_code": "D1",
+            "customer_id": f"C{i}",
+            "name": f"客户{i}",
+            "phone": "13800138000",
+        }
+        insert(con, "customers", customer_row | {"valid_from": date(2020, 1, 1)}, 0)
+    for i in range(8):
+        vehicle_row = {"dealer_code": "D1", "vin": f"V{i}", "customer_id": f"C{i % 5}", "model": "M1"}
+        insert(con, "vehicles", vehicle_row | {"warranty_end": date(2024, 3, 1)}, 0)
+    for night in range(5):
+        random_night(con, rng, night)
+        for day in (date(2024, 3, 16), date(2024, 3, 26)):
+            items(con, day)  # checks the stale, the refreshed and the thrown-away state give the same rows
