@@ -505,12 +505,15 @@ dealers AS (
     ) = 1
 ),
 campaigns AS (
-    SELECT campaign_id, name, campaign_type, start_date,
-           coalesce(end_date, start_date) AS end_date,
-           upper(nullif(trim(region), '')) AS region,
-           upper(nullif(trim(model), '')) AS model
-    FROM core.campaigns
-    WHERE {day} <= coalesce(end_date, start_date)
+    SELECT *, {_campaign_line("k")} AS line
+    FROM (
+        SELECT campaign_id, name, campaign_type, start_date,
+               coalesce(end_date, start_date) AS end_date,
+               upper(nullif(trim(region), '')) AS region,
+               upper(nullif(trim(model), '')) AS model
+        FROM core.campaigns
+        WHERE {day} <= coalesce(end_date, start_date)
+    ) AS k
 ),
 campaign_letters_sent AS (
     SELECT l.dealer_code, l.customer_id, l.campaign_id
@@ -628,25 +631,21 @@ def campaign_calls_sql(today: date) -> str:
     return f"""
 SELECT c.dealer_code, 'campaign_call' AS kind, c.customer_id, v.vin, c.campaign_id AS ref,
        k.start_date - 14 AS due_date, k.start_date AS window_end,
-       coalesce(c.attempts, 0) AS attempts, c.last_attempt_at, false AS urgent,
-       {_campaign_line("k")} AS talking_points,
+       coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
+       k.line AS talking_points,
        c.name AS customer_name, c.phone, c.address, true AS has_customer_file,
        v.vehicle.plate_no, v.vehicle.model
 FROM (
-    -- the customers in the campaign's region not yet called
-    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address, n.attempts,
-           n.last_attempt_at
-    FROM campaigns AS k
-    JOIN customers AS cu ON true
+    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address
+    FROM customers AS cu
     LEFT JOIN dealers AS d ON d.dealer_code = cu.dealer_code
-    LEFT JOIN campaign_notices AS n
+    JOIN campaigns AS k
+        ON k.start_date - 14 <= {day}
+       AND (k.region IS NULL OR k.region = upper(trim(coalesce(cu.region, d.region))))
+    ANTI JOIN (SELECT dealer_code, customer_id, campaign_id FROM campaign_notices WHERE closed) AS n
         ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id AND n.campaign_id = k.campaign_id
-    WHERE k.start_date - 14 <= {day}
-      AND (k.region IS NULL OR k.region = upper(trim(coalesce(cu.region, d.region))))
-      AND NOT coalesce(n.closed, false)
 ) AS c
 JOIN (
-    -- each customer's smallest VIN of the campaign's model
     SELECT k.campaign_id, ve.dealer_code, ve.customer_id, min(ve.vin) AS vin,
            arg_min({{'plate_no': ve.plate_no, 'model': ve.model}}, ve.vin) AS vehicle
     FROM campaigns AS k
@@ -654,7 +653,9 @@ JOIN (
     WHERE k.start_date - 14 <= {day}
     GROUP BY ALL
 ) AS v ON v.campaign_id = c.campaign_id AND v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id
-JOIN campaigns AS k ON k.campaign_id = c.campaign_id"""
+JOIN campaigns AS k ON k.campaign_id = c.campaign_id
+LEFT JOIN (SELECT * FROM campaign_notices WHERE attempts > 0) AS a
+    ON a.dealer_code = c.dealer_code AND a.customer_id = c.customer_id AND a.campaign_id = c.campaign_id"""
 
 
 def _campaign_line(k: str) -> str:
@@ -676,7 +677,7 @@ def campaign_letters_sql() -> str:
 SELECT n.dealer_code, 'campaign_letter' AS kind, n.customer_id, NULL AS vin, n.campaign_id AS ref,
        n.first_reached AS due_date, n.first_reached + 2 AS window_end,
        0 AS attempts, NULL::TIMESTAMP AS last_attempt_at, false AS urgent,
-       {_campaign_line("k")} || '；' || {_day("n.first_reached")} || ' 已电话通知' AS talking_points
+       k.line || '；' || {_day("n.first_reached")} || ' 已电话通知' AS talking_points
 FROM campaign_notices AS n
 JOIN campaigns AS k ON k.campaign_id = n.campaign_id
 ANTI JOIN campaign_letters_sent AS l
