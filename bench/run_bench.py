@@ -142,6 +142,16 @@ def night(source: Path, folder: Path, mode: str, workers: int, dask_address: str
     return time.perf_counter() - started, result, flow
 
 
+class Figures(list):
+    """The figures so far; each printed as it is added (a long run shows its progress)."""
+
+    def append(self, figure: tuple[str, float, float, int]) -> None:
+        super().append(figure)
+        what, seconds, mb, rows = figure
+        speed = f", {rows / seconds:,.0f} rows/s" if rows and seconds else ""
+        print(f"{what}: {seconds:.1f} s{speed}, peak {mb:,.0f} MB", flush=True)
+
+
 def timed(step: Callable[[], object]) -> tuple[float, float, object]:
     """(seconds, peak MB of the process tree, what the step returned)."""
     with peak_memory() as peak:
@@ -175,7 +185,7 @@ def main() -> None:
         f"{len(files)} workbooks, {size_mb:.0f} MB; load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores"
     )
 
-    lines: list[tuple[str, float, float, int]] = []  # (what, seconds, peak MB, rows)
+    lines = Figures()  # (what, seconds, peak MB, rows), printed as they come
     steps: dict[str, dict[str, float]] = {}  # what -> the flow's own seconds per step
     seconds, mb, rows = timed(lambda: floor(files))
     lines.append(("(a) calamine alone (floor)", seconds, mb, rows))

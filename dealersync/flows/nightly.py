@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: a served flow is pickled by value into its run's
 # process, and Prefect validates the flow's parameters from annotations it must be able to evaluate.
 import logging
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +21,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 from dealersync import inbox as inbox_folder
 from dealersync.exports.due_list import due_list_folder, exported_due_lists
 from dealersync.exports.quality_report import nightly_quality_reports
-from dealersync.flows.checking import CheckInputs, check_files, recheck_files
+from dealersync.flows.checking import CheckInputs, Staged, check_files, recheck_files
 from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact, timed
 from dealersync.inbox import printable_name
 from dealersync.parsed import PARSED, ParsedFile
@@ -228,16 +229,20 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         logger.warning("run %s stopped before it finished; marked crashed", abandoned)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path, seconds=seconds)
+    # Checked files wait here as Arrow files until they load; we hold the lock, so any left is stale.
+    staging = settings.warehouse_path.with_name(f".{settings.warehouse_path.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     try:
         result.files = _load_inbox(
-            con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds
+            con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds, staging
         )
         if repeats:  # copies of tonight's files: skipped when the first loaded, else checked as it was
             loaded = loaded_hashes(con)
             again = [path for path, sha256 in repeats if sha256 not in loaded]
             known = [(path, sha256) for path, sha256 in repeats if sha256 in loaded]
             result.files += _load_inbox(
-                con, run_id, inbox_dir, again, known, as_of, aliases, settings, logger, seconds
+                con, run_id, inbox_dir, again, known, as_of, aliases, settings, logger, seconds, staging
             )
         steward = settings.exports_dir / "steward" / as_of.isoformat()
         if steward.is_dir():
@@ -257,6 +262,8 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     except BaseException:
         finish_run(con, run_id, status="crashed")
         raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     # The night's work is done and recorded: a report that cannot be published must not undo that.
     try:
         publish_night(result, *quarantine_summary(con, run_id))
@@ -315,7 +322,7 @@ def _waiting_files(
 
 
 def _load_inbox(
-    con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds
+    con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds, staging
 ) -> list[FileOutcome]:
     """Record the files loaded before; check the new ones in parallel and load them one at a time.
 
@@ -328,64 +335,71 @@ def _load_inbox(
     named = [path for path in new_files if _names_reference_sheets(path, aliases)]
     for batch in (named, [path for path in new_files if path not in named]):
         outcomes += _check_and_load(
-            con, run_id, batch, inbox_dir, as_of, aliases, settings, progress, logger, seconds
+            con, run_id, batch, inbox_dir, as_of, aliases, settings, progress, logger, seconds, staging
         )
     progress.finish()
     return outcomes
 
 
 def _check_and_load(
-    con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger, seconds
+    con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger, seconds, staging
 ) -> list[FileOutcome]:
-    """Check files in parallel against the warehouse's references; load them in inbox order, references first."""
+    """Check files in parallel against the warehouse's references; load them in inbox order, references first.
+
+    A checked file waits for its turn staged (its rows in Arrow files under `staging`), so the flow's
+    memory holds a batch or a file at a time, not the night.
+    """
     if not paths:
         return []
     inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
     batches = _batches(paths, settings.workers * BATCHES_PER_WORKER, _file_size)
-    checked: dict[Path, ParsedFile | OSError] = {}
+    checked: dict[Path, ParsedFile | Staged | OSError] = {}
     with timed(seconds, "check"):
         futures = {check_files.submit(batch, inputs): batch for batch in batches}
         for future in as_completed(list(futures)):
             for path, parsed in zip(futures[future], future.result(), strict=True):
-                checked[path] = parsed
+                loadable = isinstance(parsed, ParsedFile) and parsed.status == PARSED
+                checked[path] = Staged.of(parsed, staging) if loadable else parsed
                 progress.checked(path.name)
     outcomes: list[FileOutcome] = []
-    parsed_files: list[ParsedFile] = []
+    staged: list[Staged] = []
     for path in paths:
-        parsed = checked[path]
-        if isinstance(parsed, OSError):
+        item = checked[path]
+        if isinstance(item, OSError):
             outcomes.append(
-                FileOutcome(
-                    printable_name(path.name), "", FAILED, reason=f"could not read the file: {parsed}"
-                )
+                FileOutcome(printable_name(path.name), "", FAILED, reason=f"could not read the file: {item}")
             )
             progress.loaded(path.name)
-            continue
-        if parsed.status == PARSED:
-            parsed_files.append(parsed)
+        elif isinstance(item, Staged):
+            staged.append(item)
         else:
-            outcomes.append(_refuse(con, run_id, parsed, inbox_dir, as_of, logger))
+            outcomes.append(_refuse(con, run_id, item, inbox_dir, as_of, logger))
             progress.loaded(path.name)
-    references = [p for p in parsed_files if holds_reference_data(p)]
-    others = [p for p in parsed_files if not holds_reference_data(p)]
+    references = [s for s in staged if holds_reference_data(s.light)]
+    others = [s for s in staged if not holds_reference_data(s.light)]
     with timed(seconds, "load"):
-        loaded = _load_all(con, references, run_id, inbox_dir, as_of, settings, progress, logger)
+        loaded, kept = _load_all(con, references, run_id, inbox_dir, as_of, settings, progress, logger)
     if others and any(o.status == LOADED for o in loaded):
         # Reference sheets found by their headers, not their names: check the others again, in parallel.
         inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
-        batches = _batches(others, settings.workers * BATCHES_PER_WORKER, lambda p: p.rows_read)
+        batches = _batches(others, settings.workers * BATCHES_PER_WORKER, lambda s: s.light.rows_read)
         with timed(seconds, "check"):
+            futures = {recheck_files.submit([s.restore() for s in b], inputs): b for b in batches}
             rechecked = {
-                p.path: checked_again
-                for batch, future in [(b, recheck_files.submit(b, inputs)) for b in batches]
-                for p, checked_again in zip(batch, future.result(), strict=True)
+                s.light.path: Staged.of(checked_again, staging)
+                for future, batch in futures.items()
+                for s, checked_again in zip(batch, future.result(), strict=True)
             }
-        others = [rechecked[p.path] for p in others]
+        others = [rechecked[s.light.path] for s in others]
     with timed(seconds, "load"):
-        loaded += _load_all(con, others, run_id, inbox_dir, as_of, settings, progress, logger)
+        loaded_others, kept_others = _load_all(
+            con, others, run_id, inbox_dir, as_of, settings, progress, logger
+        )
     with timed(seconds, "steward copies"):
-        _steward_copies(con, run_id, [*references, *others], loaded, as_of, aliases, settings, logger)
-    return outcomes + loaded
+        _steward_copies(
+            con, run_id, [*kept, *kept_others], [*loaded, *loaded_others], as_of, aliases, settings, logger
+        )
+    return outcomes + loaded + loaded_others
 
 
 def _names_reference_sheets(path: Path, aliases: Aliases) -> bool:
@@ -428,12 +442,15 @@ def _refuse(con, run_id, parsed: ParsedFile, inbox_dir, as_of, logger) -> FileOu
     return _outcome(parsed, REFUSED, stored_as=str(stored))
 
 
-def _load_all(con, parsed_files, run_id, inbox_dir, as_of, settings, progress, logger) -> list[FileOutcome]:
-    outcomes = []
-    for parsed in parsed_files:
+def _load_all(con, staged, run_id, inbox_dir, as_of, settings, progress, logger):
+    """Load staged files one at a time: (their outcomes, what their steward copies need of each)."""
+    outcomes, kept = [], []
+    for item in staged:
+        parsed = item.restore()
         outcomes.append(_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger))
+        kept.append(slim(parsed))
         progress.loaded(parsed.file_name)
-    return outcomes
+    return outcomes, kept
 
 
 def _steward_copies(con, run_id, parsed_files, outcomes, as_of, aliases, settings, logger) -> None:

@@ -34,6 +34,8 @@ VOLATILE = {
     "path",
 }
 DIGESTED_SCHEMAS = ("raw", "core", "quarantine", "mart")
+# Bookkeeping of how a mart was refreshed (instants, marks, counts of rows recomputed), not content.
+BOOKKEEPING_TABLES = {"mart.due_work_orders_refresh"}
 
 
 def warehouse_digest(path: Path, schemas=DIGESTED_SCHEMAS, extra_tables=("etl.files", "etl.file_sheets")):
@@ -51,6 +53,7 @@ def warehouse_digest(path: Path, schemas=DIGESTED_SCHEMAS, extra_tables=("etl.fi
                 list(schemas),
             ).fetchall()
         ] + list(extra_tables)
+        tables = [table for table in tables if table not in BOOKKEEPING_TABLES]
         digest = {}
         for table in tables:
             columns = [

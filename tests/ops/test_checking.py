@@ -12,7 +12,7 @@ import pytest
 from ops_helpers import TODAY, copy_inbox, warehouse_digest
 
 from dealersync.flows import checking
-from dealersync.flows.checking import CheckInputs, _checked
+from dealersync.flows.checking import CheckInputs, Staged, _checked
 from dealersync.flows.nightly import _batches, _names_reference_sheets
 from dealersync.parsed import ParsedFile
 from dealersync.schemas.aliases import load_aliases
@@ -65,6 +65,25 @@ def test_what_goes_to_a_worker_and_back_is_arrow_not_python_rows(sample_inbox):
         assert received.raw.equals(sent.raw) and received.clean.equals(sent.clean)
         # polars pickles a frame as an Arrow IPC stream: it reads back with pyarrow's own reader.
         assert pl.read_ipc_stream(sent.clean.__getstate__()).equals(sent.clean)
+
+
+def test_a_staged_file_keeps_its_problems_in_memory_and_gets_its_rows_back_to_load(sample_inbox, tmp_path):
+    from dealersync.pipeline import process_file
+
+    dealer = next(p for p in sorted(sample_inbox.iterdir()) if p.name.startswith("D0002"))
+    parsed = process_file(dealer, today=TODAY, aliases=load_aliases(), refs=Refs(), settings=Settings())
+    staged = Staged.of(parsed, tmp_path)
+    assert all(s.raw.height == 0 and s.clean.height == 0 for s in staged.light.sheets)
+    assert staged.light.problems.equals(parsed.problems)
+    back = staged.restore()
+    for original, restored in zip(parsed.sheets, back.sheets, strict=True):
+        assert restored.raw.equals(original.raw) and restored.clean.equals(original.clean)
+        assert restored.clean.schema == original.clean.schema  # decimals, dates, datetimes as they were
+    assert (back.rows_read, back.rows_rejected, back.rows_warned) == (
+        parsed.rows_read,
+        parsed.rows_rejected,
+        parsed.rows_warned,
+    )
 
 
 def test_sheet_names_tell_which_workbooks_hold_references(sample_inbox, tmp_path):
