@@ -15,7 +15,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from dealersync.parsed import ParsedFile
+from dealersync.parsed import PARSED, ParsedFile
 from dealersync.pipeline import process_file, recheck
 from dealersync.schemas.aliases import Aliases
 from dealersync.settings import Settings
@@ -45,14 +45,22 @@ class CheckInputs:
 
 
 @task(name="check-files", cache_policy=NO_CACHE)
-def check_files(paths: list[Path], inputs: CheckInputs) -> list[ParsedFile | OSError]:
+def check_files(
+    paths: list[Path], inputs: CheckInputs, staging: Path
+) -> list["Staged | ParsedFile | OSError"]:
     """Read and check a batch of workbooks (in threads, worker processes or on a Dask cluster).
 
-    A file whose reading fails with an I/O error (a network share that blinked) is read again after
-    2 s, then 10 s; if it still fails its OSError comes back in its place and the batch goes on.
-    The ParsedFiles come back as Arrow: polars pickles each frame as an Arrow IPC stream.
+    Each checked file's rows go to Arrow IPC files in `staging` (a folder the workers can write, as
+    they read the inbox) and what comes back is small: a Staged file (layout, problems), a refused
+    file, or the OSError of a file that could not be read, tried again after 2 s and 10 s first
+    (a network share that blinked).
     """
-    return [_checked(path, inputs) for path in paths]
+    return [_staged(_checked(path, inputs), staging) for path in paths]
+
+
+def _staged(checked: ParsedFile | OSError, staging: Path) -> "Staged | ParsedFile | OSError":
+    loadable = isinstance(checked, ParsedFile) and checked.status == PARSED
+    return Staged.of(checked, staging) if loadable else checked
 
 
 def _checked(path: Path, inputs: CheckInputs) -> ParsedFile | OSError:
@@ -69,11 +77,20 @@ def _checked(path: Path, inputs: CheckInputs) -> ParsedFile | OSError:
 
 
 @task(name="recheck-files", cache_policy=NO_CACHE)
-def recheck_files(parsed_files: list[ParsedFile], inputs: CheckInputs) -> list[ParsedFile]:
-    """Check parsed workbooks again against references loaded after they were checked (no re-reading)."""
+def recheck_files(staged: list["Staged"], inputs: CheckInputs, staging: Path) -> list["Staged"]:
+    """Check staged workbooks again against references loaded after they were checked (no re-reading)."""
     return [
-        recheck(p, today=inputs.today, aliases=inputs.aliases, refs=inputs.refs, settings=inputs.settings)
-        for p in parsed_files
+        Staged.of(
+            recheck(
+                item.restore(),
+                today=inputs.today,
+                aliases=inputs.aliases,
+                refs=inputs.refs,
+                settings=inputs.settings,
+            ),
+            staging,
+        )
+        for item in staged
     ]
 
 
@@ -82,8 +99,9 @@ class Staged:
     """A checked file waiting for its turn to load: its rows in Arrow IPC files, the rest in memory.
 
     A night holds every checked file until the references are settled and the files load in inbox
-    order; in memory that is about 1 KB a row (2 GB for a year's 2M rows). Staged, it holds the
-    layout and the problems only, and each file's rows come back just before it loads.
+    order; in memory that is about 1 KB a row (2 GB for a year's 2M rows), and sent back from a
+    worker it would be pickled through a pipe. Staged by the worker, only the layout and the problems
+    travel and stay in memory; each file's rows are read back just before it loads.
     """
 
     light: ParsedFile  # raw and clean emptied (their columns kept); problems, layout and counts as checked

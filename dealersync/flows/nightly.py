@@ -24,7 +24,7 @@ from dealersync.exports.quality_report import nightly_quality_reports
 from dealersync.flows.checking import CheckInputs, Staged, check_files, recheck_files
 from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact, timed
 from dealersync.inbox import printable_name
-from dealersync.parsed import PARSED, ParsedFile
+from dealersync.parsed import ParsedFile
 from dealersync.pipeline import holds_reference_data
 from dealersync.reader import file_sha256
 from dealersync.schemas.aliases import Aliases, load_aliases
@@ -229,8 +229,9 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         logger.warning("run %s stopped before it finished; marked crashed", abandoned)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path, seconds=seconds)
-    # Checked files wait here as Arrow files until they load; we hold the lock, so any left is stale.
-    staging = settings.warehouse_path.with_name(f".{settings.warehouse_path.name}.staging")
+    # Checked files wait as Arrow files beside the inbox (the workers reach it) until they load; we
+    # hold the lock, so any left there is a killed night's.
+    staging = inbox_dir.with_name(f".{inbox_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
@@ -346,8 +347,8 @@ def _check_and_load(
 ) -> list[FileOutcome]:
     """Check files in parallel against the warehouse's references; load them in inbox order, references first.
 
-    A checked file waits for its turn staged (its rows in Arrow files under `staging`), so the flow's
-    memory holds a batch or a file at a time, not the night.
+    A checked file waits for its turn staged (its rows in Arrow files under `staging`, written by the
+    worker), so the flow's memory holds one file's rows at a time, not the night's.
     """
     if not paths:
         return []
@@ -355,11 +356,10 @@ def _check_and_load(
     batches = _batches(paths, settings.workers * BATCHES_PER_WORKER, _file_size)
     checked: dict[Path, ParsedFile | Staged | OSError] = {}
     with timed(seconds, "check"):
-        futures = {check_files.submit(batch, inputs): batch for batch in batches}
+        futures = {check_files.submit(batch, inputs, staging): batch for batch in batches}
         for future in as_completed(list(futures)):
-            for path, parsed in zip(futures[future], future.result(), strict=True):
-                loadable = isinstance(parsed, ParsedFile) and parsed.status == PARSED
-                checked[path] = Staged.of(parsed, staging) if loadable else parsed
+            for path, item in zip(futures[future], future.result(), strict=True):
+                checked[path] = item
                 progress.checked(path.name)
     outcomes: list[FileOutcome] = []
     staged: list[Staged] = []
@@ -384,11 +384,11 @@ def _check_and_load(
         inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
         batches = _batches(others, settings.workers * BATCHES_PER_WORKER, lambda s: s.light.rows_read)
         with timed(seconds, "check"):
-            futures = {recheck_files.submit([s.restore() for s in b], inputs): b for b in batches}
+            futures = {recheck_files.submit(batch, inputs, staging): batch for batch in batches}
             rechecked = {
-                s.light.path: Staged.of(checked_again, staging)
+                item.light.path: checked_again
                 for future, batch in futures.items()
-                for s, checked_again in zip(batch, future.result(), strict=True)
+                for item, checked_again in zip(batch, future.result(), strict=True)
             }
         others = [rechecked[s.light.path] for s in others]
     with timed(seconds, "load"):
