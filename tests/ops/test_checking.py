@@ -7,14 +7,12 @@ import shutil
 from pathlib import Path
 
 import openpyxl
-import polars as pl
 import pytest
 from ops_helpers import TODAY, copy_inbox, warehouse_digest
 
 from dealersync.flows import checking
 from dealersync.flows.checking import CheckInputs, Staged, _checked
 from dealersync.flows.nightly import _batches, _names_reference_sheets
-from dealersync.parsed import ParsedFile
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
 from dealersync.transforms.validate import Refs
@@ -52,19 +50,22 @@ def test_a_file_that_blinks_is_read_again_and_one_that_stays_away_comes_back_as_
     assert isinstance(_checked(Path("D0002.xlsx"), inputs), FileNotFoundError)
 
 
-def test_what_goes_to_a_worker_and_back_is_arrow_not_python_rows(sample_inbox):
-    from dealersync.pipeline import process_file
+def test_what_comes_back_from_a_worker_is_small_and_the_rows_are_arrow_files(sample_inbox, tmp_path):
+    import pyarrow as pa
+
+    from dealersync.flows.checking import check_files
 
     aliases = load_aliases()
     inputs = CheckInputs(TODAY, aliases, Refs(), Settings())
     assert pickle.loads(pickle.dumps(inputs)).settings == inputs.settings
     dealer = next(p for p in sorted(sample_inbox.iterdir()) if p.name.startswith("D0002"))
-    parsed = process_file(dealer, today=TODAY, aliases=aliases, refs=Refs(), settings=Settings())
-    back: ParsedFile = pickle.loads(pickle.dumps(parsed))
-    for sent, received in zip(parsed.sheets, back.sheets, strict=True):
-        assert received.raw.equals(sent.raw) and received.clean.equals(sent.clean)
-        # polars pickles a frame as an Arrow IPC stream: it reads back with pyarrow's own reader.
-        assert pl.read_ipc_stream(sent.clean.__getstate__()).equals(sent.clean)
+    (staged,) = check_files.fn([dealer], inputs, tmp_path)
+    sent_back, whole = pickle.dumps(staged), pickle.dumps(staged.restore())
+    assert all(s.raw.is_empty() and s.clean.is_empty() for s in staged.light.sheets)
+    assert len(sent_back) < len(whole) / 2  # layout and problems travel, not the rows
+    for path in staged.folder.iterdir():  # the rows: Arrow IPC files any Arrow reader opens
+        with pa.memory_map(str(path)) as source:
+            assert pa.ipc.open_file(source).schema.names
 
 
 def test_a_staged_file_keeps_its_problems_in_memory_and_gets_its_rows_back_to_load(sample_inbox, tmp_path):
