@@ -290,7 +290,7 @@ def stale_work_orders_ctes() -> str:
             f"SELECT r.rowid AS row_id FROM {table} AS r JOIN state_mark AS m ON r.loaded_at > m.loaded_at_mark "
             f"UNION SELECT r.rowid FROM {table} AS r JOIN state_mark AS m ON r.run_id > m.run_id_mark"
         )
-        return f"(SELECT {columns} FROM {table} AS r SEMI JOIN {stamped} AS s ON s.row_id = r.rowid)"
+        return f"(SELECT {columns} FROM {table} AS r WHERE r.rowid IN (SELECT row_id FROM {stamped}))"
 
     providers = "".join(
         f"""
@@ -305,23 +305,22 @@ UNION
 SELECT dealer_code, work_order_no FROM changed_visits
 UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
-SEMI JOIN changed_vehicles AS c ON c.dealer_code = s.dealer_code AND c.vin = s.vin
+SEMI JOIN changed_vehicles AS c ON c.vehicle_key = {_key_hash("s.dealer_code", "s.vin")}
 UNION
 SELECT dealer_code, work_order_no FROM changed_calls WHERE work_order_no IS NOT NULL
 UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
-SEMI JOIN dated_vehicles AS c ON c.dealer_code = s.dealer_code AND c.vin = s.vin
+SEMI JOIN dated_vehicles AS c ON c.vehicle_key = {_key_hash("s.dealer_code", "s.vin")}
 WHERE s.next_maintenance_date IS NOT NULL
 UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
-SEMI JOIN reminded_customers AS c ON c.dealer_code = s.dealer_code AND c.customer_id = s.customer_id
+SEMI JOIN reminded_customers AS c ON c.customer_key = {_key_hash("s.dealer_code", "s.customer_id")}
 WHERE s.next_maintenance_date IS NOT NULL
 UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
 SEMI JOIN changed_visit_keys AS c ON c.visit_key = s.superseded_by{providers}"""
-    dated_vehicles = (
-        "SELECT DISTINCT dealer_code, vin FROM changed_visits WHERE next_maintenance_date IS NOT NULL"
-    )
+    vehicle_key = _key_hash("dealer_code", "vin")
+    dated_vehicles = f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM changed_visits WHERE next_maintenance_date IS NOT NULL"
     visit_columns = "r.dealer_code, r.work_order_no, r.vin, r.next_maintenance_date"
     call_columns = "r.dealer_code, r.call_id, r.call_type, r.customer_id, r.work_order_no"
     return f"""
@@ -336,12 +335,18 @@ changed_visit_keys AS (
 changed_call_keys AS (
     SELECT * FROM {_few(f"SELECT {_key_hash('dealer_code', 'call_id')} AS call_key FROM changed_calls")}
 ),
-changed_vehicles AS (SELECT * FROM {_few(changed("core.vehicles", "r.dealer_code, r.vin"))}),
+changed_vehicles AS (
+    SELECT * FROM {
+        _few(
+            f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM {changed('core.vehicles', 'r.dealer_code, r.vin')}"
+        )
+    }
+),
 dated_vehicles AS (SELECT * FROM {_few(dated_vehicles)}),
 reminded_customers AS (
     SELECT * FROM {
         _few(
-            "SELECT DISTINCT dealer_code, customer_id FROM changed_calls "
+            f"SELECT DISTINCT {_key_hash('dealer_code', 'customer_id')} AS customer_key FROM changed_calls "
             "WHERE call_type = 'maintenance_reminder' AND work_order_no IS NULL"
         )
     }
