@@ -18,7 +18,7 @@ from prefect.states import Failed
 
 from dealersync.settings import Settings, get_settings
 from dealersync.transforms.quality_summary import PERIOD_TYPES, Period
-from dealersync.warehouse.db import WarehouseError, open_warehouse
+from dealersync.warehouse.db import READERS_GRACE_SECONDS, WarehouseError, open_warehouse
 from dealersync.warehouse.due_lists import store_due_list
 from dealersync.warehouse.lock import warehouse_lock
 from dealersync.warehouse.summaries import alert_levels, refresh_summaries
@@ -78,7 +78,10 @@ def backfill(first_day: date, last_day: date, warehouse: Path | None = None) -> 
             what=f"a backfill from {first_day} to {last_day}",
             wait_seconds=settings.lock_timeout_seconds,
         ):
-            con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
+            con = open_warehouse(
+                settings.warehouse_path,
+                wait_seconds=max(settings.lock_timeout_seconds, READERS_GRACE_SECONDS),
+            )
             try:
                 items, periods = recompute(
                     con,

@@ -32,7 +32,7 @@ from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.warehouse.backup import back_up
-from dealersync.warehouse.db import WarehouseError, open_warehouse
+from dealersync.warehouse.db import READERS_GRACE_SECONDS, WarehouseError, open_warehouse
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.lock import warehouse_lock
 from dealersync.warehouse.refs import read_refs
@@ -206,7 +206,10 @@ def nightly(
             what=f"the nightly run as of {as_of}",
             wait_seconds=settings.lock_timeout_seconds,
         ):
-            con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
+            con = open_warehouse(
+                settings.warehouse_path,
+                wait_seconds=max(settings.lock_timeout_seconds, READERS_GRACE_SECONDS),
+            )
             try:
                 return _night(con, settings, inbox_dir, as_of, aliases, force, logger)
             finally:

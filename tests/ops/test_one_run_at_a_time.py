@@ -14,7 +14,7 @@ from ops_helpers import TODAY, copy_inbox
 from dealersync.flows.nightly import nightly, task_runner_for
 from dealersync.flows.reporting import listening
 from dealersync.settings import get_settings
-from dealersync.warehouse.db import connect
+from dealersync.warehouse.db import connect, open_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
 
@@ -107,3 +107,33 @@ def test_a_second_run_told_to_wait_loads_nothing_twice(sample_inbox, tmp_path, m
     con = connect(tmp_path / "warehouse.duckdb", read_only=True)
     assert con.execute("SELECT files_seen FROM etl.runs ORDER BY run_id").fetchall() == [(6,), (0,)]
     con.close()
+
+
+def test_a_run_waits_for_a_reader_to_let_go_of_the_warehouse(sample_inbox, tmp_path, prefect_harness):
+    """A portal page or an analyst's query holding the file read-only at 02:00 delays the night, not fails it."""
+    copy_inbox(sample_inbox, tmp_path / "inbox")
+    warehouse = tmp_path / "warehouse.duckdb"
+    open_warehouse(warehouse).close()
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}, read_only=True); "
+            "print('reading', flush=True); sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout.readline().strip() == "reading"
+    night = cli_run(tmp_path)
+    try:
+        night.wait(timeout=8)
+        pytest.fail(f"the night did not wait for the reader: {night.communicate()}")
+    except subprocess.TimeoutExpired:
+        pass
+    reader.communicate("\n", timeout=30)
+    _, err = night.communicate(timeout=300)
+    assert night.returncode == 1, err  # loaded, with the sample's refused file and rejected rows
+    assert "Traceback" not in err
+    assert loads(warehouse) == (1, [])
