@@ -30,12 +30,20 @@ def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def xlsx_workbook(path) -> xlsxwriter.Workbook:
+def xlsx_workbook(path, *, constant_memory: bool = False) -> xlsxwriter.Workbook:
     """An xlsxwriter workbook that writes every string as text: never as a formula or a link.
 
     With these options a cell such as `=HYPERLINK(...)` is stored as a plain string cell, which no
     spreadsheet evaluates; CSV has no cell types, so CSV writers use `safe_frame` instead.
+    `constant_memory` streams each row to disk once the next one starts (rows must then be written in
+    order): a long list costs no memory, instead of a few hundred bytes a cell.
     """
     return xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "constant_memory": constant_memory,
+        },
     )

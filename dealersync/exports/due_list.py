@@ -150,7 +150,7 @@ def write_due_list_xlsx(path: Path, items: pl.DataFrame, as_of: date, scope: str
     labelled = _labelled(items)
     reachable = pl.col("contact_problem").is_null()
     columns = [c for c in SHEET_COLUMNS if not (scope == DEALER and c in ("dealer_name", "region"))]
-    workbook = xlsx_workbook(path)
+    workbook = xlsx_workbook(path, constant_memory=True)  # every sheet is written top to bottom
     try:
         formats = _Formats(workbook)
         _overview_sheet(workbook, formats, items, as_of, scope, name)
