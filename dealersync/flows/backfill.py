@@ -18,9 +18,9 @@ from prefect.states import Failed
 
 from dealersync.settings import Settings, get_settings
 from dealersync.transforms.quality_summary import PERIOD_TYPES, Period
-from dealersync.warehouse.db import READERS_GRACE_SECONDS, WarehouseError, open_warehouse
+from dealersync.warehouse.db import WarehouseError
 from dealersync.warehouse.due_lists import store_due_list
-from dealersync.warehouse.lock import warehouse_lock
+from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.summaries import alert_levels, refresh_summaries
 
 MAX_DAYS = 3660  # ten years: a longer range is a typo
@@ -73,24 +73,14 @@ def backfill(first_day: date, last_day: date, warehouse: Path | None = None) -> 
     days = days_between(first_day, last_day)
     started = perf_counter()
     try:
-        with warehouse_lock(
+        with locked_warehouse(
             settings.warehouse_path,
             what=f"a backfill from {first_day} to {last_day}",
             wait_seconds=settings.lock_timeout_seconds,
-        ):
-            con = open_warehouse(
-                settings.warehouse_path,
-                wait_seconds=max(settings.lock_timeout_seconds, READERS_GRACE_SECONDS),
+        ) as con:
+            items, periods = recompute(
+                con, days, settings, on_day=lambda day, n: logger.info("due list of %s: %d item(s)", day, n)
             )
-            try:
-                items, periods = recompute(
-                    con,
-                    days,
-                    settings,
-                    on_day=lambda day, n: logger.info("due list of %s: %d item(s)", day, n),
-                )
-            finally:
-                con.close()
     except WarehouseError as error:  # busy or locked: one line, no traceback
         logger.error("%s", error)
         return Failed(message=str(error), data=error)

@@ -32,9 +32,9 @@ from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.warehouse.backup import back_up
-from dealersync.warehouse.db import READERS_GRACE_SECONDS, WarehouseError, open_warehouse
+from dealersync.warehouse.db import WarehouseError
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
-from dealersync.warehouse.lock import warehouse_lock
+from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import close_abandoned_runs, finish_run, start_run
 from dealersync.warehouse.summaries import alert_levels, nightly_periods
@@ -201,19 +201,12 @@ def nightly(
     inbox_dir = settings.inbox_dir
     # One run at a time: a second one waits up to lock_timeout_seconds, then stops having done nothing.
     try:
-        with warehouse_lock(
+        with locked_warehouse(
             settings.warehouse_path,
             what=f"the nightly run as of {as_of}",
             wait_seconds=settings.lock_timeout_seconds,
-        ):
-            con = open_warehouse(
-                settings.warehouse_path,
-                wait_seconds=max(settings.lock_timeout_seconds, READERS_GRACE_SECONDS),
-            )
-            try:
-                return _night(con, settings, inbox_dir, as_of, aliases, force, logger)
-            finally:
-                con.close()
+        ) as con:
+            return _night(con, settings, inbox_dir, as_of, aliases, force, logger)
     except WarehouseError as error:  # busy, locked by a reader, not a warehouse: one line, no traceback
         logger.error("%s", error)
         return Failed(message=str(error), data=error)

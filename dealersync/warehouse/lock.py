@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from dealersync.warehouse.db import WarehouseError
+import duckdb
+
+from dealersync.warehouse.db import READERS_GRACE_SECONDS, WarehouseError, open_warehouse
 
 POLL_SECONDS = 0.2
 
@@ -70,6 +72,23 @@ def warehouse_lock(warehouse: Path, *, what: str, wait_seconds: float = 0.0) -> 
             fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
         os.close(descriptor)
+
+
+@contextmanager
+def locked_warehouse(
+    warehouse: Path, *, what: str, wait_seconds: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened for writing under the run lock (waiting `wait_seconds` for another run).
+
+    Holding the lock, a run has no other writer to wait for, only readers (a portal page, an analyst's
+    read-only query), which are given at least READERS_GRACE_SECONDS to let go of the file.
+    """
+    with warehouse_lock(warehouse, what=what, wait_seconds=wait_seconds):
+        con = open_warehouse(warehouse, wait_seconds=max(wait_seconds, READERS_GRACE_SECONDS))
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _busy_message(warehouse: Path, waited: float) -> str:
