@@ -231,19 +231,21 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        result.files = _load_inbox(
+        result.files, kept = _load_inbox(
             con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds, staging
         )
         if repeats:  # copies of tonight's files: skipped when the first loaded, else checked as it was
             loaded = loaded_hashes(con)
             again = [path for path, sha256 in repeats if sha256 not in loaded]
             known = [(path, sha256) for path, sha256 in repeats if sha256 in loaded]
-            result.files += _load_inbox(
+            files, kept_again = _load_inbox(
                 con, run_id, inbox_dir, again, known, as_of, aliases, settings, logger, seconds, staging
             )
-        steward = settings.exports_dir / "steward" / as_of.isoformat()
-        if steward.is_dir():
-            result.outputs["Steward workbooks"] = str(steward)
+            result.files += files
+            kept += kept_again
+        # The steward copies are written by the task runner's workers while this process makes the marts.
+        with timed(seconds, "steward copies"):
+            copies = _start_steward_copies(con, run_id, kept, as_of, aliases, settings)
         if _marts_current(con, as_of, settings):
             logger.info(
                 "nothing loaded since the due list and summaries of %s were made: kept as they are", as_of
@@ -255,6 +257,11 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
             with timed(seconds, "quality"):
                 reports = nightly_quality_reports(con, as_of, settings.exports_dir, alert_levels(settings))
             result.outputs.update({f"Quality report {p.label}": str(path) for p, path in reports.items()})
+        with timed(seconds, "steward copies"):
+            _wait_for_steward_copies(copies, logger)
+        steward = settings.exports_dir / "steward" / as_of.isoformat()
+        if steward.is_dir():
+            result.outputs["Steward workbooks"] = str(steward)
         finish_run(con, run_id, status="succeeded" if result.exit_code < 2 else "failed")
     except BaseException:
         finish_run(con, run_id, status="crashed")
@@ -320,34 +327,38 @@ def _waiting_files(
 
 def _load_inbox(
     con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds, staging
-) -> list[FileOutcome]:
+) -> tuple[list[FileOutcome], list[tuple[ParsedFile, FileOutcome]]]:
     """Record the files loaded before; check the new ones in parallel and load them one at a time.
 
     Workbooks whose sheet names say they hold reference data go first, so that the others are checked
-    once, against the night's dealers, parts and campaigns.
+    once, against the night's dealers, parts and campaigns. Returns every file's outcome, and each
+    loaded file's outcome with what its steward copy needs of it.
     """
     outcomes = [_skip(con, run_id, path, sha256, inbox_dir, as_of, settings) for path, sha256 in known_files]
+    kept: list[tuple[ParsedFile, FileOutcome]] = []
     logger.info("%d new file(s) in %s", len(new_files), inbox_dir)
     progress = NightProgress(len(new_files))
     named = [path for path in new_files if _names_reference_sheets(path, aliases)]
     for batch in (named, [path for path in new_files if path not in named]):
-        outcomes += _check_and_load(
+        done, loaded = _check_and_load(
             con, run_id, batch, inbox_dir, as_of, aliases, settings, progress, logger, seconds, staging
         )
+        outcomes += done
+        kept += loaded
     progress.finish()
-    return outcomes
+    return outcomes, kept
 
 
 def _check_and_load(
     con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger, seconds, staging
-) -> list[FileOutcome]:
+) -> tuple[list[FileOutcome], list[tuple[ParsedFile, FileOutcome]]]:
     """Check files in parallel against the warehouse's references; load them in inbox order, references first.
 
     A checked file waits for its turn staged (its rows in Arrow files under `staging`, written by the
     worker), so the flow's memory holds one file's rows at a time, not the night's.
     """
     if not paths:
-        return []
+        return [], []
     inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
     batches = _batches(paths, settings.workers * BATCHES_PER_WORKER, _file_size)
     checked: dict[Path, ParsedFile | Staged | OSError] = {}
@@ -391,11 +402,8 @@ def _check_and_load(
         loaded_others, kept_others = _load_all(
             con, others, run_id, inbox_dir, as_of, settings, progress, logger
         )
-    with timed(seconds, "steward copies"):
-        _steward_copies(
-            con, run_id, [*kept, *kept_others], [*loaded, *loaded_others], as_of, aliases, settings, logger
-        )
-    return outcomes + loaded + loaded_others
+    loaded += loaded_others
+    return outcomes + loaded, list(zip([*kept, *kept_others], loaded, strict=True))
 
 
 def _names_reference_sheets(path: Path, aliases: Aliases) -> bool:
@@ -449,15 +457,15 @@ def _load_all(con, staged, run_id, inbox_dir, as_of, settings, progress, logger)
     return outcomes, kept
 
 
-def _steward_copies(con, run_id, parsed_files, outcomes, as_of, aliases, settings, logger) -> None:
+def _start_steward_copies(con, run_id, kept, as_of, aliases, settings) -> list:
     """Every loaded file that had problems gets its marked copy under exports/steward/<date>/<dealer>/.
 
-    The file has been moved (to processed/) by then: its outcome says where. The loader's own warnings
-    (mileage going backwards, no customer file) are marked too. A copy that cannot be written is logged,
-    never a failed night: the data is loaded either way.
+    Submitted once the night's files are loaded, so that the loader's own warnings (mileage going
+    backwards, no customer file) are marked too, as the whole night left them. The file has been moved
+    (to processed/) by then: its outcome says where. Returns (file name, future) of each copy.
     """
     jobs = []
-    for parsed, outcome in zip(parsed_files, outcomes, strict=True):
+    for parsed, outcome in kept:
         if outcome.status != LOADED:
             continue
         extra = loader_problems(con, run_id=run_id, sha256=parsed.sha256)
@@ -467,6 +475,11 @@ def _steward_copies(con, run_id, parsed_files, outcomes, as_of, aliases, setting
         source = Path(outcome.stored_as or parsed.path)
         future = steward_copy.submit(slim(parsed), source, folder, extra, aliases, settings.aliases_path)
         jobs.append((parsed.file_name, future))
+    return jobs
+
+
+def _wait_for_steward_copies(jobs: list, logger) -> None:
+    """Wait for the copies; one that cannot be written is logged, never a failed night (the data is loaded)."""
     for name, future in jobs:
         try:
             future.result()
