@@ -48,6 +48,21 @@ def check_read_sheet(
     )
 
 
+def read_limits(settings: Settings) -> dict[str, int]:
+    """The settings' limits on a workbook, as `read_workbook` takes them (what a file is refused beyond)."""
+    return {
+        name: getattr(settings, name)
+        for name in (
+            "max_file_mb",
+            "max_unpacked_mb",
+            "max_compression_ratio",
+            "max_rows",
+            "max_columns",
+            "max_cells",
+        )
+    }
+
+
 def process_file(path: Path, *, today: date, aliases: Aliases, refs: Refs, settings: Settings) -> ParsedFile:
     """Read every sheet of a workbook and check it; a workbook that cannot be trusted comes back refused.
 
@@ -65,16 +80,7 @@ def process_file(path: Path, *, today: date, aliases: Aliases, refs: Refs, setti
     if reason := name_problem(path.name):
         return replace(base, status=REFUSED, reason=reason, seconds_read=perf_counter() - started)
     try:
-        workbook = read_workbook(
-            path,
-            aliases,
-            max_file_mb=settings.max_file_mb,
-            max_unpacked_mb=settings.max_unpacked_mb,
-            max_compression_ratio=settings.max_compression_ratio,
-            max_rows=settings.max_rows,
-            max_columns=settings.max_columns,
-            max_cells=settings.max_cells,
-        )
+        workbook = read_workbook(path, aliases, **read_limits(settings))
     except FileRefused as refused:
         return replace(base, status=REFUSED, reason=refused.reason, seconds_read=perf_counter() - started)
     except OSError:

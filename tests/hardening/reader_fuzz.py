@@ -16,7 +16,7 @@ import polars as pl
 from hypothesis import strategies as st
 from workbooks import xls_bytes
 
-from dealersync.pipeline import check_read_sheet
+from dealersync.pipeline import check_read_sheet, read_limits
 from dealersync.reader import FileRefused, read_workbook
 from dealersync.samples import generate_inbox
 from dealersync.settings import Settings
@@ -180,13 +180,7 @@ def verdicts(path: Path, aliases) -> str:
     """'refused: <reason>' or 'read: n rows'; raise if a row has no verdict or something other than a refusal is raised."""
     settings = Settings()
     try:
-        workbook = read_workbook(
-            path,
-            aliases,
-            max_rows=settings.max_rows,
-            max_columns=settings.max_columns,
-            max_cells=settings.max_cells,
-        )
+        workbook = read_workbook(path, aliases, **read_limits(settings))  # as a night reads it
     except FileRefused as refused:
         assert refused.reason.strip(), "a refusal must say why"
         return f"refused: {refused.reason}"
