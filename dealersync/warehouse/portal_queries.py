@@ -167,12 +167,6 @@ def dealers_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[str]:
     ]
 
 
-def dealer_region(con: duckdb.DuckDBPyConnection, dealer: str) -> str | None:
-    """The current region of a dealer; None for a dealer the warehouse does not know."""
-    found = con.execute("SELECT region FROM core.dealers_current WHERE dealer_code = ?", [dealer]).fetchall()
-    return found[0][0] if found else None
-
-
 def known_dealer(con: duckdb.DuckDBPyConnection, dealer: str) -> bool:
     """Whether any version of the dealer is known."""
     return (
