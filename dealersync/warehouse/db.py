@@ -12,9 +12,7 @@ from pathlib import Path
 import duckdb
 
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-# A run that holds the run lock has no other writer to wait for, only readers (a portal page, an analyst's
-# query), which let go within seconds: it waits at least this long for them before giving up.
-READERS_GRACE_SECONDS = 30.0
+READERS_GRACE_SECONDS = 30.0  # how long a run waits for readers to let go of the file (lock.locked_warehouse)
 
 
 class WarehouseError(Exception):
