@@ -70,6 +70,27 @@ class Normalised(NamedTuple):
     problem: pl.Series
 
 
+# A column's working values inside `read_columns`, by local name: "text" (as written), "cell" (folded,
+# blank as null), whatever a reader computes on the way, and the "value" and "problem" it ends with.
+Local = Callable[[str], pl.Expr]
+# A reader: the steps that compute a column's "value" and "problem", each step a set of named expressions
+# over the locals the earlier steps made (polars does not reliably share a repeated sub-expression, so a
+# regex whose groups are used several times is a step of its own).
+Reader = Callable[[Local], list[dict[str, pl.Expr]]]
+
+
+class LookedUp(NamedTuple):
+    """A column read through a label table: `lookup` runs once per distinct cell, in Python."""
+
+    lookup: Callable[[str], object]
+    dtype: pl.DataType
+    rule: str
+
+
+_NON_ASCII = r"[^\x00-\x7F]"
+PROBLEM = "problem:"  # prefix of a column's problem in `read_columns`' result
+
+
 def folded(text: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
     """The cell with full-width characters folded (NFKC) and surrounding spaces removed; blank is null.
 
@@ -79,233 +100,320 @@ def folded(text: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
     return pl.when(cell != "").then(cell)
 
 
-def _read(
-    cells: pl.Series, reader: Callable[[pl.LazyFrame], pl.LazyFrame], *, cheap: bool = False
-) -> Normalised:
-    """`reader` (text, folded cell -> value, problem) on the cells, or on the distinct ones when they repeat.
+def read_columns(frame: pl.DataFrame, readers: dict[str, Reader | LookedUp]) -> pl.DataFrame:
+    """Each named column of `frame` read by its reader: its value under its name, its problem as PROBLEM+name.
 
-    A `cheap` reader (trimming, upper-casing) costs less per row than finding the distinct cells.
+    Two queries in all, however many columns: the first finds which columns are ASCII only and the
+    distinct cells of looked-up columns; the second reads every column at once, step by step.
     """
-    text = cells.cast(pl.Utf8).rename("text")
-    repeated = not cheap and text.approx_n_unique() * 2 < text.len()
-    rows = pl.DataFrame({"text": text.unique() if repeated else text})
-    ascii_only = not rows["text"].str.contains(r"[^\x00-\x7F]").any()
-    cell = folded(pl.col("text"), ascii_only=ascii_only)
-    read = reader(rows.lazy().with_columns(cell=cell)).select("text", "value", "problem").collect()
-    if repeated:
-        read = text.to_frame().join(read, on="text", how="left", maintain_order="left", nulls_equal=True)
-    return Normalised(read["value"].rename(cells.name), read["problem"].rename(cells.name))
+    text = {name: pl.col(name).cast(pl.Utf8) for name in readers}
+    looked_up = {name: reader for name, reader in readers.items() if isinstance(reader, LookedUp)}
+    facts = frame.select(
+        *(text[name].str.contains(_NON_ASCII).any().alias(name) for name in readers if name not in looked_up),
+        *(
+            pl.struct(
+                text=text[name].unique(maintain_order=True),
+                cell=folded(text[name].unique(maintain_order=True)),
+            )
+            .implode()
+            .alias(name)
+            for name in looked_up
+        ),
+    ).row(0, named=True)
+
+    steps: list[list[pl.Expr]] = []
+    for name, reader in readers.items():
+
+        def local(part: str, name: str = name) -> pl.Expr:
+            return pl.col(f"{name}\x00{part}")
+
+        if isinstance(reader, LookedUp):
+            own = [{"text": text[name]}, _looked_up(local, reader, facts[name])]
+        else:
+            own = [
+                {"text": text[name]},
+                {"cell": folded(local("text"), ascii_only=not facts[name])},
+                *reader(local),
+            ]
+        for position, step in enumerate(own):
+            if position == len(steps):
+                steps.append([])
+            steps[position] += [expr.alias(f"{name}\x00{part}") for part, expr in step.items()]
+    rows = frame.lazy()
+    for step in steps:
+        rows = rows.with_columns(step)
+    return rows.select(
+        *(pl.col(f"{name}\x00value").alias(name) for name in readers),
+        *(pl.col(f"{name}\x00problem").alias(PROBLEM + name) for name in readers),
+    ).collect()
 
 
-def _unreadable(rule: str) -> pl.Expr:
-    return pl.when(pl.col("cell").is_not_null() & pl.col("value").is_null()).then(pl.lit(rule))
+def _looked_up(local: Local, reader: LookedUp, distinct: list[dict]) -> dict[str, pl.Expr]:
+    """A label table's reading: each distinct text mapped to its value, the unreadable ones to the rule."""
+    values = {d["text"]: reader.lookup(d["cell"]) for d in distinct if d["cell"] is not None}
+    problems = {written: reader.rule for written, value in values.items() if value is None}
+    return {
+        "value": local("text").replace_strict(values, default=None, return_dtype=reader.dtype),
+        "problem": local("text").replace_strict(problems, default=None, return_dtype=pl.Utf8),
+    }
+
+
+def _read(cells: pl.Series, reader: Reader | LookedUp) -> Normalised:
+    """One column read on its own (`read_columns` reads a sheet's columns together)."""
+    read = read_columns(cells.cast(pl.Utf8).to_frame("cell"), {"cell": reader})
+    return Normalised(read["cell"].rename(cells.name), read[PROBLEM + "cell"].rename(cells.name))
+
+
+def _unreadable(local: Local, rule: str) -> dict[str, pl.Expr]:
+    cell, value = local("cell"), local("value")
+    return {"problem": pl.when(cell.is_not_null() & value.is_null()).then(pl.lit(rule))}
 
 
 def _no_problem() -> pl.Expr:
     return pl.lit(None, dtype=pl.Utf8)
 
 
-def as_text(cells: pl.Series) -> Normalised:
+def text_reader(local: Local) -> list[dict[str, pl.Expr]]:
     """Free text, kept as written but for surrounding spaces; blank is null."""
-    value = pl.col("text").str.strip_chars()
-    return _read(
-        cells,
-        lambda rows: rows.with_columns(value=pl.when(value != "").then(value), problem=_no_problem()),
-        cheap=True,
-    )
+    value = local("text").str.strip_chars()
+    return [{"value": pl.when(value != "").then(value), "problem": _no_problem()}]
 
 
-def as_code(cells: pl.Series) -> Normalised:
+def code_reader(local: Local) -> list[dict[str, pl.Expr]]:
     """A code: "codes with surrounding spaces or lower case (`d0012 ` is `D0012`)"."""
-    return _read(
-        cells,
-        lambda rows: rows.with_columns(value=pl.col("cell").str.to_uppercase(), problem=_no_problem()),
-        cheap=True,
-    )
+    return [{"value": local("cell").str.to_uppercase(), "problem": _no_problem()}]
 
 
-def as_phone(cells: pl.Series) -> Normalised:
+def phone_reader(local: Local) -> list[dict[str, pl.Expr]]:
     """Digits only: "phone numbers with spaces, dashes, `+86` or a leading `0086`"; `13812345678.0` too.
 
     Dialled from abroad a landline drops its trunk 0 (`+86 10 8888 6666` is `010 8888 6666`): after the
     country code, a number that is not an 11-digit mobile gets its 0 back.
     """
-    written = pl.col("cell").str.replace(r"^([0-9]+)\.0+$", "$1").str.replace_all(r"[\s\-()]", "")
-    national = written.str.replace(r"^(?:\+86|0086)", "")
+    written = local("cell").str.replace(r"^([0-9]+)\.0+$", "$1").str.replace_all(r"[\s\-()]", "")
+    national = local("written").str.replace(r"^(?:\+86|0086)", "")
     abroad_landline = (
-        written.str.contains(r"^(?:\+86|0086)")
+        local("written").str.contains(r"^(?:\+86|0086)")
         & national.str.contains(r"^[1-9]")
         & national.str.contains(r"^1[0-9]{10}$").not_()
     )
     digits = pl.when(abroad_landline).then(pl.lit("0") + national).otherwise(national)
-    return _read(
-        cells,
-        lambda rows: (
-            rows.with_columns(digits=digits)
-            .with_columns(value=pl.when(pl.col("digits").str.contains(r"^[0-9]+$")).then(pl.col("digits")))
-            .with_columns(problem=_unreadable("not_a_phone"))
-        ),
-    )
+    return [
+        {"written": written},
+        {"digits": digits},
+        {"value": pl.when(local("digits").str.contains(r"^[0-9]+$")).then(local("digits"))},
+        _unreadable(local, "not_a_phone"),
+    ]
 
 
-def _part(name: str) -> pl.Expr:
-    return pl.coalesce(pl.col("written").struct.field(name), pl.col("compact").struct.field(name))
+def _moment(local: Local) -> list[dict[str, pl.Expr]]:
+    """Adds "moment": "`2024-03-05`, `2024/3/5`, `2024.3.5`, `20240305`, `2024年3月5日`", times, serials."""
 
+    def part(name: str) -> pl.Expr:
+        return pl.coalesce(local("written").struct.field(name), local("compact").struct.field(name))
 
-def _time_part(name: str, blank: str) -> pl.Expr:
-    return pl.col("written").struct.field(name).fill_null(blank)
+    def time_part(name: str, blank: str) -> pl.Expr:
+        return local("written").struct.field(name).fill_null(blank)
 
-
-def _moments(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds `moment`: "`2024-03-05`, `2024/3/5`, `2024.3.5`, `20240305`, `2024年3月5日`", times, serials."""
     iso = pl.concat_str(
-        _part("year"),
+        part("year"),
         pl.lit("-"),
-        _part("month").str.zfill(2),
+        part("month").str.zfill(2),
         pl.lit("-"),
-        _part("day").str.zfill(2),
+        part("day").str.zfill(2),
         pl.lit(" "),
-        _time_part("hour", "0").str.zfill(2),
+        time_part("hour", "0").str.zfill(2),
         pl.lit(":"),
-        _time_part("minute", "00"),
+        time_part("minute", "00"),
         pl.lit(":"),
-        _time_part("second", "00"),
-        _time_part("fraction", ""),
+        time_part("second", "00"),
+        time_part("fraction", ""),
     )
-    serial = pl.col("serial")
+    serial = local("serial")
     milliseconds = (serial * 86_400_000).round().cast(pl.Int64)
     from_serial = pl.when(serial.is_between(SERIAL_FIRST, SERIAL_LAST + 1, closed="left")).then(
         pl.lit(EXCEL_EPOCH, dtype=DATETIME_US) + pl.duration(milliseconds=milliseconds)
     )
-    return rows.with_columns(
-        written=pl.col("cell").str.extract_groups(_CALENDAR),
-        compact=pl.col("cell").str.extract_groups(_COMPACT),
-        serial=pl.col("cell").str.extract(_SERIAL, 1).cast(pl.Float64),
-    ).with_columns(
-        moment=pl.coalesce(iso.str.strptime(DATETIME_US, "%Y-%m-%d %H:%M:%S%.f", strict=False), from_serial)
-    )
+    cell = local("cell")
+    return [
+        {
+            "written": cell.str.extract_groups(_CALENDAR),
+            "compact": cell.str.extract_groups(_COMPACT),
+            "serial": cell.str.extract(_SERIAL, 1).cast(pl.Float64),
+        },
+        {
+            "moment": pl.coalesce(
+                iso.str.strptime(DATETIME_US, "%Y-%m-%d %H:%M:%S%.f", strict=False), from_serial
+            )
+        },
+    ]
 
 
-def as_date(cells: pl.Series) -> Normalised:
+def date_reader(local: Local) -> list[dict[str, pl.Expr]]:
     """A date in any listed form (a time with it is dropped); 2024-02-30 or 03/05/2024 is rejected."""
-    return _read(
-        cells,
-        lambda rows: (
-            _moments(rows)
-            .with_columns(value=pl.col("moment").dt.date())
-            .with_columns(problem=_unreadable("not_a_date"))
-        ),
-    )
+    return [*_moment(local), {"value": local("moment").dt.date()}, _unreadable(local, "not_a_date")]
 
 
-def as_datetime(cells: pl.Series) -> Normalised:
+def datetime_reader(local: Local) -> list[dict[str, pl.Expr]]:
     """A date and time, `HH:MM[:SS]` after any accepted date form; "a date alone is accepted (time 00:00)"."""
-    return _read(
-        cells,
-        lambda rows: (
-            _moments(rows)
-            .with_columns(value=pl.col("moment"))
-            .with_columns(problem=_unreadable("not_a_datetime"))
-        ),
-    )
+    return [*_moment(local), {"value": local("moment")}, _unreadable(local, "not_a_datetime")]
 
 
-def _numbers(rows: pl.LazyFrame, units: Iterable[str]) -> pl.LazyFrame:
-    """Adds `number`: the number's text without thousands separators or unit (`12,000 km` is `12000`)."""
+def _number(local: Local, units: Iterable[str]) -> dict[str, pl.Expr]:
+    """Adds "number": the number's text without thousands separators or unit (`12,000 km` is `12000`)."""
     unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
     pattern = rf"(?i)^(?:(?:{unit})\s*)?({_NUMBER})(?:\s*(?:{unit}))?$" if unit else rf"^({_NUMBER})$"
-    return rows.with_columns(number=pl.col("cell").str.extract(pattern, 1).str.replace_all(",", ""))
+    return {"number": local("cell").str.extract(pattern, 1).str.replace_all(",", "")}
 
 
-def _number_problem(imprecise: pl.Expr, rule: str) -> pl.Expr:
+def _number_problem(local: Local, imprecise: pl.Expr, rule: str) -> dict[str, pl.Expr]:
     """`rule` for a number written more precisely than the column holds, else "not a number"."""
-    return (
-        pl.when(pl.col("cell").is_null())
+    problem = (
+        pl.when(local("cell").is_null())
         .then(_no_problem())
-        .when(pl.col("number").is_not_null() & imprecise)
+        .when(local("number").is_not_null() & imprecise)
         .then(pl.lit(rule))
-        .when(pl.col("value").is_null())
+        .when(local("value").is_null())
         .then(pl.lit("not_a_number"))
     )
+    return {"problem": problem}
 
 
-def as_int(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:
+def int_reader(units: Iterable[str] = ()) -> Reader:
     """A whole number: `12.0` is 12, `12.5` is rejected; separators, full-width digits and units tolerated."""
-    whole = pl.col("number").str.contains(r"^[+-]?[0-9]+(?:\.0+)?$")
-    value = pl.col("number").str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    return _read(
-        cells,
-        lambda rows: (
-            _numbers(rows, units)
-            .with_columns(whole=whole)
-            .with_columns(value=pl.when(pl.col("whole")).then(value))
-            .with_columns(problem=_number_problem(pl.col("whole").not_(), "not_whole_number"))
-        ),
-    )
+
+    def reader(local: Local) -> list[dict[str, pl.Expr]]:
+        number = local("number")
+        value = number.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+        return [
+            _number(local, units),
+            {"whole": number.str.contains(r"^[+-]?[0-9]+(?:\.0+)?$")},
+            {"value": pl.when(local("whole")).then(value)},
+            _number_problem(local, local("whole").not_(), "not_whole_number"),
+        ]
+
+    return reader
 
 
-def as_decimal(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:
+def decimal_reader(units: Iterable[str] = ()) -> Reader:
     """A decimal to the cent: 12.345 is rejected, not rounded; float noise (`0.30000000000000004`) is 0.30."""
-    places = pl.col("number").str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
-    cents = pl.col("number").cast(pl.Float64, strict=False) * 100
-    rounded = cents.round().cast(pl.Int64, strict=False).cast(DECIMAL, strict=False) / 100
-    value = (
-        pl.when(pl.col("places") <= 2)
-        .then(pl.col("number").cast(DECIMAL, strict=False))
-        .when(pl.col("noise_only"))
-        .then(rounded.cast(DECIMAL))
-    )
-    return _read(
-        cells,
-        lambda rows: (
-            _numbers(rows, units)
-            .with_columns(places=places, noise_only=(cents - cents.round()).abs() <= 1e-6)
-            .with_columns(value=value)
-            .with_columns(
-                problem=_number_problem(
-                    (pl.col("places") > 2) & pl.col("noise_only").not_(), "too_many_decimals"
-                )
-            )
-        ),
-    )
+
+    def reader(local: Local) -> list[dict[str, pl.Expr]]:
+        number = local("number")
+        cents = number.cast(pl.Float64, strict=False) * 100
+        rounded = cents.round().cast(pl.Int64, strict=False).cast(DECIMAL, strict=False) / 100
+        places, noise_only = local("places"), local("noise_only")
+        value = (
+            pl.when(places <= 2)
+            .then(number.cast(DECIMAL, strict=False))
+            .when(noise_only)
+            .then(rounded.cast(DECIMAL))
+        )
+        return [
+            _number(local, units),
+            {
+                "places": number.str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0),
+                "noise_only": (cents - cents.round()).abs() <= 1e-6,
+            },
+            {"value": value},
+            _number_problem(local, (places > 2) & noise_only.not_(), "too_many_decimals"),
+        ]
+
+    return reader
 
 
-def _looked_up(
-    cells: pl.Series, lookup: Callable[[str], object], dtype: pl.DataType, rule: str
-) -> Normalised:
-    """`lookup` on each distinct folded cell (a label table, so per-value Python is fine)."""
-
-    def reader(rows: pl.LazyFrame) -> pl.LazyFrame:
-        labels = rows.select("cell").collect().to_series().drop_nulls().unique().to_list()
-        mapping = {label: lookup(label) for label in labels}
-        value = pl.col("cell").replace_strict(mapping, default=None, return_dtype=dtype)
-        return rows.with_columns(value=value).with_columns(problem=_unreadable(rule))
-
-    return _read(cells, reader)
-
-
-def as_bool(cells: pl.Series, aliases: Aliases) -> Normalised:
+def bool_reader(aliases: Aliases) -> LookedUp:
     """Yes/no as `是/否`, `Y/N`, `yes/no`, `true/false`, `1/0`, `√/×` (the alias table's booleans)."""
 
     def lookup(label: str) -> bool | None:
         return aliases.boolean(re.sub(r"^([01])\.0+$", r"\1", label))
 
-    return _looked_up(cells, lookup, pl.Boolean, "not_yes_no")
+    return LookedUp(lookup, pl.Boolean, "not_yes_no")
 
 
-def as_enum(cells: pl.Series, enum_name: str, aliases: Aliases) -> Normalised:
+def enum_reader(enum_name: str, aliases: Aliases) -> LookedUp:
     """The canonical code of a label in Chinese, English or a listed synonym (`Aliases.enum_code`)."""
-    return _looked_up(cells, lambda label: aliases.enum_code(enum_name, label), pl.Utf8, "not_in_list")
+    return LookedUp(lambda label: aliases.enum_code(enum_name, label), pl.Utf8, "not_in_list")
 
 
-def as_satisfaction(cells: pl.Series, aliases: Aliases) -> Normalised:
+def satisfaction_reader(aliases: Aliases) -> LookedUp:
     """Satisfaction as a label, or "a 1–5 score (5,4 satisfied; 3 fair; 2,1 dissatisfied)"."""
 
     def lookup(label: str) -> str | None:
         score = _SCORE.match(label)
         return SATISFACTION_SCORES[score.group(1)] if score else aliases.enum_code("satisfaction", label)
 
-    return _looked_up(cells, lookup, pl.Utf8, "not_in_list")
+    return LookedUp(lookup, pl.Utf8, "not_in_list")
+
+
+def column_reader(column: Column, aliases: Aliases) -> Reader | LookedUp:
+    """The reader the contract's type of `column` calls for."""
+    units = UNITS.get(column.name, ())
+    if column.type == DATE:
+        return date_reader
+    if column.type == DATETIME:
+        return datetime_reader
+    if column.type == INT:
+        return int_reader(units)
+    if column.type == DEC:
+        return decimal_reader(units)
+    if column.type == BOOL:
+        return bool_reader(aliases)
+    if column.type == ENUM and column.enum is not None:
+        if column.enum.name == "satisfaction":
+            return satisfaction_reader(aliases)
+        return enum_reader(column.enum.name, aliases)
+    if column.name in CODE_FIELDS:
+        return code_reader
+    if column.name in PHONE_FIELDS:
+        return phone_reader
+    return text_reader
+
+
+# One column on its own, by its type (a sheet's columns are read together by `read_columns`).
+def as_text(cells: pl.Series) -> Normalised:
+    return _read(cells, text_reader)
+
+
+def as_code(cells: pl.Series) -> Normalised:
+    return _read(cells, code_reader)
+
+
+def as_phone(cells: pl.Series) -> Normalised:
+    return _read(cells, phone_reader)
+
+
+def as_date(cells: pl.Series) -> Normalised:
+    return _read(cells, date_reader)
+
+
+def as_datetime(cells: pl.Series) -> Normalised:
+    return _read(cells, datetime_reader)
+
+
+def as_int(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:
+    return _read(cells, int_reader(units))
+
+
+def as_decimal(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:
+    return _read(cells, decimal_reader(units))
+
+
+def as_bool(cells: pl.Series, aliases: Aliases) -> Normalised:
+    return _read(cells, bool_reader(aliases))
+
+
+def as_enum(cells: pl.Series, enum_name: str, aliases: Aliases) -> Normalised:
+    return _read(cells, enum_reader(enum_name, aliases))
+
+
+def as_satisfaction(cells: pl.Series, aliases: Aliases) -> Normalised:
+    return _read(cells, satisfaction_reader(aliases))
+
+
+def as_column(column: Column, cells: pl.Series, aliases: Aliases) -> Normalised:
+    """The column read as the contract's type of `column` calls for."""
+    return _read(cells, column_reader(column, aliases))
 
 
 def as_part_numbers(cells: pl.Series) -> pl.Series:
@@ -323,30 +431,6 @@ def as_part_numbers(cells: pl.Series) -> pl.Series:
         .to_series()
         .rename(cells.name)
     )
-
-
-def as_column(column: Column, cells: pl.Series, aliases: Aliases) -> Normalised:
-    """The normaliser the contract's type of `column` calls for."""
-    units = UNITS.get(column.name, ())
-    if column.type == DATE:
-        return as_date(cells)
-    if column.type == DATETIME:
-        return as_datetime(cells)
-    if column.type == INT:
-        return as_int(cells, units)
-    if column.type == DEC:
-        return as_decimal(cells, units)
-    if column.type == BOOL:
-        return as_bool(cells, aliases)
-    if column.type == ENUM and column.enum is not None:
-        if column.enum.name == "satisfaction":
-            return as_satisfaction(cells, aliases)
-        return as_enum(cells, column.enum.name, aliases)
-    if column.name in CODE_FIELDS:
-        return as_code(cells)
-    if column.name in PHONE_FIELDS:
-        return as_phone(cells)
-    return as_text(cells)
 
 
 def with_derived_fields(

@@ -19,9 +19,11 @@ from dealersync.schemas.models import (
 )
 from dealersync.transforms.normalise import (
     DTYPES,
+    PROBLEM,
     as_code,
-    as_column,
     as_part_numbers,
+    column_reader,
+    read_columns,
     with_derived_fields,
 )
 
@@ -135,22 +137,21 @@ def _normalised(
     spec: Sheet, raw: pl.DataFrame, present: list[str], aliases: Aliases
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every contract column typed (absent ones null), and the cells that could not be read."""
-    read = {name: as_column(spec.column(name), raw[name], aliases) for name in present}
+    read = read_columns(raw, {name: column_reader(spec.column(name), aliases) for name in present})
     typed = raw.select(_INDEX, EXCEL_ROW).with_columns(
-        read[column.name].value
-        if column.name in read
+        read[column.name]
+        if column.name in present
         else pl.lit(None, dtype=DTYPES[column.type]).alias(column.name)
         for column in spec.columns
     )
-    unreadable = [
-        _issues(
-            pl.DataFrame({_INDEX: raw[_INDEX], "rule": normalised.problem})
-            .filter(pl.col("rule").is_not_null())
-            .with_columns(field=pl.lit(name))
-        )
-        for name, normalised in read.items()
-    ]
-    return typed, pl.concat([_NO_ISSUES, *unreadable])
+    unreadable = (
+        read.select(pl.col(f"^{PROBLEM}.*$"))
+        .with_columns(raw[_INDEX])
+        .unpivot(index=_INDEX, variable_name="field", value_name="rule")
+        .filter(pl.col("rule").is_not_null())
+        .with_columns(pl.col("field").str.strip_prefix(PROBLEM))
+    )
+    return typed, _issues(unreadable)
 
 
 def _business_key(spec: Sheet) -> pl.Expr:

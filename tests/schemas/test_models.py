@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dealersync.schemas.contract import SHEETS
 from dealersync.schemas.models import (
@@ -14,6 +17,7 @@ from dealersync.schemas.models import (
     ServiceVisitWarnings,
     VinWarnings,
     broken_rules,
+    broken_rules_by_pandera,
     rejection_model,
     vin_check_digit,
 )
@@ -116,3 +120,54 @@ def test_mileage_lower_than_an_earlier_visit_of_the_same_vin_is_a_warning():
 
 def test_warning_models_only_where_the_contract_warns():
     assert set(WARNING_MODELS) == {"customers", "service_visits"}
+
+
+def _cells(dtype: pl.DataType, codes: list[str]) -> st.SearchStrategy:
+    """Values of a column's type, near the contract's boundaries, or null."""
+    if dtype == pl.Utf8:
+        values = st.sampled_from(
+            [
+                *codes,
+                "1HGCM82633A004352",
+                "1HGCM82633A004353",
+                "LFPH4ACB6A1234567",
+                "13812345678",
+                "0108888666",
+                "x",
+            ]
+        )
+    elif dtype == pl.Int64:
+        values = st.sampled_from([-1, 0, 1, 30, 1_000, 2_000_000, 10**9])
+    elif dtype == pl.Date:
+        values = st.dates(date(2024, 6, 1), date(2024, 7, 31))
+    elif isinstance(dtype, pl.Datetime):
+        values = st.datetimes(datetime(2024, 6, 29), datetime(2024, 7, 2))
+    elif isinstance(dtype, pl.Decimal):
+        values = st.sampled_from([Decimal("-0.01"), Decimal("0"), Decimal("12.50")])
+    else:
+        values = st.booleans()
+    return st.one_of(st.none(), values)
+
+
+_CODES = sorted({code for sheet in SHEETS.values() for c in sheet.columns if c.enum for code in c.enum.codes})
+_ALL_MODELS = [
+    *((f"{kind}", MODELS[kind].as_of(TODAY)) for kind in sorted(MODELS)),
+    *((f"{kind} warnings", model) for kind, model in sorted(WARNING_MODELS.items())),
+]
+
+
+@pytest.mark.parametrize(("name", "model"), _ALL_MODELS, ids=[name for name, _ in _ALL_MODELS])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_broken_rules_are_what_pandera_validate_reports(name, model, data):
+    schema = {field: column.dtype.type for field, column in model.to_schema().columns.items()}
+    height = data.draw(st.integers(0, 12))
+    rows = pl.DataFrame(
+        {
+            field: data.draw(st.lists(_cells(dtype, _CODES), min_size=height, max_size=height))
+            for field, dtype in schema.items()
+        },
+        schema=schema,
+    )
+    ours = broken_rules(model, rows).sort(pl.all())
+    assert ours.rows() == broken_rules_by_pandera(model, rows).sort(pl.all()).rows()
