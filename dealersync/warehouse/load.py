@@ -221,29 +221,60 @@ class _FileLoader:
 
     def load(self) -> FileLoad:
         result = FileLoad(self.parsed.file_name, self.parsed.sha256)
-        self.run(f"CREATE OR REPLACE TEMP TABLE load_problems ({_problem_columns_ddl()})")
-        self.run(
-            "CREATE OR REPLACE TEMP TABLE load_rows "
-            "(kind VARCHAR, sheet VARCHAR, excel_row BIGINT, business_key VARCHAR)"
-        )
-        warned: dict[str, int] = {}
         order = sorted(self.parsed.sheets, key=lambda s: LOAD_ORDER.index(s.kind))
-        for index, sheet in enumerate(order):
+        names = {sheet.sheet: f"sheet{index}" for index, sheet in enumerate(order)}
+        self.note_rows_and_problems(order, names)
+        for sheet in order:
             started = time.perf_counter()
-            self.load_sheet(sheet, f"sheet{index}")
-            warned[sheet.sheet] = self.rows_warned(sheet)
+            self.load_sheet(sheet, names[sheet.sheet])
             counts = result.kinds.setdefault(sheet.kind, KindLoad())
             counts.rows_read += sheet.rows_read
             counts.rows_loaded += sheet.clean.height
             counts.rows_rejected += sheet.rows_rejected
-            counts.rows_warned += warned[sheet.sheet]
             counts.seconds += time.perf_counter() - started
+        warned = self.rows_warned()
+        for sheet in order:
+            result.kinds[sheet.kind].rows_warned += warned.get(sheet.sheet, 0)
         self.resolve_fixed_entries()
         self.record_problems()
         self.record_sheets(warned)
         self.run("DROP TABLE load_problems")
         self.run("DROP TABLE load_rows")
         return result
+
+    def note_rows_and_problems(self, sheets: list[ParsedSheet], names: dict[str, str]) -> None:
+        """Temp tables of the file's loaded rows (sheet, Excel row, business key) and of its problems.
+
+        One statement each for the whole file: the warnings found in the warehouse join load_problems
+        as the sheets load, and the quarantine is settled from both at the end.
+        """
+        problems = self.register(
+            "file_problems",
+            pl.concat(
+                [pl.DataFrame(schema=dict.fromkeys(PROBLEM_COLUMNS, pl.Utf8) | {"excel_row": pl.Int64})]
+                + [sheet.problems.select(PROBLEM_COLUMNS) for sheet in sheets],
+                how="vertical_relaxed",
+            ),
+        )
+        self.run(
+            f"""
+            CREATE OR REPLACE TEMP TABLE load_problems AS
+            SELECT * REPLACE (excel_row::BIGINT AS excel_row, coalesce(field, '') AS field,
+                              coalesce(column_name, '') AS column_name,
+                              coalesce(dealer_code, '') AS dealer_code, coalesce(business_key, '') AS business_key)
+            FROM {problems}
+            """
+        )
+        rows = [
+            f"SELECT '{sheet.kind}' AS kind, ? AS sheet, excel_row::BIGINT AS excel_row, "
+            f"{business_key_sql(sheet.kind)} AS business_key FROM {self.register(names[sheet.sheet] + '_clean', sheet.clean)}"
+            for sheet in sheets
+        ]
+        rows.append("SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR WHERE false")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE load_rows AS {' UNION ALL '.join(rows)}",
+            [sheet.sheet for sheet in sheets],
+        )
 
     def unregister(self) -> None:
         """Drop the frames registered with the connection (after the transaction has ended)."""
@@ -254,21 +285,7 @@ class _FileLoader:
 
     def load_sheet(self, sheet: ParsedSheet, name: str) -> None:
         raw = self.register(f"{name}_raw", sheet.raw)
-        clean = self.register(f"{name}_clean", sheet.clean)
-        problems = self.register(f"{name}_problems", sheet.problems.select(PROBLEM_COLUMNS))
-        self.run(
-            f"""
-            INSERT INTO load_problems BY NAME
-            SELECT * REPLACE (coalesce(field, '') AS field, coalesce(column_name, '') AS column_name,
-                              coalesce(dealer_code, '') AS dealer_code, coalesce(business_key, '') AS business_key)
-            FROM {problems}
-            """
-        )
-        self.run(
-            f"INSERT INTO load_rows SELECT $kind, $sheet, excel_row, {business_key_sql(sheet.kind)} FROM {clean}",
-            kind=sheet.kind,
-            sheet=sheet.sheet,
-        )
+        clean = f"{name}_clean"  # registered by note_rows_and_problems
         if not self.raw_already_received:
             self.insert_raw(sheet, raw)
         if sheet.kind == "dealers":
@@ -544,16 +561,17 @@ class _FileLoader:
             **params,
         )
 
-    def rows_warned(self, sheet: ParsedSheet) -> int:
-        """Rows of the sheet that were loaded with at least one warning."""
-        return self.run(
+    def rows_warned(self) -> dict[str, int]:
+        """Per sheet, the rows that were loaded with at least one warning."""
+        counts = self.run(
             f"""
-            SELECT count(DISTINCT p.excel_row) FROM load_problems AS p
+            SELECT p.sheet, count(DISTINCT p.excel_row) FROM load_problems AS p
             SEMI JOIN load_rows AS l ON l.sheet = p.sheet AND l.excel_row = p.excel_row
-            WHERE p.sheet = $sheet AND p.severity = '{WARNING}'
-            """,
-            sheet=sheet.sheet,
-        ).fetchall()[0][0]
+            WHERE p.severity = '{WARNING}'
+            GROUP BY p.sheet
+            """
+        ).fetchall()
+        return dict(counts)
 
     # ---- quarantine ------------------------------------------------------------------------------
 
@@ -634,35 +652,30 @@ class _FileLoader:
 
     def record_sheets(self, warned: dict[str, int]) -> None:
         """etl.file_sheets: the counts of each sheet, and the sheets skipped as unknown."""
-        for sheet in self.parsed.sheets:
-            self.run(
-                """
-                INSERT INTO etl.file_sheets VALUES ($run_id, $sha, $sheet, $kind, $header_row, $rows_read,
-                    $rows_loaded, $rows_warned, $rows_rejected, $blank_rows, $total_rows, NULL)
-                """,
-                sheet=sheet.sheet,
-                kind=sheet.kind,
-                header_row=sheet.header_row,
-                rows_read=sheet.rows_read,
-                rows_loaded=sheet.clean.height,
-                rows_warned=warned[sheet.sheet],
-                rows_rejected=sheet.rows_rejected,
-                blank_rows=sheet.blank_rows,
-                total_rows=len(sheet.total_rows),
+        sheets = [
+            (
+                sheet.sheet,
+                sheet.kind,
+                sheet.header_row,
+                sheet.rows_read,
+                sheet.clean.height,
+                warned.get(sheet.sheet, 0),
+                sheet.rows_rejected,
+                sheet.blank_rows,
+                len(sheet.total_rows),
+                None,
             )
-        for name, reason in self.parsed.skipped_sheets:
-            self.run(
-                "INSERT INTO etl.file_sheets VALUES ($run_id, $sha, $sheet, NULL, NULL, 0, 0, 0, 0, 0, 0, $reason)",
-                sheet=name,
-                reason=reason,
-            )
+            for sheet in self.parsed.sheets
+        ]
+        skipped = [
+            (name, None, None, 0, 0, 0, 0, 0, 0, reason) for name, reason in self.parsed.skipped_sheets
+        ]
+        rows = [(self.params["run_id"], self.parsed.sha256, *row) for row in sheets + skipped]
+        if rows:
+            values = ", ".join([f"({', '.join(['?'] * 12)})"] * len(rows))
+            self.con.execute(f"INSERT INTO etl.file_sheets VALUES {values}", [v for row in rows for v in row])
 
 
 def _columns(names: tuple[str, ...], alias: str = "") -> str:
     """A column list, each name qualified by `alias` when given."""
     return ", ".join(f"{alias}.{name}" if alias else name for name in names)
-
-
-def _problem_columns_ddl() -> str:
-    types = {"excel_row": "BIGINT"}
-    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in PROBLEM_COLUMNS)
