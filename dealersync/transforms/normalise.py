@@ -106,6 +106,8 @@ def read_columns(frame: pl.DataFrame, readers: dict[str, Reader | LookedUp]) -> 
     Two queries in all, however many columns: the first finds which columns are ASCII only and the
     distinct cells of looked-up columns; the second reads every column at once, step by step.
     """
+    if not readers:
+        return pl.DataFrame()
     text = {name: pl.col(name).cast(pl.Utf8) for name in readers}
     looked_up = {name: reader for name, reader in readers.items() if isinstance(reader, LookedUp)}
     facts = frame.select(

@@ -144,6 +144,8 @@ def _normalised(
         else pl.lit(None, dtype=DTYPES[column.type]).alias(column.name)
         for column in spec.columns
     )
+    if not present:
+        return typed, _NO_ISSUES
     unreadable = (
         read.select(pl.col(f"^{PROBLEM}.*$"))
         .with_columns(raw[_INDEX])

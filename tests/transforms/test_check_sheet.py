@@ -366,6 +366,14 @@ def test_a_missing_required_column_rejects_every_row(aliases):
     assert result.clean.is_empty()
 
 
+def test_a_sheet_without_any_of_its_columns_rejects_every_row_for_each_required_one(aliases):
+    result = check(aliases, "letters", drop=SHEETS["letters"].names)
+    assert sorted(found(result)) == [
+        (2, name, "missing_column") for name in sorted(SHEETS["letters"].required)
+    ]
+    assert result.clean.is_empty()
+
+
 def test_a_missing_optional_column_is_simply_blank(aliases):
     result = check(aliases, "service_visits", drop=("advisor", "next_maintenance_date"))
     assert found(result) == []
