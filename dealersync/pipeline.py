@@ -13,7 +13,7 @@ from dealersync.parsed import PARSED, REFUSED, ParsedFile, ParsedSheet
 from dealersync.reader import FileRefused, SheetRead, file_sha256, read_workbook
 from dealersync.schemas.aliases import Aliases
 from dealersync.schemas.contract import REFERENCE, SHEETS
-from dealersync.settings import Settings
+from dealersync.settings import READ_LIMITS, Settings
 from dealersync.transforms.validate import Refs, check_sheet
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,7 @@ def check_read_sheet(
 
 def read_limits(settings: Settings) -> dict[str, int]:
     """The settings' limits on a workbook, as `read_workbook` takes them (what a file is refused beyond)."""
-    return {
-        name: getattr(settings, name)
-        for name in (
-            "max_file_mb",
-            "max_unpacked_mb",
-            "max_compression_ratio",
-            "max_rows",
-            "max_columns",
-            "max_cells",
-        )
-    }
+    return {name: getattr(settings, name) for name in READ_LIMITS}
 
 
 def process_file(path: Path, *, today: date, aliases: Aliases, refs: Refs, settings: Settings) -> ParsedFile:

@@ -23,6 +23,7 @@ from defusedxml import ElementTree as SafeElementTree
 
 from dealersync.schemas.aliases import Aliases, clean_label
 from dealersync.schemas.contract import EXCEL_ROW, SHEETS
+from dealersync.settings import READ_LIMITS
 
 EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
 MIXED = "mixed"  # WorkbookRead.source of a workbook holding sheets of more than one source
@@ -146,12 +147,12 @@ def read_workbook(
     path: Path,
     aliases: Aliases,
     *,
-    max_file_mb: int = 200,
-    max_unpacked_mb: int = 2000,
-    max_compression_ratio: int = 200,
-    max_rows: int = 1_000_000,
-    max_columns: int = 500,
-    max_cells: int = 30_000_000,
+    max_file_mb: int = READ_LIMITS["max_file_mb"],
+    max_unpacked_mb: int = READ_LIMITS["max_unpacked_mb"],
+    max_compression_ratio: int = READ_LIMITS["max_compression_ratio"],
+    max_rows: int = READ_LIMITS["max_rows"],
+    max_columns: int = READ_LIMITS["max_columns"],
+    max_cells: int = READ_LIMITS["max_cells"],
 ) -> WorkbookRead:
     """Read every sheet of a workbook whose kind is recognised; raise FileRefused when nothing can be trusted.
 

@@ -10,6 +10,17 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The limits a workbook is refused beyond: the settings' defaults, and reader.read_workbook's when it is
+# called without settings (tests, benchmarks).
+READ_LIMITS = {
+    "max_file_mb": 200,
+    "max_unpacked_mb": 2000,
+    "max_compression_ratio": 200,
+    "max_rows": 1_000_000,
+    "max_columns": 500,
+    "max_cells": 30_000_000,
+}
+
 
 class Settings(BaseSettings):
     """Every setting has a default that works on a laptop; each is documented in the README."""
@@ -68,15 +79,23 @@ class Settings(BaseSettings):
     )
 
     # Limits against hostile or runaway files.
-    max_file_mb: int = Field(200, description="Refuse workbooks larger than this on disk")
-    max_unpacked_mb: int = Field(2000, description="Refuse workbooks whose parts inflate beyond this")
-    max_compression_ratio: int = Field(
-        200, description="Refuse workbooks with a part compressed more than this"
+    max_file_mb: int = Field(
+        READ_LIMITS["max_file_mb"], description="Refuse workbooks larger than this on disk"
     )
-    max_rows: int = Field(1_000_000, description="Refuse a sheet with more data rows than this")
-    max_columns: int = Field(500, description="Refuse a sheet with more columns than this")
+    max_unpacked_mb: int = Field(
+        READ_LIMITS["max_unpacked_mb"], description="Refuse workbooks whose parts inflate beyond this"
+    )
+    max_compression_ratio: int = Field(
+        READ_LIMITS["max_compression_ratio"],
+        description="Refuse workbooks with a part compressed more than this",
+    )
+    max_rows: int = Field(READ_LIMITS["max_rows"], description="Refuse a sheet with more data rows than this")
+    max_columns: int = Field(
+        READ_LIMITS["max_columns"], description="Refuse a sheet with more columns than this"
+    )
     max_cells: int = Field(
-        30_000_000, description="Refuse a sheet whose used range spans more cells (rows x columns)"
+        READ_LIMITS["max_cells"],
+        description="Refuse a sheet whose used range spans more cells (rows x columns)",
     )
 
     # Running.
