@@ -222,11 +222,11 @@ class _FileLoader:
     def load(self) -> FileLoad:
         result = FileLoad(self.parsed.file_name, self.parsed.sha256)
         order = sorted(self.parsed.sheets, key=lambda s: LOAD_ORDER.index(s.kind))
-        names = {sheet.sheet: f"sheet{index}" for index, sheet in enumerate(order)}
-        self.note_rows_and_problems(order, names)
-        for sheet in order:
+        cleans = [self.register(f"sheet{index}_clean", sheet.clean) for index, sheet in enumerate(order)]
+        self.note_rows_and_problems(order, cleans)
+        for index, sheet in enumerate(order):
             started = time.perf_counter()
-            self.load_sheet(sheet, names[sheet.sheet])
+            self.load_sheet(sheet, cleans[index], self.register(f"sheet{index}_raw", sheet.raw))
             counts = result.kinds.setdefault(sheet.kind, KindLoad())
             counts.rows_read += sheet.rows_read
             counts.rows_loaded += sheet.clean.height
@@ -242,7 +242,7 @@ class _FileLoader:
         self.run("DROP TABLE load_rows")
         return result
 
-    def note_rows_and_problems(self, sheets: list[ParsedSheet], names: dict[str, str]) -> None:
+    def note_rows_and_problems(self, sheets: list[ParsedSheet], cleans: list[str]) -> None:
         """Temp tables of the file's loaded rows (sheet, Excel row, business key) and of its problems.
 
         One statement each for the whole file: the warnings found in the warehouse join load_problems
@@ -267,8 +267,8 @@ class _FileLoader:
         )
         rows = [
             f"SELECT '{sheet.kind}' AS kind, ? AS sheet, excel_row::BIGINT AS excel_row, "
-            f"{business_key_sql(sheet.kind)} AS business_key FROM {self.register(names[sheet.sheet] + '_clean', sheet.clean)}"
-            for sheet in sheets
+            f"{business_key_sql(sheet.kind)} AS business_key FROM {clean}"
+            for sheet, clean in zip(sheets, cleans, strict=True)
         ]
         rows.append("SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR WHERE false")
         self.con.execute(
@@ -283,9 +283,8 @@ class _FileLoader:
 
     # ---- one sheet -------------------------------------------------------------------------------
 
-    def load_sheet(self, sheet: ParsedSheet, name: str) -> None:
-        raw = self.register(f"{name}_raw", sheet.raw)
-        clean = f"{name}_clean"  # registered by note_rows_and_problems
+    def load_sheet(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
+        """One sheet's raw rows and core rows (`clean` and `raw` name its frames registered with DuckDB)."""
         if not self.raw_already_received:
             self.insert_raw(sheet, raw)
         if sheet.kind == "dealers":
