@@ -476,6 +476,13 @@ def broken_rules(model: type[pa.DataFrameModel], rows: pl.DataFrame) -> pl.DataF
     ]
     if misfits:
         raise TypeError(f"{model.__name__}: the frame does not fit the model (columns {', '.join(misfits)})")
+    unsupported = [name for name, column in schema.columns.items() if column.unique or column.regex]
+    unsupported += [c.error for column in schema.columns.values() for c in column.checks if c.element_wise]
+    if schema.checks or schema.unique or unsupported:
+        raise TypeError(
+            f"{model.__name__}: broken_rules evaluates column checks over whole columns only; "
+            f"not frame-wide checks, unique or regex columns, or element-wise checks ({', '.join(unsupported)})"
+        )
     frame = rows.lazy()
     verdicts: list[tuple[str, str, pl.LazyFrame]] = []  # (field, rule, one column: the row passes)
     for name, column in schema.columns.items():
@@ -487,8 +494,6 @@ def broken_rules(model: type[pa.DataFrameModel], rows: pl.DataFrame) -> pl.DataF
                 raise TypeError(f"{model.__name__}.{check.error}: a check must give one boolean per row")
             passes = pl.all_horizontal(pl.all()).fill_null(check.ignore_na)
             verdicts.append((name, check.error or check.name, holds.select(passes)))
-    if schema.checks:
-        raise TypeError(f"{model.__name__}: frame-wide checks are not supported; check a column")
     passed = pl.concat(
         [verdict.select(pl.all().alias(str(i))) for i, (_, _, verdict) in enumerate(verdicts)],
         how="horizontal",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import pandera.polars as pa
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -171,3 +172,11 @@ def test_broken_rules_are_what_pandera_validate_reports(name, model, data):
     )
     ours = broken_rules(model, rows).sort(pl.all())
     assert ours.rows() == broken_rules_by_pandera(model, rows).sort(pl.all()).rows()
+
+
+def test_broken_rules_refuses_a_model_feature_it_would_otherwise_skip():
+    class UniqueCodes(pa.DataFrameModel):
+        code: pl.Utf8 = pa.Field(unique=True)
+
+    with pytest.raises(TypeError, match="unique"):
+        broken_rules(UniqueCodes, pl.DataFrame({"code": ["A", "A"]}))
