@@ -487,13 +487,15 @@ def broken_rules(model: type[pa.DataFrameModel], rows: pl.DataFrame) -> pl.DataF
     verdicts: list[tuple[str, str, pl.LazyFrame]] = []  # (field, rule, one column: the row passes)
     for name, column in schema.columns.items():
         if not column.nullable:
-            verdicts.append((name, "required", frame.select(pl.col(name).is_not_null())))
+            verdicts.append((name, _PANDERA_RULES["not_nullable"], frame.select(pl.col(name).is_not_null())))
         for check in column.checks:
             holds = check._check_fn(PolarsData(frame, name), **check._check_kwargs)
             if not isinstance(holds, pl.LazyFrame):
                 raise TypeError(f"{model.__name__}.{check.error}: a check must give one boolean per row")
             passes = pl.all_horizontal(pl.all()).fill_null(check.ignore_na)
             verdicts.append((name, check.error or check.name, holds.select(passes)))
+    if not verdicts:
+        return _NO_BROKEN_RULES
     passed = pl.concat(
         [verdict.select(pl.all().alias(str(i))) for i, (_, _, verdict) in enumerate(verdicts)],
         how="horizontal",
