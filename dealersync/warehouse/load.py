@@ -245,21 +245,17 @@ class _FileLoader:
     def note_rows_and_problems(self, sheets: list[ParsedSheet], cleans: list[str]) -> None:
         """Temp tables of the file's loaded rows (sheet, Excel row, business key) and of its problems.
 
-        One statement each for the whole file: the warnings found in the warehouse join load_problems
-        as the sheets load, and the quarantine is settled from both at the end.
+        One statement each for the whole file (a parsed file has at least one sheet): the warnings found
+        in the warehouse join load_problems as the sheets load, and the quarantine is settled from both
+        at the end.
         """
         problems = self.register(
-            "file_problems",
-            pl.concat(
-                [pl.DataFrame(schema=dict.fromkeys(PROBLEM_COLUMNS, pl.Utf8) | {"excel_row": pl.Int64})]
-                + [sheet.problems.select(PROBLEM_COLUMNS) for sheet in sheets],
-                how="vertical_relaxed",
-            ),
+            "file_problems", pl.concat([sheet.problems.select(PROBLEM_COLUMNS) for sheet in sheets])
         )
         self.run(
             f"""
             CREATE OR REPLACE TEMP TABLE load_problems AS
-            SELECT * REPLACE (excel_row::BIGINT AS excel_row, coalesce(field, '') AS field,
+            SELECT * REPLACE (coalesce(field, '') AS field,
                               coalesce(column_name, '') AS column_name,
                               coalesce(dealer_code, '') AS dealer_code, coalesce(business_key, '') AS business_key)
             FROM {problems}
@@ -270,7 +266,6 @@ class _FileLoader:
             f"{business_key_sql(sheet.kind)} AS business_key FROM {clean}"
             for sheet, clean in zip(sheets, cleans, strict=True)
         ]
-        rows.append("SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR WHERE false")
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE load_rows AS {' UNION ALL '.join(rows)}",
             [sheet.sheet for sheet in sheets],

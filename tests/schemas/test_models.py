@@ -180,3 +180,10 @@ def test_broken_rules_refuses_a_model_feature_it_would_otherwise_skip():
 
     with pytest.raises(TypeError, match="unique"):
         broken_rules(UniqueCodes, pl.DataFrame({"code": ["A", "A"]}))
+
+
+def test_broken_rules_of_a_model_with_nothing_to_check_is_empty():
+    class Notes(pa.DataFrameModel):
+        note: pl.Utf8 = pa.Field(nullable=True)
+
+    assert broken_rules(Notes, pl.DataFrame({"note": ["x", None]})).is_empty()
