@@ -443,7 +443,7 @@ def with_derived_fields(
     - customers: "warranty_end, when blank, purchase_date + the configured warranty months"
     - service_visits: "next_maintenance_date, when blank and a cycle is given, pickup (or intake) + cycle"
     - parts: "the seven named components are critical by default"
-    - part_failures: "component, when blank, the part's component in `parts`" (when parts are given)
+    - part_failures: "component, when blank, the part's component in `parts`" (when parts are given, their part_no read as codes: `Refs` does that)
     - DEFAULTS: direction outbound, severity medium, shipped_correct true, active true
     """
     filled = [pl.col(name).fill_null(pl.lit(default)) for name, default in DEFAULTS.get(kind, {}).items()]
@@ -457,9 +457,7 @@ def with_derived_fields(
     elif kind == "parts":
         filled.append(pl.col("critical").fill_null(pl.col("component").is_in(CRITICAL_COMPONENTS)))
     elif kind == "part_failures" and parts is not None:
-        components = pl.DataFrame(
-            {"part_no": as_code(parts["part_no"]).value, "_part_component": parts["component"]}
-        ).unique("part_no", keep="first")
+        components = parts.select("part_no", _part_component="component").unique("part_no", keep="first")
         rows = rows.join(components, on="part_no", how="left", maintain_order="left")
         filled.append(pl.col("component").fill_null(pl.col("_part_component")))
         return rows.with_columns(filled).drop("_part_component")

@@ -45,11 +45,20 @@ _WORDED = ("field", "rule", "column_name", "cell_value", "message", "message_zh"
 
 @dataclass(frozen=True)
 class Refs:
-    """Known reference codes; a None member means "that check is skipped"."""
+    """Known reference codes; a None member means "that check is skipped".
+
+    Codes are normalised as a sheet's are (`d0012 ` is `D0012`) once, here, not for every sheet checked.
+    """
 
     dealers: pl.DataFrame | None = None  # columns dealer_code, region
     parts: pl.DataFrame | None = None  # columns part_no, component
     campaigns: pl.DataFrame | None = None  # column campaign_id
+
+    def __post_init__(self) -> None:
+        for member, code in (("dealers", "dealer_code"), ("parts", "part_no"), ("campaigns", "campaign_id")):
+            codes = getattr(self, member)
+            if codes is not None:
+                object.__setattr__(self, member, codes.with_columns(as_code(codes[code]).value))
 
 
 @dataclass
@@ -144,11 +153,8 @@ def _normalised(
         else pl.lit(None, dtype=DTYPES[column.type]).alias(column.name)
         for column in spec.columns
     )
-    if not present:
-        return typed, _NO_ISSUES
     unreadable = (
-        read.select(pl.col(f"^{PROBLEM}.*$"))
-        .with_columns(raw[_INDEX])
+        pl.concat([raw.select(_INDEX), read.select(pl.col(f"^{PROBLEM}.*$"))], how="horizontal")
         .unpivot(index=_INDEX, variable_name="field", value_name="rule")
         .filter(pl.col("rule").is_not_null())
         .with_columns(pl.col("field").str.strip_prefix(PROBLEM))
@@ -178,8 +184,8 @@ def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame
 
 
 def _known(codes: pl.DataFrame, column: str) -> pl.Series:
-    """The distinct codes of a reference list, normalised as the sheet's are."""
-    return as_code(codes[column]).value.drop_nulls().unique()
+    """The distinct codes of a reference list."""
+    return codes[column].drop_nulls().unique()
 
 
 def _unknown(typed: pl.DataFrame, field: str, known: pl.Series, rule: str) -> pl.DataFrame:

@@ -636,3 +636,15 @@ def test_a_two_percent_bad_sheet_rejects_exactly_its_bad_rows(aliases):
     assert sorted(found(result)) == sorted(expected)
     assert result.clean.height == rows - rows // 50
     assert not set(result.clean[EXCEL_ROW]) & {row for row, _, _ in expected}
+
+
+def test_reference_codes_are_read_as_codes_like_the_sheets(aliases):
+    written_loosely = Refs(
+        dealers=pl.DataFrame({"dealer_code": ["d0012 "], "region": ["华东"]}),
+        parts=pl.DataFrame({"part_no": [" p001"], "component": ["motor"]}),
+        campaigns=pl.DataFrame({"campaign_id": ["cp01"]}),
+    )
+    assert found(check(aliases, "part_shipments", refs=written_loosely)) == []
+    assert found(check(aliases, "letters", refs=written_loosely)) == []
+    failures = check(aliases, "part_failures", {"component": None}, refs=written_loosely).clean
+    assert failures["component"].to_list() == ["motor"]
