@@ -638,8 +638,7 @@ SELECT c.dealer_code, 'campaign_call' AS kind, c.customer_id, v.vin, c.campaign_
        k.start_date - 14 AS due_date, k.start_date AS window_end,
        coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
        k.line AS talking_points,
-       c.name AS customer_name, c.phone, c.address, true AS has_customer_file,
-       v.vehicle.plate_no, v.vehicle.model
+       c.name AS customer_name, c.phone, c.address, true AS has_customer_file, ve.plate_no, ve.model
 FROM (
     SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address
     FROM customers AS cu
@@ -651,14 +650,14 @@ FROM (
         ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id AND n.campaign_id = k.campaign_id
 ) AS c
 JOIN (
-    SELECT k.campaign_id, ve.dealer_code, ve.customer_id, min(ve.vin) AS vin,
-           arg_min({{'plate_no': ve.plate_no, 'model': ve.model}}, ve.vin) AS vehicle
+    SELECT k.campaign_id, ve.dealer_code, ve.customer_id, min(ve.vin) AS vin
     FROM campaigns AS k
     JOIN vehicles AS ve ON k.model IS NULL OR k.model = upper(trim(ve.model))
     WHERE k.start_date - 14 <= {day}
     GROUP BY ALL
 ) AS v ON v.campaign_id = c.campaign_id AND v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id
 JOIN campaigns AS k ON k.campaign_id = c.campaign_id
+JOIN core.vehicles AS ve ON ve.dealer_code = v.dealer_code AND ve.vin = v.vin
 LEFT JOIN (SELECT * FROM campaign_notices WHERE attempts > 0) AS a
     ON a.dealer_code = c.dealer_code AND a.customer_id = c.customer_id AND a.campaign_id = c.campaign_id"""
 
