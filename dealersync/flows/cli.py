@@ -15,16 +15,20 @@ import typer
 from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     help="After-sales data pipeline: dealer and warehouse workbooks into a DuckDB warehouse.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",  # help paragraphs reflow to the terminal instead of keeping source line breaks
 )
-# Piped or logged output (cron, CI) gets wide tables rather than rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+# Piped or logged output (cron, CI) gets wide tables rather than rich's 80-column default. No markup:
+# file names, sheet names, cells and query results are printed as they are (a cell's "[/]" is text), and
+# the few coloured words are styled Text (_styled).
+console = Console(width=None if sys.stdout.isatty() else 160, markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)  # one line per message
 
 # Options shared by several commands (sqlite-utils style reusable definitions).
 WarehouseOption = Annotated[
@@ -113,15 +117,18 @@ def _run_night(settings, day: date | None, force: bool = False):
                 inbox=settings.inbox_dir, warehouse=settings.warehouse_path, today=day, force=force
             )
     except WarehouseBusy as error:
-        err.print(f"[bold yellow]busy:[/] {error}", highlight=False)
+        err.print(_styled("busy:", "bold yellow", error))
         raise typer.Exit(EXIT_BUSY) from None
     except WarehouseError as error:
         raise UserError(str(error)) from None
     except Exception as error:  # Prefect has logged the traceback; the files loaded before it stay loaded
         err.print(
-            f"[bold red]the run failed:[/] {type(error).__name__}: {error}; files loaded before the "
-            "failure stay loaded, the file being loaded was rolled back",
-            highlight=False,
+            _styled(
+                "the run failed:",
+                "bold red",
+                f"{type(error).__name__}: {error}; files loaded before the failure stay loaded, "
+                "the file being loaded was rolled back",
+            )
         )
         raise typer.Exit(2) from None
 
@@ -172,6 +179,7 @@ def run(
     """Run the nightly flow once: load the inbox, refresh due lists and summaries.
 
     Example: dealersync run --inbox /srv/inbox --warehouse /srv/aftersales.duckdb --today 2026-11-26
+
     Exit code: 0 clean, 1 rows rejected or files refused, 2 a file failed to load or the run failed,
     3 another run holds the warehouse (nothing was done).
     """
@@ -191,18 +199,18 @@ def validate(
         Path | None,
         typer.Option(
             "--report",
-            help="Folder for each file's marked copy (<name>.annotated.xlsx) and problem list (<name>.problems.csv).",
+            help="Folder for each file's marked copy (`<name>.annotated.xlsx`) and problem list (`<name>.problems.csv`).",
         ),
     ] = None,
 ) -> None:
     """Check workbooks exactly as the nightly run would, without writing to the warehouse.
 
     Example: dealersync validate dealer_D0012.xlsx reference.xlsx --report checked/
+
     Reference checks use the warehouse (read-only) when given, else a reference workbook among the
     files, else are reported as skipped. A header not recognised gets the alias line that would map it.
     Exit code: 0 clean, 1 rejections found, 2 a file refused.
     """
-    from rich.markup import escape
 
     from dealersync.schemas.aliases import load_aliases
     from dealersync.steward import alias_suggestions
@@ -223,10 +231,8 @@ def validate(
     for parsed in report.files:
         _print_validated(parsed, show)
         for suggestion in alias_suggestions(parsed, aliases, settings.aliases_path):
-            console.print(f"  [cyan]alias?[/]   {escape(suggestion.text)}", highlight=False)
-            console.print(
-                f"      {suggestion.section}\n      {suggestion.line}", highlight=False, markup=False
-            )
+            console.print(Text("  ").append_text(_styled("alias?", "cyan", f"  {suggestion.text}")))
+            console.print(f"      {suggestion.section}\n      {suggestion.line}")
     if report_dir is not None:
         _write_reports(report.files, report_dir, aliases, settings.aliases_path)
     raise typer.Exit(report.exit_code)
@@ -246,18 +252,16 @@ def _write_reports(parsed_files, folder: Path, aliases, steward_file: Path) -> N
         except OSError as error:
             raise UserError(f"cannot write the report of {parsed.file_name} to {folder}: {error}") from None
         except Exception as error:  # a workbook openpyxl cannot take: say so, go on with the others
-            err.print(
-                f"{parsed.file_name}: no annotated copy ({type(error).__name__}: {error})", markup=False
-            )
+            err.print(f"{parsed.file_name}: no annotated copy ({type(error).__name__}: {error})")
             continue
         if written.workbook is not None:
-            console.print(f"{parsed.file_name}: marked copy {written.workbook}", markup=False)
-        console.print(f"{parsed.file_name}: problem list {written.problems_csv}", markup=False)
+            console.print(f"{parsed.file_name}: marked copy {written.workbook}")
+        console.print(f"{parsed.file_name}: problem list {written.problems_csv}")
 
 
 def _print_validated(parsed, show: int) -> None:
     if parsed.status != "parsed":
-        console.print(f"[bold red]{parsed.file_name}: refused[/] — {parsed.reason}")
+        console.print(_styled(f"{parsed.file_name}: refused", "bold red", f"— {parsed.reason}"))
         return
     table = Table(title=f"{parsed.file_name} ({parsed.source})")
     for name in ("sheet", "kind", "header row", "rows", "loadable", "warned", "rejected", "blank", "totals"):
@@ -281,16 +285,16 @@ def _print_validated(parsed, show: int) -> None:
     # A missing column rejects every row with the same message: say it once per sheet, with the count.
     missing = problems.filter(pl.col("rule") == "missing_column")
     for (sheet_name, _), rows in missing.group_by("sheet", "field", maintain_order=True):
-        console.print(
-            f"  [red]rejected[/] {sheet_name}: {rows['message'][0]} (all {rows.height} rows)", highlight=False
-        )
+        message = f"{sheet_name}: {_one_line(rows['message'][0])} (all {rows.height} rows)"
+        console.print(Text("  ").append_text(_styled("rejected", "red", message)))
     problems = problems.filter(pl.col("rule") != "missing_column")
     if problems.height:
         listed = problems if show == 0 else problems.head(show)
         for p in listed.iter_rows(named=True):
             colour = "red" if p["severity"] == "rejected" else "yellow"
-            where = f"{p['sheet']}!{p['column_name'] or 'row'} row {p['excel_row']}"
-            console.print(f"  [{colour}]{p['severity']:8}[/] {where}: {p['message']}", highlight=False)
+            where = f"{p['sheet']}!{_one_line(p['column_name']) or 'row'} row {p['excel_row']}"
+            line = _styled(f"{p['severity']:8}", colour, f"{where}: {_one_line(p['message'])}")
+            console.print(Text("  ").append_text(line))
         if listed.height < problems.height:
             console.print(f"  … and {problems.height - listed.height} more (use --show 0 to list all)")
 
@@ -345,13 +349,14 @@ def due_list(
     region: Annotated[str | None, typer.Option(help="Only this region's list, e.g. 华东.")] = None,
     file_format: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
     out: Annotated[
-        Path | None, typer.Option(help="Folder for the files (default: exports/due_lists/<date>/).")
+        Path | None, typer.Option(help="Folder for the files (default: `exports/due_lists/<date>/`).")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Compute a day's due list into the warehouse and write it per dealer and per region.
 
     Example: dealersync due-list --date 2026-11-26 --dealer D0012 --format xlsx
+
     Without --dealer or --region: one file per active dealer and one per region. Any past day can be
     recomputed; its rows in mart.due_list are replaced.
     """
@@ -387,7 +392,7 @@ def due_list(
     finally:
         con.close()
     for path in paths:
-        console.print(str(path), highlight=False)
+        console.print(str(path))
     console.print(f"Due list of {day}: {len(paths)} file(s)")
 
 
@@ -398,7 +403,7 @@ def summary(
     year: Annotated[str | None, typer.Option(help="Year, e.g. 2026.")] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Where to write the xlsx (default: exports/quality/quality_<period>.xlsx)."),
+        typer.Option(help="Where to write the xlsx (default: `exports/quality/quality_<period>.xlsx`)."),
     ] = None,
     warehouse: WarehouseOption = None,
     today: TodayOption = None,
@@ -406,6 +411,7 @@ def summary(
     """Refresh the quality summaries of a week, month or year and write its xlsx report.
 
     Example: dealersync summary --week 2026-W47 --out reports/quality_w47.xlsx
+
     Without a period: last week (the week before --today).
     """
     from dealersync.exports.quality_report import refreshed_report, report_path
@@ -496,6 +502,7 @@ def quarantine(
     """List what stewards still have to fix, oldest first, with how long each entry has been open.
 
     Example: dealersync quarantine --dealer D0012 -w data/warehouse.duckdb
+
     A corrected file sent again resolves the entries it fixes; --close resolves one by hand.
     """
     from rich.text import Text
@@ -591,7 +598,7 @@ def template(
         raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"cannot write {out}: {error}") from None
-    console.print(f"Template for {source} workbooks: {written}", markup=False)
+    console.print(f"Template for {source} workbooks: {written}")
 
 
 @app.command()
@@ -603,6 +610,7 @@ def backfill(
     """Recompute the due lists and quality summaries of every day in a range from the warehouse.
 
     Example: dealersync backfill --from 2026-11-01 --to 2026-11-26 -w /srv/aftersales.duckdb
+
     Reads no files; running it twice changes nothing. Exit code 3 while a run holds the warehouse.
     """
     from dealersync.flows.backfill import backfill as backfill_flow
@@ -623,7 +631,7 @@ def backfill(
         with prefect_api(api_url=settings.prefect_api_url):
             result = backfill_flow(first, last, warehouse=settings.warehouse_path)
     except WarehouseBusy as error:
-        err.print(f"[bold yellow]busy:[/] {error}", highlight=False)
+        err.print(_styled("busy:", "bold yellow", error))
         raise typer.Exit(EXIT_BUSY) from None
     except WarehouseError as error:
         raise UserError(str(error)) from None
@@ -645,6 +653,7 @@ def restore(
     """Put a backup in place of the warehouse; the warehouse it replaces is kept as a backup first.
 
     Example: dealersync restore warehouse-20261126-020001.duckdb -w /srv/aftersales.duckdb
+
     Without BACKUP, lists the backups (one is taken before each run that loads files).
     """
     from dealersync.warehouse.backup import find_backup, list_backups
@@ -675,7 +684,7 @@ def restore(
         ):
             saved = restore_backup(source, target, folder)
     except WarehouseBusy as error:
-        err.print(f"[bold yellow]busy:[/] {error}", highlight=False)
+        err.print(_styled("busy:", "bold yellow", error))
         raise typer.Exit(EXIT_BUSY) from None
     except WarehouseError as error:
         raise UserError(str(error)) from None
@@ -694,6 +703,7 @@ def deploy(
     """Serve the nightly flow on its cron schedule (DEALERSYNC_SCHEDULE_CRON, default 02:00) until stopped.
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy -w /srv/aftersales.duckdb
+
     Needs a running Prefect server (`dealersync prefect-server`); stop this (Ctrl-C, SIGTERM) before the server:
     stopping pauses the schedule, and starting it again resumes it.
     """
@@ -714,6 +724,7 @@ def prefect_server(
     """Start the Prefect server that holds the schedule and the run history (runs until stopped).
 
     Example: dealersync prefect-server --port 4200   (then: PREFECT_API_URL=http://127.0.0.1:4200/api dealersync deploy)
+
     SQLite in PREFECT_HOME by default; PostgreSQL when DEALERSYNC_PREFECT_DATABASE_URL is set.
     """
     settings = _settings()
@@ -750,7 +761,8 @@ def serve(
     """Serve the service-desk portal: due lists, quality summaries, steward files and runs (read-only).
 
     Example: dealersync serve --host 0.0.0.0 --port 8000   (with DEALERSYNC_PORTAL_TOKENS set)
-    Tokens: DEALERSYNC_PORTAL_TOKENS='{"<token>": "all", "<token>": "dealer:D0012", "<token>": "region:华北"}'.
+
+    Tokens: `DEALERSYNC_PORTAL_TOKENS='{"<token>": "all", "<token>": "dealer:D0012", "<token>": "region:华北"}'`.
     """
     import ipaddress
     import socket
@@ -787,9 +799,19 @@ def serve(
             f"note: no warehouse at {settings.warehouse_path} yet; the page says so until a run makes one"
         )
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"Service-desk portal on http://{shown}:{port}/ (Ctrl+C stops it)", highlight=False)
+    console.print(f"Service-desk portal on http://{shown}:{port}/ (Ctrl+C stops it)")
     console.print(f"Warehouse (read-only): {settings.warehouse_path}  Downloads from: {settings.exports_dir}")
     uvicorn.run(portal, host=host, port=port, server_header=False, proxy_headers=False, log_level="info")
+
+
+def _styled(label: str, style: str, text: object) -> Text:
+    """`label` in `style`, then `text` exactly as it is."""
+    return Text.assemble((label, style), " ", str(text))
+
+
+def _one_line(text: str | None) -> str:
+    """Text with its line breaks shown as spaces: a header wrapped in its cell, a cell of two lines."""
+    return " ".join((text or "").splitlines())
 
 
 def main() -> None:
@@ -799,7 +821,7 @@ def main() -> None:
     try:
         app()
     except (UserError, AliasError) as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(_styled("error:", "bold red", error))
         sys.exit(2)
 
 

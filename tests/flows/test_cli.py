@@ -139,3 +139,28 @@ def test_validate_reports_a_missing_column_once_per_sheet(tmp_path):
     assert result.exit_code == 1
     missing_lines = [line for line in result.output.splitlines() if "业务员" in line]
     assert len(missing_lines) == 1 and "(all 30 rows)" in missing_lines[0]
+
+
+def test_validate_prints_cells_and_names_as_written_on_one_line_each(tmp_path):
+    """What a steward typed is printed as it is: brackets are not styling, a wrapped header is one line."""
+    from workbooks import write_xlsx
+
+    rows = [("经销商代码", "客户编号", "客户名称", "联系\n电话", "车架号", "车型")]
+    rows += [("D0001", "C1", "张三", "[/]", "LJ1DL26C2TB295811", "M1")]
+    rows += [("D0001", "C2", "李四", "13812345678", "[bold]x", "M1")]
+    path = write_xlsx(tmp_path / "[red]客户.xlsx", {"客户信息": rows})
+    result = invoke("validate", str(path), "--today", TODAY.isoformat(), "--show", "0")
+    assert result.exit_code == 1, result.output
+    assert "[red]客户.xlsx" in result.output
+    phone = [line for line in result.output.splitlines() if '"[/]"' in line]
+    assert len(phone) == 1 and "客户信息!联系 电话 row 2: 联系 电话" in phone[0]
+    assert any('"[bold]x" is not a VIN' in line for line in result.output.splitlines())
+
+
+def test_sql_prints_values_as_they_are(tmp_path):
+    from dealersync.warehouse.db import open_warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    open_warehouse(warehouse).close()
+    result = invoke("sql", "select '[/]' as a, '[bold]x' as b", "-w", str(warehouse))
+    assert result.exit_code == 0 and "[/]" in result.output and "[bold]x" in result.output
