@@ -48,6 +48,19 @@ def safe_name(name: str) -> str:
     return cleaned[:200] or "unnamed"
 
 
+class InboxMissing(ValueError):
+    """The inbox folder does not exist: a run would find no file and look as if nothing had been sent."""
+
+
+def require_inbox(inbox: Path) -> None:
+    """Raise InboxMissing unless `inbox` is a folder."""
+    if not Path(inbox).is_dir():
+        raise InboxMissing(
+            f"no inbox folder at {inbox}: give the folder the workbooks arrive in "
+            "(--inbox or DEALERSYNC_INBOX), or create it"
+        )
+
+
 def inbox_files(inbox: Path) -> list[Path]:
     """Files waiting in the inbox, oldest first (so a later correction wins over an earlier file).
 

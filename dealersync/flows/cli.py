@@ -183,7 +183,13 @@ def run(
     Exit code: 0 clean, 1 rows rejected or files refused, 2 a file failed to load or the run failed,
     3 another run holds the warehouse (nothing was done).
     """
+    from dealersync.inbox import InboxMissing, require_inbox
+
     settings = _settings(inbox=inbox, warehouse=warehouse)
+    try:
+        require_inbox(settings.inbox_dir)
+    except InboxMissing as error:
+        raise UserError(str(error)) from None
     result = _run_night(settings, parse_day(today), force=force)
     _print_night(result)
     raise typer.Exit(result.exit_code)
@@ -191,7 +197,9 @@ def run(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Workbooks to check.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Workbooks to check, or folders of them.", show_default=False)
+    ],
     warehouse: WarehouseOption = None,
     today: TodayOption = None,
     show: Annotated[int, typer.Option(help="Problems to list per file (0 = all).")] = 50,
@@ -207,21 +215,26 @@ def validate(
 
     Example: dealersync validate dealer_D0012.xlsx reference.xlsx --report checked/
 
-    Reference checks use the warehouse (read-only) when given, else a reference workbook among the
-    files, else are reported as skipped. A header not recognised gets the alias line that would map it.
+    A folder stands for every file in it, as the nightly run would take them from an inbox. Reference
+    checks use the warehouse (read-only) when given, else a reference workbook among the files, else
+    are reported as skipped. A header not recognised gets the alias line that would map it.
     Exit code: 0 clean, 1 rejections found, 2 a file refused.
     """
 
+    from dealersync.inbox import inbox_files
     from dealersync.schemas.aliases import load_aliases
     from dealersync.steward import alias_suggestions
     from dealersync.validation import validate_files
 
     settings = _settings(warehouse=warehouse)
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [str(f) for f in files if not f.is_file() and not f.is_dir()]
     if missing:
         raise UserError(f"no such file: {', '.join(missing)}")
+    empty = [str(f) for f in files if f.is_dir() and not inbox_files(f)]
+    if empty:
+        raise UserError(f"no file to check in the folder {', '.join(empty)}")
     report = validate_files(
-        files,
+        [path for f in files for path in (inbox_files(f) if f.is_dir() else [f])],
         settings=settings,
         today=parse_day(today) or settings.today(),
         warehouse=warehouse if warehouse is not None else None,

@@ -199,6 +199,11 @@ def nightly(
     as_of = today or settings.today()
     aliases = load_aliases(settings.aliases_path)
     inbox_dir = settings.inbox_dir
+    try:
+        inbox_folder.require_inbox(inbox_dir)
+    except inbox_folder.InboxMissing as error:  # a mistyped path must fail the run, not load nothing
+        logger.error("%s", error)
+        return Failed(message=str(error), data=error)
     # One run at a time: a second one waits up to lock_timeout_seconds, then stops having done nothing.
     try:
         with locked_warehouse(

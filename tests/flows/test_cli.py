@@ -164,3 +164,15 @@ def test_sql_prints_values_as_they_are(tmp_path):
     open_warehouse(warehouse).close()
     result = invoke("sql", "select '[/]' as a, '[bold]x' as b", "-w", str(warehouse))
     assert result.exit_code == 0 and "[/]" in result.output and "[bold]x" in result.output
+
+
+def test_validate_a_folder_checks_every_file_in_it(inbox, tmp_path):
+    folder, manifest = inbox
+    result = invoke("validate", str(folder), "--today", TODAY.isoformat())
+    assert result.exit_code == 2  # the inbox holds one bad file
+    for path in manifest.files:
+        assert path.name in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = runner.invoke(app, ["validate", str(empty)])
+    assert nothing.exit_code != 0 and "no file to check" in str(nothing.exception)

@@ -58,6 +58,7 @@ def test_restore_lists_the_backups_then_brings_one_back(warehouse, capsys, monke
             ["backfill", "--from", "2026-11-01", "--to", "2026-11-02", "-w", "nowhere.duckdb"],
             "no warehouse at",
         ),
+        (["run", "--inbox", "nowhere"], "no inbox folder at nowhere"),
     ],
 )
 def test_ops_mistakes_end_in_one_line_and_exit_2(args, message, warehouse, capsys, monkeypatch):

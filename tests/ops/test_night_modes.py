@@ -89,3 +89,13 @@ def test_a_rerun_with_nothing_new_keeps_the_marts_and_their_files(
         path.unlink()
     nightly(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse.duckdb", today=TODAY)
     assert {p.name for p in folder.iterdir()} == {p.name for p in written}
+
+
+def test_a_night_whose_inbox_does_not_exist_fails_and_touches_nothing(tmp_path, monkeypatch, prefect_harness):
+    """A mistyped inbox in the schedule's settings is a failed run ops can see, not a night with no files."""
+    from dealersync.inbox import InboxMissing
+
+    monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(tmp_path))
+    with pytest.raises(InboxMissing, match="no inbox folder at"):
+        nightly(inbox=tmp_path / "inbxo", warehouse=tmp_path / "warehouse.duckdb", today=TODAY)
+    assert list(tmp_path.iterdir()) == []
