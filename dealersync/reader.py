@@ -41,6 +41,11 @@ XLS_ROWS, XLS_COLUMNS = 65_536, 256  # the most a legacy .xls sheet can have
 
 HEADER_SCAN_ROWS = 30  # the header row is looked for in this many rows from the top of a sheet
 MIN_HEADER_FIELDS = 2  # a header row names at least this many columns of its sheet kind
+# What the steward sees is what loads: a hidden sheet is reported and skipped, whatever it holds.
+HIDDEN_SHEET = (
+    "the sheet is hidden in Excel, so it is not loaded; unhide it (right-click a sheet tab, Unhide) "
+    "if its rows should load"
+)
 MIN_KIND_FIELDS = 3  # a sheet recognised by its headers alone names at least this many columns
 
 # A part smaller than this is never a zip bomb, whatever its compression ratio.
@@ -190,6 +195,9 @@ def read_workbook(
             loaded = reader.load_sheet(
                 index, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True
             )
+            if loaded.visible != "visible":  # an old copy or a lookup list, out of the steward's sight
+                skipped.append((name, HIDDEN_SHEET))
+                continue
             grid = _grid(loaded)
         if loaded.total_height > max_rows:
             raise _too_many_rows(name, loaded.total_height, max_rows)

@@ -326,6 +326,24 @@ def test_named_sheet_without_a_header_row_is_skipped(tmp_path, aliases):
     assert "its name says 维修保养记录 (service_visits)" in reasons["维修记录"]
 
 
+def test_hidden_sheets_are_skipped_with_a_reason(tmp_path, aliases):
+    """An old copy kept hidden must not load over what the steward sees (or under it)."""
+    with xlsxwriter.Workbook(tmp_path / "hidden.xlsx") as book:
+        for name, state in (("客户档案", None), ("旧客户档案", "hide"), ("客户档案备份", "very_hidden")):
+            sheet = book.add_worksheet(name)
+            sheet.write_row(0, 0, CUSTOMER_HEADERS)
+            sheet.write_row(1, 0, CUSTOMER_ROW)
+            if state == "hide":
+                sheet.hide()
+            elif state == "very_hidden":
+                sheet.very_hidden()
+    workbook = read_workbook(tmp_path / "hidden.xlsx", aliases)
+    reasons = dict(workbook.skipped_sheets)
+    assert [s.sheet for s in workbook.sheets] == ["客户档案"]
+    assert set(reasons) == {"旧客户档案", "客户档案备份"}
+    assert all("hidden in Excel" in reason and "unhide it" in reason for reason in reasons.values())
+
+
 # --- refusals ------------------------------------------------------------------------------------
 
 
