@@ -25,7 +25,7 @@ from pathlib import Path
 import fastexcel
 
 from dealersync.parsed import PARSED, ParsedFile
-from dealersync.pipeline import check_read_sheet
+from dealersync.pipeline import check_read_sheets
 from dealersync.reader import file_sha256, read_workbook
 from dealersync.samples import generate_inbox
 from dealersync.schemas.aliases import load_aliases
@@ -75,10 +75,9 @@ def ingest(files: list[Path], warehouse: Path) -> dict[str, float | int]:
         workbook = read_workbook(path, aliases)
         read_done = time.perf_counter()
         refs = read_refs(con)
-        sheets = [
-            check_read_sheet(s, today=TODAY, aliases=aliases, refs=refs, settings=settings)
-            for s in workbook.sheets
-        ]
+        sheets = check_read_sheets(
+            workbook.sheets, today=TODAY, aliases=aliases, refs=refs, settings=settings
+        )
         checked = time.perf_counter()
         parsed = ParsedFile(
             path, path.name, file_sha256(path), path.stat().st_size, PARSED, workbook.source, sheets=sheets

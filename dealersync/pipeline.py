@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from time import perf_counter
+
+import polars as pl
 
 from dealersync.inbox import name_problem, printable_name
 from dealersync.parsed import PARSED, REFUSED, ParsedFile, ParsedSheet
@@ -19,33 +22,52 @@ from dealersync.transforms.validate import Refs, check_sheet
 log = logging.getLogger(__name__)
 
 
-def check_read_sheet(
-    read: SheetRead | ParsedSheet, *, today: date, aliases: Aliases, refs: Refs, settings: Settings
-) -> ParsedSheet:
-    """Normalise and validate one sheet as read (or re-check a parsed one against new references)."""
-    raw = read.frame if isinstance(read, SheetRead) else read.raw
-    checked = check_sheet(
-        read.kind,
-        raw,
-        sheet=read.sheet,
-        headers=read.headers,
-        today=today,
-        aliases=aliases,
-        refs=refs,
-        warranty_months=settings.warranty_months,
-    )
-    return ParsedSheet(
-        sheet=read.sheet,
-        kind=read.kind,
-        header_row=read.header_row,
-        headers=read.headers,
-        extra_headers=read.extra_headers,
-        raw=raw,
-        clean=checked.clean,
-        problems=checked.problems,
-        blank_rows=read.blank_rows,
-        total_rows=read.total_rows,
-    )
+def check_read_sheets(
+    sheets: Sequence[SheetRead | ParsedSheet],
+    *,
+    today: date,
+    aliases: Aliases,
+    refs: Refs,
+    settings: Settings,
+) -> list[ParsedSheet]:
+    """Normalise and validate a file's sheets as read (or re-check parsed ones against new references).
+
+    In sheet order: a business key is the file's, so a row repeating a key of an earlier sheet of the
+    same kind is rejected like a row repeating one of its own sheet.
+    """
+    earlier: dict[str, pl.DataFrame] = {}
+    parsed: list[ParsedSheet] = []
+    for read in sheets:
+        raw = read.frame if isinstance(read, SheetRead) else read.raw
+        checked = check_sheet(
+            read.kind,
+            raw,
+            sheet=read.sheet,
+            headers=read.headers,
+            today=today,
+            aliases=aliases,
+            refs=refs,
+            warranty_months=settings.warranty_months,
+            earlier_keys=earlier.get(read.kind),
+        )
+        earlier[read.kind] = pl.concat(
+            [frame for frame in (earlier.get(read.kind), checked.keys) if frame is not None]
+        )
+        parsed.append(
+            ParsedSheet(
+                sheet=read.sheet,
+                kind=read.kind,
+                header_row=read.header_row,
+                headers=read.headers,
+                extra_headers=read.extra_headers,
+                raw=raw,
+                clean=checked.clean,
+                problems=checked.problems,
+                blank_rows=read.blank_rows,
+                total_rows=read.total_rows,
+            )
+        )
+    return parsed
 
 
 def read_limits(settings: Settings) -> dict[str, int]:
@@ -81,10 +103,9 @@ def process_file(path: Path, *, today: date, aliases: Aliases, refs: Refs, setti
         return replace(base, status=REFUSED, reason=reason, seconds_read=perf_counter() - started)
     read_done = perf_counter()
     try:
-        sheets = [
-            check_read_sheet(sheet, today=today, aliases=aliases, refs=refs, settings=settings)
-            for sheet in workbook.sheets
-        ]
+        sheets = check_read_sheets(
+            workbook.sheets, today=today, aliases=aliases, refs=refs, settings=settings
+        )
     except Exception as error:
         log.exception("unexpected error checking %s", path.name)
         reason = f"the file could not be checked ({type(error).__name__}: {error}); nothing of it was loaded"
@@ -106,9 +127,7 @@ def recheck(
     if parsed.status != PARSED:
         return parsed
     started = perf_counter()
-    sheets = [
-        check_read_sheet(s, today=today, aliases=aliases, refs=refs, settings=settings) for s in parsed.sheets
-    ]
+    sheets = check_read_sheets(parsed.sheets, today=today, aliases=aliases, refs=refs, settings=settings)
     return replace(parsed, sheets=sheets, seconds_check=parsed.seconds_check + perf_counter() - started)
 
 

@@ -27,7 +27,8 @@ WARNING_FILL = PatternFill(fill_type="solid", start_color="FFFFEB9C", end_color=
 COMMENT_AUTHOR = "dealersync"
 
 # Problems that belong to a whole row: the row is marked, the comment sits on the column named.
-ROW_RULES = frozenset({"duplicate_key", "unknown_dealer"})
+DUPLICATE_RULES = frozenset({"duplicate_key", "duplicate_key_in_file"})
+ROW_RULES = DUPLICATE_RULES | {"unknown_dealer"}
 MISSING_COLUMN = "missing_column"
 
 # What a cell of ours may hold: Excel allows 32,767 characters; a message quoting a 32k-character cell
@@ -369,7 +370,7 @@ def _places(book: openpyxl.Workbook | None, parsed: ParsedFile, problems: pl.Dat
             places[index] = _Place(sheet, header_rows[sheet], span[1] + missing_seen[sheet], None)
             continue
         column = columns.get(sheet, {}).get(field_name)
-        if column is None and problem["rule"] == "duplicate_key":
+        if column is None and problem["rule"] in DUPLICATE_RULES:
             column = _key_column(problem["kind"], columns.get(sheet, {}))
         if span is None:  # the sheet's header row was not found: no address
             places[index] = _Place(sheet, row, None, None)

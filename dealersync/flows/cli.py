@@ -305,7 +305,12 @@ def _print_validated(parsed, show: int) -> None:
         listed = problems if show == 0 else problems.head(show)
         for p in listed.iter_rows(named=True):
             colour = "red" if p["severity"] == "rejected" else "yellow"
-            where = f"{p['sheet']}!{_one_line(p['column_name']) or 'row'} row {p['excel_row']}"
+            column = _one_line(p["column_name"])
+            where = (
+                f"{p['sheet']}!{column} row {p['excel_row']}"
+                if column
+                else f"{p['sheet']} row {p['excel_row']}"
+            )
             line = _styled(f"{p['severity']:8}", colour, f"{where}: {_one_line(p['message'])}")
             console.print(Text("  ").append_text(line))
         if listed.height < problems.height:

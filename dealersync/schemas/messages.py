@@ -266,6 +266,13 @@ RULES: dict[str, Rule] = _rules(
         "本行与第 {row} 行重复（{column} {value}），只导入第一行，请删除或更正本行",
     ),
     Rule(
+        "duplicate_key_in_file",
+        REJECTED,
+        "this row repeats row {row} of sheet {other_value} ({column} {value}); only the first is loaded, "
+        "remove or correct this one",
+        "本行与工作表“{other_value}”第 {row} 行重复（{column} {value}），只导入第一行，请删除或更正本行",
+    ),
+    Rule(
         "unknown_dealer",
         REJECTED,
         '{column} "{cell}" is not a known dealer code; write the code head office gave the dealer',

@@ -67,6 +67,11 @@ class SheetChecked:
 
     clean: pl.DataFrame  # excel_row + every contract column of the kind, typed, derived fields filled
     problems: pl.DataFrame  # schemas.contract.PROBLEM_COLUMNS, rejections and warnings
+    keys: pl.DataFrame  # KEYS_SCHEMA: the first row of each business key in the sheet
+
+
+# The business keys of a file's earlier sheets of the same kind, and where each was first written.
+KEYS_SCHEMA = {"key": pl.Utf8, "sheet": pl.Utf8, EXCEL_ROW: pl.Int64}
 
 
 def check_sheet(
@@ -79,8 +84,13 @@ def check_sheet(
     aliases: Aliases,
     refs: Refs = Refs(),
     warranty_months: int = 24,
+    earlier_keys: pl.DataFrame | None = None,
 ) -> SheetChecked:
-    """Normalise, validate and key-check one sheet as the reader hands it over (text cells + excel_row)."""
+    """Normalise, validate and key-check one sheet as the reader hands it over (text cells + excel_row).
+
+    `earlier_keys` (KEYS_SCHEMA) are the keys of the same file's earlier sheets of this kind: a row
+    repeating one is rejected as a key repeated inside one sheet is.
+    """
     spec = SHEETS[kind]
     present = [column.name for column in spec.columns if column.name in frame.columns]
     raw = frame.select(
@@ -101,7 +111,7 @@ def check_sheet(
             read_issues,
             *missing_issues,
             _issues(model_issues),
-            _duplicates(business_key, typed),
+            *_duplicates(business_key, typed, earlier_keys),
             *_unknown_references(spec, typed, refs),
         ]
     )
@@ -122,7 +132,13 @@ def check_sheet(
     clean_rows = with_derived_fields(
         kind, clean.drop(_INDEX), warranty_months=warranty_months, parts=refs.parts
     )
-    return SheetChecked(clean=clean_rows, problems=problems)
+    keys = (
+        business_key.filter(pl.col("key").is_not_null())
+        .unique("key", keep="first", maintain_order=True)
+        .join(typed.select(_INDEX, EXCEL_ROW), on=_INDEX)
+        .select("key", pl.lit(sheet).alias("sheet"), pl.col(EXCEL_ROW).cast(pl.Int64))
+    )
+    return SheetChecked(clean=clean_rows, problems=problems, keys=keys)
 
 
 def _issues(rows: pl.DataFrame, **values: str) -> pl.DataFrame:
@@ -167,20 +183,43 @@ def _business_key(spec: Sheet) -> pl.Expr:
     return pl.concat_str([pl.col(name) for name in spec.key], separator="|")
 
 
-def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
-    """Repeated keys: "the first row loads, each later copy is rejected (naming the row it repeats)"."""
-    first = business_key.with_columns(
-        first_row=pl.col(_INDEX).min().over("key"),
-    ).filter(pl.col("key").is_not_null() & (pl.col(_INDEX) != pl.col("first_row")))
-    return _issues(
-        first.select(
-            _INDEX,
-            pl.col("key").alias("value"),
-            typed[EXCEL_ROW].gather(first["first_row"]).cast(pl.Utf8).alias("row"),
-        ),
-        field="",
-        rule="duplicate_key",
+def _duplicates(
+    business_key: pl.DataFrame, typed: pl.DataFrame, earlier_keys: pl.DataFrame | None
+) -> list[pl.DataFrame]:
+    """Repeated keys: "the first row loads, each later copy is rejected (naming the row it repeats)".
+
+    The first row is the file's: a key an earlier sheet of the same kind holds is rejected in this one
+    (naming that sheet and row); otherwise every copy after the sheet's first is.
+    """
+    keyed = business_key.filter(pl.col("key").is_not_null())
+    earlier = earlier_keys if earlier_keys is not None else pl.DataFrame(schema=KEYS_SCHEMA)
+    in_file = keyed.join(earlier, on="key")
+    first = (
+        keyed.join(earlier, on="key", how="anti")
+        .with_columns(first_row=pl.col(_INDEX).min().over("key"))
+        .filter(pl.col(_INDEX) != pl.col("first_row"))
     )
+    return [
+        _issues(
+            first.select(
+                _INDEX,
+                pl.col("key").alias("value"),
+                typed[EXCEL_ROW].gather(first["first_row"]).cast(pl.Utf8).alias("row"),
+            ),
+            field="",
+            rule="duplicate_key",
+        ),
+        _issues(
+            in_file.select(
+                _INDEX,
+                pl.col("key").alias("value"),
+                pl.col(EXCEL_ROW).cast(pl.Utf8).alias("row"),
+                pl.col("sheet").alias("other_value"),
+            ),
+            field="",
+            rule="duplicate_key_in_file",
+        ),
+    ]
 
 
 def _known(codes: pl.DataFrame, column: str) -> pl.Series:

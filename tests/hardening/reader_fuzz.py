@@ -16,7 +16,7 @@ import polars as pl
 from hypothesis import strategies as st
 from workbooks import xls_bytes
 
-from dealersync.pipeline import check_read_sheet, read_limits
+from dealersync.pipeline import check_read_sheets, read_limits
 from dealersync.reader import FileRefused, read_workbook
 from dealersync.samples import generate_inbox
 from dealersync.settings import Settings
@@ -185,8 +185,11 @@ def verdicts(path: Path, aliases) -> str:
         assert refused.reason.strip(), "a refusal must say why"
         return f"refused: {refused.reason}"
     rows = 0
-    for sheet in workbook.sheets:
-        parsed = check_read_sheet(sheet, today=TODAY, aliases=aliases, refs=Refs(), settings=settings)
+    for sheet, parsed in zip(
+        workbook.sheets,
+        check_read_sheets(workbook.sheets, today=TODAY, aliases=aliases, refs=Refs(), settings=settings),
+        strict=True,
+    ):
         read = set(parsed.raw["excel_row"].to_list())
         loaded = set(parsed.clean["excel_row"].to_list())
         rejected = set(parsed.problems.filter(pl.col("severity") == "rejected")["excel_row"].to_list())

@@ -648,3 +648,35 @@ def test_reference_codes_are_read_as_codes_like_the_sheets(aliases):
     assert found(check(aliases, "letters", refs=written_loosely)) == []
     failures = check(aliases, "part_failures", {"component": None}, refs=written_loosely).clean
     assert failures["component"].to_list() == ["motor"]
+
+
+def test_a_key_repeated_in_a_later_sheet_of_the_file_is_rejected_there(aliases, tmp_path):
+    """Two sheets of one kind in a file: the key is the file's, so the first row in sheet order loads."""
+    from workbooks import write_xlsx
+
+    from dealersync.pipeline import process_file
+    from dealersync.settings import Settings
+
+    headers = ["经销商代码", "工单号", "客户编号", "车架号", "进厂日期", "维修类型"]
+    visit = ["D0012", "WO1", "C1", "LJ1DL26C2TB295811", "2024-06-02", "保养"]
+    sheets = {
+        "维修记录": [headers, visit, [*visit[:1], "WO2", *visit[2:]]],
+        "维修记录2": [headers, [*visit[:1], "WO3", *visit[2:]], [" d0012", "wo1", *visit[2:]], visit],
+    }
+    parsed = process_file(
+        write_xlsx(tmp_path / "w.xlsx", sheets),
+        today=TODAY,
+        aliases=aliases,
+        refs=Refs(),
+        settings=Settings(),
+    )
+    first, second = parsed.sheets
+    assert first.clean[EXCEL_ROW].to_list() == [2, 3] and first.rows_rejected == 0
+    assert second.clean["work_order_no"].to_list() == ["WO3"]
+    rejected = second.problems.filter(pl.col("severity") == "rejected")
+    problems = rejected.select(EXCEL_ROW, "rule", "message").rows()
+    assert [(row, rule) for row, rule, _ in problems] == [
+        (3, "duplicate_key_in_file"),
+        (4, "duplicate_key_in_file"),
+    ]
+    assert problems[0][2].startswith("this row repeats row 2 of sheet 维修记录 (经销商代码/工单号 D0012|WO1)")
