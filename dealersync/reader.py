@@ -70,6 +70,10 @@ _RANGE_SIGNS = (
     r'| r="(?:[A-Z]{2}|[A-Z]?[0-9]{6}|[^A-Z0-9]|[A-Z][^A-Z0-9]|[A-Z]?[0-9]{1,5}[^0-9"])[^"]{0,16}"?'
 )
 _REFERENCE = re.compile(r"([A-Z]{0,7})([0-9]{1,10})")
+# A merged range of a worksheet (`<mergeCell ref="A2:A4"/>`): its first and last cells.
+_MERGE_CELL = re.compile(
+    rb'<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*"([A-Z]{1,3}[0-9]{1,7}):([A-Z]{1,3}[0-9]{1,7})"'
+)
 # The shared strings part says how many strings it holds; each takes at least `<si/>` in it.
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\buniqueCount\s*=\s*[\"']\s*([0-9]{1,30})")
 MIN_STRING_XML_BYTES = 5
@@ -172,9 +176,9 @@ def read_workbook(
             "split it into smaller workbooks (for example one per month) and send them again"
         )
     data = path.read_bytes()
-    sheet_rows: dict[str, int] = {}
+    container = _Container(rows={}, merges={})
     if data.startswith(ZIP_MAGIC):
-        sheet_rows = _check_ooxml(
+        container = _check_ooxml(
             data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
         )
     elif data.startswith(OLE2_MAGIC):
@@ -189,8 +193,8 @@ def read_workbook(
     sheets: list[SheetRead] = []
     skipped: list[tuple[str, str]] = []
     for index, name in enumerate(sheet_names):
-        if sheet_rows.get(name, 0) > max_rows:
-            raise _too_many_rows(name, sheet_rows[name], max_rows)
+        if container.rows.get(name, 0) > max_rows:
+            raise _too_many_rows(name, container.rows[name], max_rows)
         with _calamine_errors(name, data):
             loaded = reader.load_sheet(
                 index, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True
@@ -198,12 +202,13 @@ def read_workbook(
             if loaded.visible != "visible":  # an old copy or a lookup list, out of the steward's sight
                 skipped.append((name, HIDDEN_SHEET))
                 continue
-            grid = _grid(loaded)
+            columns = [c.absolute_index for c in loaded.selected_columns]
+            grid = _with_merged_values(_grid(loaded), columns, container.merges.get(name, []))
         if loaded.total_height > max_rows:
             raise _too_many_rows(name, loaded.total_height, max_rows)
         if loaded.width > max_columns:
             raise _too_many_columns(name, loaded.width, max_columns)
-        letters = [_column_letter(c.absolute_index) for c in loaded.selected_columns]
+        letters = [_column_letter(index) for index in columns]
         result = _read_sheet(name, grid, letters, aliases)
         if isinstance(result, SheetRead):
             sheets.append(result)
@@ -237,8 +242,8 @@ def _check_ooxml(
     max_rows: int,
     max_columns: int,
     max_cells: int,
-) -> dict[str, int]:
-    """Refuse a damaged, encrypted or bomb-like .xlsx/.xlsm; return the rows each sheet's dimension declares.
+) -> _Container:
+    """Refuse a damaged, encrypted or bomb-like .xlsx/.xlsm; return what its sheets declare (_Container).
 
     Rule: the declared uncompressed sizes add up to at most max_unpacked_mb, no part of 1 MB or more is
     compressed more than max_compression_ratio times, no XML part has a DOCTYPE or ENTITY declaration,
@@ -284,8 +289,15 @@ def _check_ooxml(
     sheet_parts = _sheet_parts(archive)
     sheet_names = {part: sheet for sheet, part in sheet_parts.items()}
     limits = _Limits(max_rows, max_columns, max_cells)
+    merges: dict[str, list[_Merge]] = {sheet: [] for sheet in sheet_parts}
     heads = {
-        member.filename: _inflated_part(data, member, sheet_names.get(member.filename), limits)
+        member.filename: _inflated_part(
+            data,
+            member,
+            sheet_names.get(member.filename),
+            limits,
+            merges[sheet_names[member.filename]] if member.filename in sheet_names else None,
+        )
         for member in members
     }
     for name, head in heads.items():
@@ -295,11 +307,24 @@ def _check_ooxml(
                 "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack the "
                 f"reader; {RESAVE}"
             )
-    return {
+    declared = {
         name: rows
         for name, part in sheet_parts.items()
         if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
     }
+    return _Container(rows=declared, merges={sheet: found for sheet, found in merges.items() if found})
+
+
+# A merged range: first row, first column, last row, last column (rows 1-based, columns 0-based).
+_Merge = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Container:
+    """What an .xlsx/.xlsm's sheets declare, by sheet name: the rows of their dimension, their merged ranges."""
+
+    rows: dict[str, int]
+    merges: dict[str, list[_Merge]]
 
 
 @dataclass(frozen=True)
@@ -384,11 +409,14 @@ def _size_lie(member: zipfile.ZipInfo, real: int, *, at_least: bool = False) -> 
     )
 
 
-def _inflated_part(data: bytes, member: zipfile.ZipInfo, sheet: str | None, limits: _Limits) -> bytes:
+def _inflated_part(
+    data: bytes, member: zipfile.ZipInfo, sheet: str | None, limits: _Limits, merges: list[_Merge] | None
+) -> bytes:
     """Inflate a whole part once, refusing a sheet whose used range passes the limits; return its head.
 
     Every part is looked at, not only the ones workbook.xml names as sheets: calamine may find a sheet
-    where our reading of the relationships would not. The head is the first PROLOG_READ_BYTES.
+    where our reading of the relationships would not. The head is the first PROLOG_READ_BYTES. A
+    worksheet's merged ranges are added to `merges` on the way.
     """
     head = bytearray()
 
@@ -401,6 +429,8 @@ def _inflated_part(data: bytes, member: zipfile.ZipInfo, sheet: str | None, limi
     where = sheet or member.filename
     used = _UsedRange()
     for text in _whole_tags(kept(_part_chunks(data, member))):
+        if merges is not None and b"mergeCell" in text:
+            merges.extend(_merged_ranges(text))
         if not used.counted:  # once positions are counted, the count below reads every reference too
             _note_range(text, used)
             limits.check(where, used.last_row, used.last_column)
@@ -454,6 +484,13 @@ def _note_range(text: bytes, used: _UsedRange) -> None:
             continue
         row, column = _reference(sign[4:].rstrip('"'))
         used.last_row, used.last_column = max(used.last_row, row), max(used.last_column, column)
+
+
+def _merged_ranges(text: bytes) -> Iterator[_Merge]:
+    """The merged ranges a worksheet's text declares."""
+    for first, last in _MERGE_CELL.findall(text):
+        (top, left), (bottom, right) = _reference(first.decode()), _reference(last.decode())
+        yield top, left - 1, bottom, right - 1
 
 
 def _reference(text: str) -> tuple[int, int]:
@@ -740,6 +777,37 @@ def _grid(loaded: fastexcel.ExcelSheet) -> pl.DataFrame:
     for column, (rows, texts) in patches.items():
         columns[column] = columns[column].scatter(rows, texts)
     return pl.DataFrame(columns)
+
+
+def _with_merged_values(grid: pl.DataFrame, columns: list[int], merges: list[_Merge]) -> pl.DataFrame:
+    """Every cell of a range merged down one column shows the range's value, as Excel displays it.
+
+    Dealers merge a customer's name and phone over the rows of their vehicles, or a dealer code over a
+    whole list: calamine gives the value to the first cell only, and the rows below would be rejected as
+    blank. A range across several columns is left as it is (which column its value belongs to is not
+    clear); `columns` are the grid's absolute column indexes, its rows are Excel's from row 1.
+    """
+    position = {index: j for j, index in enumerate(columns)}
+    fills: dict[int, tuple[list[int], list[str]]] = {}
+    budget = grid.height * grid.width  # overlapping ranges (a crafted file) cannot multiply the work
+    for top, left, bottom, right in merges:
+        j = position.get(left)
+        if j is None or left != right or not 0 < top < bottom or top > grid.height:
+            continue
+        value = grid[top - 1, j]
+        below = range(top, min(bottom, grid.height))
+        if value is None or len(below) > budget:
+            continue
+        budget -= len(below)
+        rows, values = fills.setdefault(j, ([], []))
+        rows.extend(below)
+        values.extend([value] * len(below))
+    if not fills:
+        return grid
+    series = grid.get_columns()
+    for j, (rows, values) in fills.items():
+        series[j] = series[j].scatter(rows, values)
+    return pl.DataFrame(series)
 
 
 def _read_sheet(name: str, grid: pl.DataFrame, letters: list[str], aliases: Aliases) -> SheetRead | str:

@@ -344,6 +344,29 @@ def test_hidden_sheets_are_skipped_with_a_reason(tmp_path, aliases):
     assert all("hidden in Excel" in reason and "unhide it" in reason for reason in reasons.values())
 
 
+def test_a_range_merged_down_a_column_gives_its_value_to_every_row(tmp_path, aliases):
+    """One customer over the rows of two vehicles, one dealer code over the list: as Excel shows them."""
+    with xlsxwriter.Workbook(tmp_path / "merged.xlsx") as book:
+        sheet = book.add_worksheet("客户档案")
+        sheet.merge_range(0, 0, 0, 5, "客户档案 2026年11月")  # a banner across the columns
+        sheet.write_row(1, 0, CUSTOMER_HEADERS)
+        sheet.merge_range(2, 0, 4, 0, "D0001")
+        for column, value in ((1, "C00001"), (2, "王建国"), (3, "13812345678")):
+            sheet.merge_range(2, column, 3, column, value)
+        sheet.write_row(2, 4, ["LFV2A21K6G3053421", "DS-100"])
+        sheet.write_row(3, 4, ["LFV2A21K6G3053422", "DS-200"])
+        sheet.merge_range(4, 1, 4, 2, "C00002")  # across two columns: which one it fills is not clear
+        sheet.write_row(4, 3, ["13812345679", "LFV2A21K6G3053423", "DS-100"])
+    sheet = read_one(tmp_path / "merged.xlsx", aliases)
+    assert sheet.header_row == 2
+    frame = sheet.frame.select("excel_row", "dealer_code", "customer_id", "name", "phone", "vin")
+    assert frame.rows() == [
+        (3, "D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053421"),
+        (4, "D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053422"),
+        (5, "D0001", "C00002", None, "13812345679", "LFV2A21K6G3053423"),
+    ]
+
+
 # --- refusals ------------------------------------------------------------------------------------
 
 

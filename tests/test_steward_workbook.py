@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+import xlsxwriter
 from workbooks import Formula, ole2_container, write_xlsx, xls_bytes
 
 from dealersync.exports import steward as steward_export
@@ -193,6 +194,25 @@ def test_a_whole_row_problem_marks_the_row_and_a_missing_column_marks_the_header
     missing = [r for r in listed if r["规则 Rule"] == "missing_column"]
     assert len(missing) == 1 and missing[0]["单元格 Cell"] == "G1"
     assert "1 rows" in missing[0]["Message"]
+
+
+def test_a_problem_inside_a_merged_range_is_noted_on_the_range(tmp_path, aliases):
+    """A merged cell below the first cannot hold a comment: the range's first cell holds them all."""
+    path = tmp_path / "merged.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet("维修保养记录")
+        sheet.write_row(0, 0, VISIT_HEADERS)
+        for row, n in ((1, 1), (2, 2)):
+            sheet.write_row(row, 0, visit(n)[:4])
+            sheet.write_row(row, 5, visit(n)[5:])
+        sheet.merge_range(1, 4, 2, 4, "2026-02-30")  # one bad intake date over both visits
+    parsed = check(path, aliases, KNOWN_DEALERS)
+    assert parsed.rows_rejected == 2
+    report = write_steward_report(parsed, path, tmp_path / "out")
+    assert report.workbook is not None
+    marked = marked_cells(openpyxl.load_workbook(report.workbook))
+    colour, comment = marked[("维修保养记录", 2, 5)]
+    assert colour == RED and comment.count("2026-02-30") >= 2
 
 
 def test_hostile_cells_never_break_the_copy_or_the_list(tmp_path, aliases):

@@ -421,7 +421,11 @@ def _mark_cells(
             REJECTED_FILL if severity == REJECTED else WARNING_FILL
         )
     note = None
-    for count, ((sheet, row, column), texts) in enumerate(comments.items()):
+    anchored: dict[tuple[str, int, int], list[str]] = defaultdict(list)
+    anchors = {sheet: _merge_anchors(book[sheet]) for sheet in {sheet for sheet, _, _ in comments}}
+    for (sheet, row, column), texts in comments.items():
+        anchored[(sheet, *anchors[sheet].get((row, column), (row, column)))].extend(texts)
+    for count, ((sheet, row, column), texts) in enumerate(anchored.items()):
         if count == MAX_COMMENTS:
             note = (
                 f"只为前 {MAX_COMMENTS} 个单元格加了批注，其余见本清单 / comments were added to the first "
@@ -436,6 +440,17 @@ def _mark_cells(
         lines = text.count("\n") + len(text) // 40 + 2
         cell.comment = Comment(text, COMMENT_AUTHOR, height=min(600, 15 * lines), width=320)
     return len(fills), note
+
+
+def _merge_anchors(sheet) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, column) of each cell inside a merged range -> its range's first cell, which holds comments."""
+    return {
+        (row, column): (merged.min_row, merged.min_col)
+        for merged in sheet.merged_cells.ranges
+        for row in range(merged.min_row, merged.max_row + 1)
+        for column in range(merged.min_col, merged.max_col + 1)
+        if (row, column) != (merged.min_row, merged.min_col)
+    }
 
 
 def _comment_text(problem: dict) -> str:
