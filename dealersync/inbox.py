@@ -61,18 +61,26 @@ def require_inbox(inbox: Path) -> None:
         )
 
 
+# What upload tools name a file while they are still writing it (WinSCP, browsers, rsync-like copies).
+UPLOADING_SUFFIXES = (".part", ".partial", ".filepart", ".crdownload", ".download", ".tmp")
+
+
 def inbox_files(inbox: Path) -> list[Path]:
     """Files waiting in the inbox, oldest first (so a later correction wins over an earlier file).
 
-    Hidden files and Excel's own lock files (`~$name.xlsx`, written while a workbook is open) are not
-    submissions and are left alone.
+    Hidden files, Excel's own lock files (`~$name.xlsx`, written while a workbook is open) and files an
+    upload is still writing under a temporary name (`name.xlsx.filepart`) are not submissions and are
+    left alone.
     """
     if not inbox.is_dir():
         return []
     files = [
         p
         for p in inbox.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and not p.is_symlink()
+        if p.is_file()
+        and not p.name.startswith((".", "~$"))
+        and not p.name.lower().endswith(UPLOADING_SUFFIXES)
+        and not p.is_symlink()
     ]
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(
         0, description="How long a run waits for another run on the same warehouse"
     )
+    settle_seconds: float = Field(
+        60,
+        description="A file changed less than this many seconds before a run may still be arriving: it waits "
+        "in the inbox for the next run",
+    )
     backups_keep: int = Field(
         7, description="Warehouse backups kept (one is taken before each run that loads files; 0 = none)"
     )

@@ -14,6 +14,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # The developer's own .env or environment must not steer the tests.
 for _name in [n for n in os.environ if n.startswith("DEALERSYNC_") and n != "DEALERSYNC_REQUIRE_BROWSER"]:
     del os.environ[_name]
+# Tests write their inboxes moments before each night: no file is still arriving (one test says otherwise).
+os.environ["DEALERSYNC_SETTLE_SECONDS"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -100,7 +100,7 @@ def _files_table(outcomes, title: str) -> Table:
 EXIT_BUSY = 3  # another run holds the warehouse: nothing was done, try again later
 
 
-def _run_night(settings, day: date | None, force: bool = False):
+def _run_night(settings, day: date | None, force: bool = False, settle_seconds: float | None = None):
     """The nightly flow once, with the task runner of the settings, reporting to one Prefect API.
 
     On a terminal a bar follows the files. Another run holding the warehouse ends the command with
@@ -114,7 +114,11 @@ def _run_night(settings, day: date | None, force: bool = False):
     try:
         with prefect_api(api_url=settings.prefect_api_url), _progress_bar():
             return nightly.with_options(task_runner=task_runner_for(settings))(
-                inbox=settings.inbox_dir, warehouse=settings.warehouse_path, today=day, force=force
+                inbox=settings.inbox_dir,
+                warehouse=settings.warehouse_path,
+                today=day,
+                force=force,
+                settle_seconds=settle_seconds,
             )
     except WarehouseBusy as error:
         err.print(_styled("busy:", "bold yellow", error))
@@ -175,6 +179,13 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Load files again even if the same content was loaded.")
     ] = False,
+    settle_seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="Leave files changed less than this many seconds ago for the next run, as still arriving "
+            "(default: DEALERSYNC_SETTLE_SECONDS, 60; 0 takes every file now)."
+        ),
+    ] = None,
 ) -> None:
     """Run the nightly flow once: load the inbox, refresh due lists and summaries.
 
@@ -190,7 +201,7 @@ def run(
         require_inbox(settings.inbox_dir)
     except InboxMissing as error:
         raise UserError(str(error)) from None
-    result = _run_night(settings, parse_day(today), force=force)
+    result = _run_night(settings, parse_day(today), force=force, settle_seconds=settle_seconds)
     _print_night(result)
     raise typer.Exit(result.exit_code)
 
@@ -490,7 +501,7 @@ def demo(
         settings.inbox_dir, today=day, dealers=dealers, seed=7, bad_cell_rate=0.01, with_bad_file=True
     )
     console.print(f"Sample inbox: {len(manifest.files)} file(s) in {settings.inbox_dir}")
-    _print_night(_run_night(settings, day))
+    _print_night(_run_night(settings, day, settle_seconds=0))  # its files were written just now
     console.print(f"Exports: {settings.exports_dir}")
     console.print(
         f'Try: dealersync sql "select kind, count(*) from quarantine.rejected_rows group by 1" '

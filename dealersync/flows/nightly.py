@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, time
 
 from defusedxml import ElementTree
 from prefect import flow, get_run_logger, task
@@ -40,6 +40,7 @@ from dealersync.warehouse.runs import close_abandoned_runs, finish_run, start_ru
 from dealersync.warehouse.summaries import alert_levels, nightly_periods
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
+WAITING = "waiting"  # changed moments before the run: left in the inbox for the next one, not recorded
 log = logging.getLogger(__name__)
 ALREADY_LOADED = "same content already loaded"
 
@@ -187,15 +188,22 @@ def _outcome(parsed: ParsedFile, status: str, reason: str | None = None, **count
 
 @flow(name="nightly", log_prints=True)
 def nightly(
-    inbox: Path | None = None, warehouse: Path | None = None, today: date | None = None, force: bool = False
+    inbox: Path | None = None,
+    warehouse: Path | None = None,
+    today: date | None = None,
+    force: bool = False,
+    settle_seconds: float | None = None,
 ) -> NightResult:
     """Load every new workbook of the inbox into the warehouse, then refresh the due lists and summaries.
 
     Reference workbooks load before dealer workbooks; files already loaded (same content) are
-    skipped unless `force`; each file loads in its own transaction.
+    skipped unless `force`; each file loads in its own transaction. A file changed less than
+    `settle_seconds` ago (default: the setting) may still be arriving and waits for the next run.
     """
     logger = get_run_logger()
     settings = get_settings(inbox=inbox, warehouse=warehouse)
+    if settle_seconds is not None:
+        settings = settings.model_copy(update={"settle_seconds": settle_seconds})
     as_of = today or settings.today()
     aliases = load_aliases(settings.aliases_path)
     inbox_dir = settings.inbox_dir
@@ -221,7 +229,8 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     """The night's steps while it holds the warehouse: back up, load the new files, refresh the marts, report."""
     seconds: dict[str, float] = {}
     with timed(seconds, "inbox"):
-        new_files, known_files, repeats = _waiting_files(con, inbox_dir, force)
+        arriving, files = _arriving_files(inbox_folder.inbox_files(inbox_dir), settings.settle_seconds)
+        new_files, known_files, repeats = _waiting_files(con, files, force)
     if new_files and settings.backups_keep > 0:
         with timed(seconds, "backup"):
             backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
@@ -230,15 +239,23 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         logger.warning("run %s stopped before it finished; marked crashed", abandoned)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path, seconds=seconds)
+    for path, age in arriving:
+        reason = (
+            f"changed {age:.0f} s before the run, less than DEALERSYNC_SETTLE_SECONDS "
+            f"({settings.settle_seconds:g}): it may still be arriving, so it waits in the inbox for the next run"
+        )
+        logger.warning("%s %s", printable_name(path.name), reason)
+        result.files.append(FileOutcome(printable_name(path.name), "", WAITING, reason=reason))
     # Checked files wait as Arrow files beside the inbox (the workers reach it) until they load; we
     # hold the lock, so any left there is a killed night's.
     staging = inbox_dir.with_name(f".{inbox_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        result.files, kept = _load_inbox(
+        files_done, kept = _load_inbox(
             con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds, staging
         )
+        result.files += files_done
         if repeats:  # copies of tonight's files: skipped when the first loaded, else checked as it was
             loaded = loaded_hashes(con)
             again = [path for path, sha256 in repeats if sha256 not in loaded]
@@ -307,18 +324,31 @@ def _marts_current(con, as_of: date, settings: Settings) -> bool:
     return loaded_at is None or (due_at > loaded_at and summaries_at > loaded_at)
 
 
+def _arriving_files(paths: list[Path], settle_seconds: float) -> tuple[list[tuple[Path, float]], list[Path]]:
+    """(path, seconds since it changed) of the files changed less than `settle_seconds` ago; the others.
+
+    A file copied into the inbox as the run starts would be read half-written and refused as damaged
+    (and moved aside while the copy goes on): it is left for the next run instead.
+    """
+    now = time()
+    ages = [(path, now - path.stat().st_mtime) for path in paths]
+    return [(p, age) for p, age in ages if age < settle_seconds], [
+        p for p, age in ages if age >= settle_seconds
+    ]
+
+
 def _waiting_files(
-    con, inbox_dir: Path, force: bool
+    con, paths: list[Path], force: bool
 ) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
-    """The inbox's files to load; those whose content was loaded before (path, sha256) unless `force`; and
-    copies of a file sent the same night (path, sha256), which wait for how the first one fares: a copy of
-    a refused file is refused too, not skipped as if it had loaded."""
+    """Of the inbox's `paths`: the files to load; those whose content was loaded before (path, sha256)
+    unless `force`; and copies of a file sent the same night (path, sha256), which wait for how the first
+    one fares: a copy of a refused file is refused too, not skipped as if it had loaded."""
     loaded = set() if force else loaded_hashes(con)
     tonight: set[str] = set()
     new_files: list[Path] = []
     known_files: list[tuple[Path, str]] = []
     repeats: list[tuple[Path, str]] = []
-    for path in inbox_folder.inbox_files(inbox_dir):
+    for path in paths:
         sha256 = file_sha256(path)
         if sha256 in loaded:
             known_files.append((path, sha256))

@@ -27,6 +27,7 @@ def test_a_run_left_running_by_a_killed_process_is_closed_as_crashed(tmp_path):
 
 def test_copies_sent_the_same_night_wait_for_the_first_and_copies_of_loaded_files_are_skipped(tmp_path):
     from dealersync.flows.nightly import _waiting_files
+    from dealersync.inbox import inbox_files
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -41,7 +42,7 @@ def test_copies_sent_the_same_night_wait_for_the_first_and_copies_of_loaded_file
         "VALUES (?, 'old.xlsx', ?, 3, 'loaded', now())",
         [run_id, hashlib.sha256(b"OLD").hexdigest()],
     )
-    new, known, repeats = _waiting_files(con, inbox, force=False)
+    new, known, repeats = _waiting_files(con, inbox_files(inbox), force=False)
     assert [p.name for p in new] == ["a.xlsx", "b.xlsx"]  # checked tonight
     assert [p.name for p, _ in known] == ["old.xlsx"]  # loaded before: skipped
     assert [p.name for p, _ in repeats] == ["a_copy.xlsx"]  # waits for how a.xlsx fares

@@ -82,7 +82,12 @@ def test_deploy_serves_the_nightly_flow_on_its_schedule_and_a_triggered_run_load
         deployer = subprocess.Popen(
             [DEALERSYNC, "deploy"],
             env=env
-            | {"PREFECT_API_URL": url, "DEALERSYNC_DATA_DIR": str(data), "DEALERSYNC_TASK_RUNNER": "thread"},
+            | {
+                "PREFECT_API_URL": url,
+                "DEALERSYNC_DATA_DIR": str(data),
+                "DEALERSYNC_TASK_RUNNER": "thread",
+                "DEALERSYNC_SETTLE_SECONDS": "0",  # the inbox was written just now
+            },
             stdout=logs[1],
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -99,3 +99,30 @@ def test_a_night_whose_inbox_does_not_exist_fails_and_touches_nothing(tmp_path, 
     with pytest.raises(InboxMissing, match="no inbox folder at"):
         nightly(inbox=tmp_path / "inbxo", warehouse=tmp_path / "warehouse.duckdb", today=TODAY)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_still_arriving_waits_for_the_next_night(sample_inbox, tmp_path, monkeypatch, prefect_harness):
+    """Copied in as the night starts, or still under its upload name: left in the inbox, not refused."""
+    import os
+    import time
+
+    from dealersync.warehouse.db import connect
+
+    monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(tmp_path))
+    inbox = copy_inbox(sample_inbox, tmp_path / "inbox")
+    settled = sorted(inbox.iterdir())
+    for path in settled:  # arrived an hour ago
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    arriving = inbox / "D0099_still_copying.xlsx"
+    arriving.write_bytes(b"PK\x03\x04 half a workbook")
+    uploading = inbox / "D0098.xlsx.filepart"
+    uploading.write_bytes(b"PK\x03\x04 an upload under its temporary name")
+    result = nightly(inbox=inbox, warehouse=tmp_path / "warehouse.duckdb", today=TODAY, settle_seconds=600)
+    waiting = [f for f in result.files if f.status == "waiting"]
+    assert [f.file_name for f in waiting] == [arriving.name] and "waits in the inbox" in waiting[0].reason
+    assert {f.file_name for f in result.files} == {p.name for p in settled} | {arriving.name}
+    assert sorted(p.name for p in inbox.iterdir()) == sorted([arriving.name, uploading.name])
+    con = connect(tmp_path / "warehouse.duckdb", read_only=True)
+    recorded = {name for (name,) in con.execute("SELECT file_name FROM etl.files").fetchall()}
+    con.close()
+    assert recorded == {p.name for p in settled}
