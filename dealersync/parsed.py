@@ -24,6 +24,7 @@ class ParsedSheet:
     problems: pl.DataFrame  # schemas.contract.PROBLEM_COLUMNS, rejections and warnings
     blank_rows: int = 0  # blank rows dropped
     total_rows: list[int] = field(default_factory=list)  # Excel rows dropped as 合计/total rows
+    title_rows: list[int] = field(default_factory=list)  # Excel rows dropped as section titles
 
     @property
     def rows_read(self) -> int:

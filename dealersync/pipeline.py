@@ -65,6 +65,7 @@ def check_read_sheets(
                 problems=checked.problems,
                 blank_rows=read.blank_rows,
                 total_rows=read.total_rows,
+                title_rows=read.title_rows,
             )
         )
     return parsed

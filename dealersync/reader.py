@@ -128,6 +128,7 @@ class SheetRead:
     frame: pl.DataFrame  # excel_row (Int64) + one Utf8 column per recognised field + _extra (Utf8 JSON)
     blank_rows: int  # blank rows dropped
     total_rows: list[int]  # Excel rows dropped as 合计/总计/小计/total rows
+    title_rows: list[int] = field(default_factory=list)  # Excel rows dropped as section titles (2026年10月)
 
 
 @dataclass
@@ -209,7 +210,9 @@ def read_workbook(
         if loaded.width > max_columns:
             raise _too_many_columns(name, loaded.width, max_columns)
         letters = [_column_letter(index) for index in columns]
-        result = _read_sheet(name, grid, letters, aliases)
+        result = _read_sheet(
+            name, grid, letters, aliases, _title_rows(grid, columns, container.merges.get(name, []))
+        )
         if isinstance(result, SheetRead):
             sheets.append(result)
         else:
@@ -810,8 +813,27 @@ def _with_merged_values(grid: pl.DataFrame, columns: list[int], merges: list[_Me
     return pl.DataFrame(series)
 
 
-def _read_sheet(name: str, grid: pl.DataFrame, letters: list[str], aliases: Aliases) -> SheetRead | str:
-    """A sheet read as its kind, or the reason it is skipped."""
+def _title_rows(grid: pl.DataFrame, columns: list[int], merges: list[_Merge]) -> set[int]:
+    """Excel rows holding nothing but one value merged across columns: a section title (2026年10月, 华东区).
+
+    Ledgers kept by hand split their rows by month or branch this way; such a row is no record.
+    """
+    position = {index: j for j, index in enumerate(columns)}
+    titles = set()
+    for top, left, _, right in merges:
+        j = position.get(left)
+        if j is None or right <= left or not 0 < top <= grid.height:
+            continue
+        cells = grid.row(top - 1)
+        if cells[j] is not None and sum(cell is not None for cell in cells) == 1:
+            titles.add(top)
+    return titles
+
+
+def _read_sheet(
+    name: str, grid: pl.DataFrame, letters: list[str], aliases: Aliases, title_rows: set[int] = frozenset()
+) -> SheetRead | str:
+    """A sheet read as its kind, or the reason it is skipped (`title_rows`: Excel rows of section titles)."""
     if grid.height == 0 or grid.width == 0:
         return "the sheet has no cells (empty, or a chart)"
     head = grid.head(HEADER_SCAN_ROWS).rows()
@@ -822,7 +844,7 @@ def _read_sheet(name: str, grid: pl.DataFrame, letters: list[str], aliases: Alia
         if isinstance(found, str):
             return _skip_reason(name, kind, found, aliases)
         kind, header_index = found
-    return _sheet_read(name, kind, header_index, grid, letters, aliases)
+    return _sheet_read(name, kind, header_index, grid, letters, aliases, title_rows)
 
 
 def _row_fields(row: tuple[str | None, ...], kind: str, aliases: Aliases) -> set[str]:
@@ -891,9 +913,16 @@ def _kind_label(kind: str) -> str:
 
 
 def _sheet_read(
-    name: str, kind: str, header_index: int, grid: pl.DataFrame, letters: list[str], aliases: Aliases
+    name: str,
+    kind: str,
+    header_index: int,
+    grid: pl.DataFrame,
+    letters: list[str],
+    aliases: Aliases,
+    title_rows: set[int],
 ) -> SheetRead:
-    """The data rows under the header row: fields renamed, unknown columns in _extra, blank and total rows out."""
+    """The data rows under the header row: fields renamed, unknown columns in _extra; blank, total and
+    section-title rows out."""
     header_cells = grid.row(header_index)
     data = grid.slice(header_index + 1)
     headers: dict[str, str] = {}
@@ -930,7 +959,8 @@ def _sheet_read(
         if any(TOTAL_CELL.match(clean_label(row[c])) for c in grid.columns if row[c] is not None)
     ]
     blank_rows = int(marked.get_column("_blank").sum())
-    kept = marked.filter(~pl.col("_blank") & ~pl.col(EXCEL_ROW).is_in(total_rows))
+    titles = sorted(row for row in title_rows if row >= first_excel_row and row not in total_rows)
+    kept = marked.filter(~pl.col("_blank") & ~pl.col(EXCEL_ROW).is_in(total_rows + titles))
     ordered = [f for f in SHEETS[kind].names if f in field_columns]
     frame = kept.select(
         pl.col(EXCEL_ROW),
@@ -946,6 +976,7 @@ def _sheet_read(
         frame=frame,
         blank_rows=blank_rows,
         total_rows=total_rows,
+        title_rows=titles,
     )
 
 

@@ -166,6 +166,23 @@ def test_blank_and_total_rows_dropped_and_reported(tmp_path, aliases):
     assert sheet.total_rows == [6, 8, 9, 10]
 
 
+def test_section_title_rows_merged_across_are_dropped_and_reported(tmp_path, aliases):
+    """A month written once across the columns between a ledger's rows is no record: no rejections."""
+    with xlsxwriter.Workbook(tmp_path / "titles.xlsx") as book:
+        sheet = book.add_worksheet("维修记录")
+        sheet.merge_range(0, 0, 0, 6, "维修记录 2026年")  # a banner above the header
+        sheet.write_row(1, 0, VISIT_HEADERS)
+        sheet.merge_range(2, 0, 2, 6, "2026年10月")  # row 3: a section title
+        sheet.write_row(3, 0, visit(1))
+        sheet.merge_range(4, 0, 4, 6, "2026年11月")  # row 5
+        sheet.write_row(5, 0, visit(2))
+        sheet.write(6, 0, "D0001")  # row 7: one cell, not merged: a row with blanks, not a title
+    sheet = read_one(tmp_path / "titles.xlsx", aliases)
+    assert sheet.header_row == 2
+    assert sheet.title_rows == [3, 5]
+    assert sheet.frame["excel_row"].to_list() == [4, 6, 7]
+
+
 def test_a_cell_mentioning_total_in_a_sentence_is_data(tmp_path, aliases):
     rows = [
         [*VISIT_HEADERS, "备注"],

@@ -288,7 +288,18 @@ def _print_validated(parsed, show: int) -> None:
         console.print(_styled(f"{parsed.file_name}: refused", "bold red", f"— {parsed.reason}"))
         return
     table = Table(title=f"{parsed.file_name} ({parsed.source})")
-    for name in ("sheet", "kind", "header row", "rows", "loadable", "warned", "rejected", "blank", "totals"):
+    for name in (
+        "sheet",
+        "kind",
+        "header row",
+        "rows",
+        "loadable",
+        "warned",
+        "rejected",
+        "blank",
+        "totals",
+        "titles",
+    ):
         table.add_column(name, justify="left" if name in ("sheet", "kind") else "right")
     for s in parsed.sheets:
         table.add_row(
@@ -301,6 +312,7 @@ def _print_validated(parsed, show: int) -> None:
             str(s.rows_rejected),
             str(s.blank_rows),
             str(len(s.total_rows)),
+            str(len(s.title_rows)),
         )
     console.print(table)
     for sheet_name, why in parsed.skipped_sheets:

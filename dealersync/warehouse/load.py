@@ -658,15 +658,16 @@ class _FileLoader:
                 sheet.blank_rows,
                 len(sheet.total_rows),
                 None,
+                len(sheet.title_rows),
             )
             for sheet in self.parsed.sheets
         ]
         skipped = [
-            (name, None, None, 0, 0, 0, 0, 0, 0, reason) for name, reason in self.parsed.skipped_sheets
+            (name, None, None, 0, 0, 0, 0, 0, 0, reason, 0) for name, reason in self.parsed.skipped_sheets
         ]
         rows = [(self.params["run_id"], self.parsed.sha256, *row) for row in sheets + skipped]
         if rows:
-            values = ", ".join([f"({', '.join(['?'] * 12)})"] * len(rows))
+            values = ", ".join([f"({', '.join(['?'] * 13)})"] * len(rows))
             self.con.execute(f"INSERT INTO etl.file_sheets VALUES {values}", [v for row in rows for v in row])
 
 

@@ -373,6 +373,7 @@ def test_counts_per_kind_and_the_files_record(warehouse):
         ),
     )
     dealer_file.skipped_sheets = [("说明", "not a sheet of the contract")]
+    dealer_file.sheets[1].title_rows = [5, 9]  # 2026年10月, 2026年11月 between the visits
     loaded = load_file(warehouse, dealer_file, run_id=2, as_of=DAY, stored_as="processed/dealer.xlsx")
     assert {
         kind: (k.rows_read, k.rows_loaded, k.rows_warned, k.rows_rejected) for kind, k in loaded.kinds.items()
@@ -385,11 +386,12 @@ def test_counts_per_kind_and_the_files_record(warehouse):
         "SELECT status, rows_read, rows_loaded, rows_warned, rows_rejected, stored_as FROM etl.files WHERE run_id = 2",
     ) == [("loaded", 3, 2, 1, 1, "processed/dealer.xlsx")]
     assert rows(
-        warehouse, "SELECT sheet, kind, rows_read, skipped_reason FROM etl.file_sheets WHERE run_id = 2"
+        warehouse,
+        "SELECT sheet, kind, rows_read, title_rows, skipped_reason FROM etl.file_sheets WHERE run_id = 2",
     ) == [
-        ("customers", "customers", 1, None),
-        ("service_visits", "service_visits", 2, None),
-        ("说明", None, 0, "not a sheet of the contract"),
+        ("customers", "customers", 1, 0, None),
+        ("service_visits", "service_visits", 2, 2, None),
+        ("说明", None, 0, 0, "not a sheet of the contract"),
     ]
 
 
