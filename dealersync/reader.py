@@ -819,15 +819,15 @@ def _title_rows(grid: pl.DataFrame, columns: list[int], merges: list[_Merge]) ->
     Ledgers kept by hand split their rows by month or branch this way; such a row is no record.
     """
     position = {index: j for j, index in enumerate(columns)}
-    titles = set()
-    for top, left, _, right in merges:
-        j = position.get(left)
-        if j is None or right <= left or not 0 < top <= grid.height:
-            continue
-        cells = grid.row(top - 1)
-        if cells[j] is not None and sum(cell is not None for cell in cells) == 1:
-            titles.add(top)
-    return titles
+    candidates = {
+        (top, position[left])
+        for top, left, _, right in merges
+        if right > left and left in position and 0 < top <= grid.height
+    }
+    if not candidates:
+        return set()
+    filled = grid.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
+    return {top for top, j in candidates if filled[top - 1] == 1 and grid[top - 1, j] is not None}
 
 
 def _read_sheet(

@@ -242,7 +242,8 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
     for path, age in arriving:
         reason = (
             f"changed {age:.0f} s before the run, less than DEALERSYNC_SETTLE_SECONDS "
-            f"({settings.settle_seconds:g}): it may still be arriving, so it waits in the inbox for the next run"
+            f"({settings.settle_seconds:g}): it may still be arriving, so it waits in the inbox for the next run "
+            "(`run --settle-seconds 0` takes it now)"
         )
         logger.warning("%s %s", printable_name(path.name), reason)
         result.files.append(FileOutcome(printable_name(path.name), "", WAITING, reason=reason))
