@@ -81,6 +81,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "col.rows_loaded": ("入库行", "Loaded"),
     "col.rows_warned": ("警告行", "Warned"),
     "col.rows_rejected": ("拒收行", "Rejected"),
+    "col.rows_dropped": ("略过行（空行/合计/标题）", "Dropped (blank / total / title)"),
     "col.seconds": ("秒", "Seconds"),
     "col.note": ("说明", "Note"),
     "col.sheet": ("工作表", "Sheet"),

@@ -310,7 +310,8 @@ def file_sheets(con: duckdb.DuckDBPyConnection, sha256: str) -> pl.DataFrame:
     """The sheets of a loaded file as the reader found them (etl.file_sheets)."""
     return con.sql(
         "SELECT sheet, kind, header_row, rows_read, rows_loaded, rows_warned, rows_rejected, blank_rows, "
-        "total_rows, skipped_reason FROM etl.file_sheets WHERE file_sha256 = ? "
+        "total_rows, coalesce(title_rows, 0) AS title_rows, skipped_reason FROM etl.file_sheets "
+        "WHERE file_sha256 = ? "
         "QUALIFY row_number() OVER (PARTITION BY sheet ORDER BY run_id DESC) = 1 ORDER BY sheet",
         params=[sha256],
     ).pl()

@@ -73,8 +73,8 @@ def _seed_runs_and_quarantine(con) -> None:
            (1, 'D3_台账.xlsx', '{SHA_D3}', 1000, 'dealer', 'loaded', NULL, 4, 4, 1, 0, 0.5, TIMESTAMPTZ '2026-11-20 02:02:00+00'),
            (1, 'mystery.xlsx', '{SHA_REFUSED}', 10, NULL, 'refused', 'not a spreadsheet', 0, 0, 0, 0, 0.1, TIMESTAMPTZ '2026-11-20 02:03:00+00');
     INSERT INTO etl.file_sheets (run_id, file_sha256, sheet, kind, header_row, rows_read, rows_loaded, rows_warned,
-                                 rows_rejected, blank_rows, total_rows)
-    VALUES (1, '{SHA_D1}', '客户档案', 'customers', 3, 4, 3, 0, 1, 0, 0);
+                                 rows_rejected, blank_rows, total_rows, title_rows)
+    VALUES (1, '{SHA_D1}', '客户档案', 'customers', 3, 4, 3, 0, 1, 2, 1, 1);
     INSERT INTO raw.customers (run_id, file_sha256, sheet, excel_row, loaded_at, dealer_code, customer_id)
     VALUES (1, '{SHA_D1}', '客户档案', 4, TIMESTAMPTZ '2026-11-20 02:01:00+00', ' d1 ', 'C1'),
            (1, '{SHA_D3}', '客户档案', 4, TIMESTAMPTZ '2026-11-20 02:02:00+00', 'D3', 'C3');

@@ -466,6 +466,8 @@ def test_steward_file_with_its_problems_and_annotated_copy(portal):
         "not_a_phone",
         "联系电话 =1+1 不是电话号码",
     ]
+    (sheet,) = html_table(page, "sheets")[1:]
+    assert sheet[:3] == ["客户档案", "customers", "3"] and sheet[-2] == "2 / 1 / 1"  # blank / total / title
     annotated = f"/files/{quote(f'steward/{DAY}/D1/D1_客服台账.annotated.xlsx')}"
     assert annotated in page
     assert portal(D1_TOKEN).get(annotated).content == b"annotated D1"
