@@ -550,7 +550,7 @@ def quarantine(
 
     from dealersync.exports.cells import safe_frame
     from dealersync.warehouse.db import WarehouseError, connect
-    from dealersync.warehouse.quarantine import close_entries, open_entries
+    from dealersync.warehouse.quarantine import UnknownEntries, close_entries, open_entries
 
     settings = _settings(warehouse=warehouse)
     if not settings.warehouse_path.exists():
@@ -564,9 +564,14 @@ def quarantine(
         raise UserError(str(error)) from None
     try:
         if close:
-            closed = close_entries(con, close)
+            try:
+                closed = close_entries(con, close)
+            except UnknownEntries as error:
+                raise UserError(str(error)) from None
+            asked = len(set(close))
             console.print(
-                f"closed {closed} of {len(set(close))} entr{'y' if len(set(close)) == 1 else 'ies'} (the others were not open)"
+                f"closed {closed} of {asked} entr{'y' if asked == 1 else 'ies'}"
+                + (" (the others were resolved already)" if closed < asked else "")
             )
             return
         entries = open_entries(con, code, only_open)

@@ -33,13 +33,29 @@ def open_entries(
     ).pl()
 
 
+class UnknownEntries(ValueError):
+    """Entry ids the quarantine never held (a typo): nothing is closed."""
+
+
 def close_entries(con: duckdb.DuckDBPyConnection, entry_ids: list[int]) -> int:
     """Close open entries by hand (e.g. a row whose key itself was wrong, sent again under the right key).
 
-    They are resolved now, by no run; returns how many were open.
+    They are resolved now, by no run; returns how many were open. Raises UnknownEntries, closing
+    nothing, when an id is no entry at all.
     """
     if not entry_ids:
         return 0
+    known = {
+        entry_id
+        for (entry_id,) in con.execute(
+            "SELECT entry_id FROM quarantine.entries WHERE entry_id IN (SELECT unnest(?))", [list(entry_ids)]
+        ).fetchall()
+    }
+    if unknown := sorted(set(entry_ids) - known):
+        raise UnknownEntries(
+            f"no quarantine entry {', '.join(map(str, unknown))}; `dealersync quarantine --all` lists the "
+            "entries with their ids"
+        )
     closed = 0
     con.begin()
     try:

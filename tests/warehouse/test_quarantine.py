@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from parsed_builders import parsed_file, parsed_sheet, rejection, warning
 
 from dealersync.warehouse.load import load_file
-from dealersync.warehouse.quarantine import close_entries, open_entries
+from dealersync.warehouse.quarantine import UnknownEntries, close_entries, open_entries
 
 DAY = date(2024, 3, 1)
 
@@ -55,7 +56,9 @@ def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
     )
     load_file(con, parsed_file(wrong_key), run_id=1, as_of=DAY)
     (entry_id,) = open_entries(con).get_column("entry_id").to_list()
-    assert close_entries(con, [entry_id, 12345]) == 1
+    with pytest.raises(UnknownEntries, match="no quarantine entry 12345"):  # a typo closes nothing
+        close_entries(con, [entry_id, 12345])
+    assert close_entries(con, [entry_id]) == 1
     assert close_entries(con, [entry_id]) == 0
     assert open_entries(con).height == 0
     assert open_entries(con, only_open=False).select("resolved_by_run", "days_open").rows() == [(None, 0)]
