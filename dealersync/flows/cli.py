@@ -861,12 +861,17 @@ def _one_line(text: str | None) -> str:
 
 
 def main() -> None:
-    """Entry point: user mistakes become one clear line and exit code 2, never a traceback."""
+    """Entry point: user mistakes become one clear line and exit code 2, never a traceback.
+
+    A warehouse that cannot be opened (written by the night while a query reads it, not a warehouse)
+    is such a line too, whichever command met it.
+    """
     from dealersync.schemas.aliases import AliasError
+    from dealersync.warehouse.db import WarehouseError
 
     try:
         app()
-    except (UserError, AliasError) as error:
+    except (UserError, AliasError, WarehouseError) as error:
         err.print(_styled("error:", "bold red", error))
         sys.exit(2)
 

@@ -63,6 +63,11 @@ def connect(
                     continue
                 holder = re.search(r"PID (\d+)", message)
                 by = f" (process {holder.group(1)})" if holder else ""
+                if read_only:  # a writer holds it: most likely the nightly run
+                    raise WarehouseError(
+                        f"the warehouse {path} is being written by another process{by}, most likely the "
+                        "nightly run; try again when it has finished"
+                    ) from error
                 raise WarehouseError(
                     f"the warehouse {path} is in use by another process{by}; "
                     "wait until it finishes, or raise DEALERSYNC_LOCK_TIMEOUT_SECONDS to wait for it"

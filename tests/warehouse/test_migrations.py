@@ -175,7 +175,7 @@ def test_a_warehouse_locked_by_another_process_gives_a_clear_error(tmp_path):
         assert process.stdout.readline().strip() == "locked"
         with pytest.raises(WarehouseError, match="in use by another process"):
             connect(path, wait_seconds=0.2)
-        with pytest.raises(WarehouseError, match="in use by another process"):
+        with pytest.raises(WarehouseError, match="being written by another process"):
             connect(path, read_only=True)
     finally:
         process.communicate("\n", timeout=30)
