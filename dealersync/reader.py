@@ -41,7 +41,7 @@ XLS_ROWS, XLS_COLUMNS = 65_536, 256  # the most a legacy .xls sheet can have
 
 HEADER_SCAN_ROWS = 30  # the header row is looked for in this many rows from the top of a sheet
 MIN_HEADER_FIELDS = 2  # a header row names at least this many columns of its sheet kind
-# What the steward sees is what loads: a hidden sheet is reported and skipped, whatever it holds.
+# A hidden sheet holds an old copy or a lookup list, not what the steward sends: reported and skipped.
 HIDDEN_SHEET = (
     "the sheet is hidden in Excel, so it is not loaded; unhide it (right-click a sheet tab, Unhide) "
     "if its rows should load"
