@@ -231,7 +231,6 @@ def validate(
     are reported as skipped. A header not recognised gets the alias line that would map it.
     Exit code: 0 clean, 1 rejections found, 2 a file refused.
     """
-
     from dealersync.inbox import inbox_files
     from dealersync.schemas.aliases import load_aliases
     from dealersync.steward import alias_suggestions
