@@ -47,8 +47,12 @@ SERIAL_LAST = (date(2099, 12, 31) - EXCEL_EPOCH.date()).days
 
 _CALENDAR = (
     r"^(?<year>[0-9]{4})\s*[-/.年]\s*(?<month>[0-9]{1,2})\s*[-/.月]\s*(?<day>[0-9]{1,2})\s*[日号]?"
-    r"(?:(?:\s+|T)(?<hour>[0-9]{1,2}):(?<minute>[0-9]{2})(?::(?<second>[0-9]{2})(?<fraction>\.[0-9]{1,9})?)?)?$"
+    r"(?:(?:\s+|T)(?<meridiem>上午|下午|晚上|中午|凌晨|早上)?\s*(?<hour>[0-9]{1,2})\s*(?::|时|點|点)\s*(?<minute>[0-9]{2})"
+    r"(?::(?<second>[0-9]{2})(?<fraction>\.[0-9]{1,9})?|\s*分(?:\s*(?<second_zh>[0-9]{2})\s*秒)?)?"
+    r"(?:\s*(?<ampm>[AaPp][Mm]))?)?$"
 )
+# Hours written on a 12-hour clock: "下午3:30" (Excel's and WPS's Chinese display) and "3:30 PM" are 15:30.
+_AFTERNOON, _MORNING = ("下午", "晚上", "PM"), ("上午", "凌晨", "早上", "AM")
 _COMPACT = r"^(?<year>[0-9]{4})(?<month>[0-9]{2})(?<day>[0-9]{2})$"
 _SERIAL = r"^([0-9]{1,5}(?:\.[0-9]+)?)$"
 _NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
@@ -217,6 +221,19 @@ def _moment(local: Local) -> list[dict[str, pl.Expr]]:
     def time_part(name: str, blank: str) -> pl.Expr:
         return local("written").struct.field(name).fill_null(blank)
 
+    written = local("written")
+    half = pl.coalesce(written.struct.field("meridiem"), written.struct.field("ampm").str.to_uppercase())
+    hour = time_part("hour", "0").cast(pl.Int32)
+    hour = (
+        pl.when(half.is_in(_AFTERNOON) & (hour < 12))
+        .then(hour + 12)
+        .when(half.is_in(_MORNING) & (hour == 12))
+        .then(0)
+        .when((half == "中午") & (hour < 11))  # 中午1点 is 13:00, 中午11点半 11:30
+        .then(hour + 12)
+        .otherwise(hour)
+    )
+
     iso = pl.concat_str(
         part("year"),
         pl.lit("-"),
@@ -224,11 +241,11 @@ def _moment(local: Local) -> list[dict[str, pl.Expr]]:
         pl.lit("-"),
         part("day").str.zfill(2),
         pl.lit(" "),
-        time_part("hour", "0").str.zfill(2),
+        hour.cast(pl.Utf8).str.zfill(2),
         pl.lit(":"),
         time_part("minute", "00"),
         pl.lit(":"),
-        time_part("second", "00"),
+        pl.coalesce(written.struct.field("second"), written.struct.field("second_zh")).fill_null("00"),
         time_part("fraction", ""),
     )
     serial = local("serial")

@@ -85,13 +85,28 @@ def test_unreadable_dates_are_rejected(cell):
         ("2024-03-05", datetime(2024, 3, 5)),  # a date alone is 00:00
         ("45356.5", datetime(2024, 3, 5, 12)),  # serial with a fraction
         ("２０２４－０３－０５　１４：３０", datetime(2024, 3, 5, 14, 30)),  # full-width throughout
+        ("2024/3/5 下午3:30", datetime(2024, 3, 5, 15, 30)),  # Excel's and WPS's Chinese display
+        ("2024/3/5 上午12:05", datetime(2024, 3, 5, 0, 5)),  # 12-hour clock: 上午12 is midnight
+        ("2024-03-05 中午1点30", datetime(2024, 3, 5, 13, 30)),
+        ("2024年3月5日 15时30分", datetime(2024, 3, 5, 15, 30)),  # hours and minutes in Chinese
+        ("2024-03-05 3:30:10 PM", datetime(2024, 3, 5, 15, 30, 10)),
     ],
 )
 def test_datetime_spellings(cell, expected):
     assert one(n.as_datetime, cell) == (expected, None)
 
 
-@pytest.mark.parametrize("cell", ["2024-03-05 24:00", "2024-03-05 14:60", "03/05/2024 14:30", "14:30"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2024-03-05 24:00",
+        "2024-03-05 14:60",
+        "03/05/2024 14:30",
+        "14:30",
+        "2024-03-05 下午",
+        "2024-03-05 14:3045",
+    ],
+)
 def test_unreadable_datetimes_are_rejected(cell):
     assert one(n.as_datetime, cell) == (None, "not_a_datetime")
 
@@ -341,6 +356,9 @@ def test_any_accepted_spelling_of_a_datetime_reads_as_it(day, hour, minute, seco
         f"{moment:%Y-%m-%d %H:%M:%S}",
         f"{day.year}/{day.month}/{day.day} {hour}:{minute:02d}:{second:02d}",
         f"{day.year}年{day.month}月{day.day}日 {moment:%H:%M:%S}",
+        f"{day.year}年{day.month}月{day.day}日 {hour}时{minute:02d}分{second:02d}秒",
+        f"{day:%Y/%m/%d} {'上午' if hour < 12 else '下午'}{hour % 12 or 12}:{minute:02d}:{second:02d}",
+        f"{day:%Y-%m-%d} {hour % 12 or 12}:{minute:02d}:{second:02d} {'AM' if hour < 12 else 'PM'}",
         repr((moment - n.EXCEL_EPOCH) / timedelta(days=1)),  # a serial with its fraction
     ]
     assert read(n.as_datetime, *cells) == [(moment, None)] * len(cells)
