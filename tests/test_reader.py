@@ -166,6 +166,27 @@ def test_blank_and_total_rows_dropped_and_reported(tmp_path, aliases):
     assert sheet.total_rows == [6, 8, 9, 10]
 
 
+def test_a_two_level_header_is_read_from_its_lower_row_with_the_merged_cells_above(tmp_path, aliases):
+    """The seed's forms group columns (联系方式 over phone and address); single columns span both rows."""
+    with xlsxwriter.Workbook(tmp_path / "two.xlsx") as book:
+        sheet = book.add_worksheet("客户档案")
+        for column, header in enumerate(["经销商代码", "客户编号", "客户名称"]):
+            sheet.merge_range(0, column, 1, column, header)
+        sheet.merge_range(0, 3, 0, 4, "联系方式")
+        sheet.write_row(1, 3, ["联系电话", "地址"])
+        sheet.merge_range(0, 5, 0, 6, "车辆")
+        sheet.write_row(1, 5, ["车架号", "车型"])
+        sheet.write_row(
+            2, 0, ["D0001", "C00001", "王建国", "13812345678", "某路1号", "LFV2A21K6G3053421", "DS-100"]
+        )
+    sheet = read_one(tmp_path / "two.xlsx", aliases)
+    assert sheet.header_row == 2
+    assert set(sheet.headers) == {"dealer_code", "customer_id", "name", "phone", "address", "vin", "model"}
+    assert sheet.frame.select("dealer_code", "customer_id", "address").rows() == [
+        ("D0001", "C00001", "某路1号")
+    ]
+
+
 def test_section_title_rows_merged_across_are_dropped_and_reported(tmp_path, aliases):
     """A month written once across the columns between a ledger's rows is no record: no rejections."""
     with xlsxwriter.Workbook(tmp_path / "titles.xlsx") as book:
