@@ -103,13 +103,12 @@ EXIT_BUSY = 3  # another run holds the warehouse: nothing was done, try again la
 def _run_night(settings, day: date | None, force: bool = False, settle_seconds: float | None = None):
     """The nightly flow once, with the task runner of the settings, reporting to one Prefect API.
 
-    On a terminal a bar follows the files. Another run holding the warehouse ends the command with
-    one line and exit code 3; a run that fails, with one line and exit code 2 (Prefect logged why).
+    On a terminal a bar follows the files. A warehouse another run holds, or that cannot be opened, is
+    main's to report; a run that fails ends with one line and exit code 2 (Prefect logged why).
     """
     from dealersync.flows.nightly import nightly, task_runner_for
     from dealersync.flows.runtime import prefect_api
     from dealersync.warehouse.db import WarehouseError
-    from dealersync.warehouse.lock import WarehouseBusy
 
     try:
         with prefect_api(api_url=settings.prefect_api_url), _progress_bar():
@@ -120,11 +119,8 @@ def _run_night(settings, day: date | None, force: bool = False, settle_seconds: 
                 force=force,
                 settle_seconds=settle_seconds,
             )
-    except WarehouseBusy as error:
-        err.print(_styled("busy:", "bold yellow", error))
-        raise typer.Exit(EXIT_BUSY) from None
-    except WarehouseError as error:
-        raise UserError(str(error)) from None
+    except WarehouseError:
+        raise
     except Exception as error:  # Prefect has logged the traceback; the files loaded before it stay loaded
         err.print(
             _styled(
@@ -401,7 +397,7 @@ def due_list(
     recomputed; its rows in mart.due_list are replaced.
     """
     from dealersync.exports.due_list import FORMATS, UnknownScope, due_list_folder, exported_due_lists
-    from dealersync.warehouse.db import WarehouseError, open_warehouse
+    from dealersync.warehouse.db import open_warehouse
 
     if dealer is not None and region is not None:
         raise UserError("give --dealer or --region, not both")
@@ -413,10 +409,7 @@ def due_list(
         raise UserError(
             f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
         )
-    try:
-        con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
-    except WarehouseError as error:
-        raise UserError(str(error)) from None
+    con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
     try:
         paths = exported_due_lists(
             con,
@@ -456,7 +449,7 @@ def summary(
     """
     from dealersync.exports.quality_report import refreshed_report, report_path
     from dealersync.transforms.quality_summary import Period
-    from dealersync.warehouse.db import WarehouseError, open_warehouse
+    from dealersync.warehouse.db import open_warehouse
     from dealersync.warehouse.summaries import alert_levels
 
     settings = _settings(warehouse=warehouse)
@@ -477,10 +470,7 @@ def summary(
         raise UserError(
             f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
         )
-    try:
-        con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
-    except WarehouseError as error:
-        raise UserError(str(error)) from None
+    con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
     try:
         path = refreshed_report(
             con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
@@ -548,7 +538,7 @@ def quarantine(
     from rich.text import Text
 
     from dealersync.exports.cells import safe_frame
-    from dealersync.warehouse.db import WarehouseError, connect
+    from dealersync.warehouse.db import connect
     from dealersync.warehouse.quarantine import UnknownEntries, close_entries, open_entries
 
     settings = _settings(warehouse=warehouse)
@@ -557,10 +547,7 @@ def quarantine(
             f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
         )
     code = dealer.strip().upper() if dealer else None
-    try:
-        con = connect(settings.warehouse_path, read_only=not close)
-    except WarehouseError as error:
-        raise UserError(str(error)) from None
+    con = connect(settings.warehouse_path, read_only=not close)
     try:
         if close:
             try:
@@ -661,8 +648,6 @@ def backfill(
     from dealersync.flows.backfill import backfill as backfill_flow
     from dealersync.flows.backfill import days_between
     from dealersync.flows.runtime import prefect_api
-    from dealersync.warehouse.db import WarehouseError
-    from dealersync.warehouse.lock import WarehouseBusy
 
     settings = _settings(warehouse=warehouse)
     first, last = parse_day(first_day), parse_day(last_day)
@@ -672,14 +657,8 @@ def backfill(
         raise UserError(str(error)) from None
     if not settings.warehouse_path.exists():
         raise UserError(f"no warehouse at {settings.warehouse_path}; pass --warehouse")
-    try:
-        with prefect_api(api_url=settings.prefect_api_url):
-            result = backfill_flow(first, last, warehouse=settings.warehouse_path)
-    except WarehouseBusy as error:
-        err.print(_styled("busy:", "bold yellow", error))
-        raise typer.Exit(EXIT_BUSY) from None
-    except WarehouseError as error:
-        raise UserError(str(error)) from None
+    with prefect_api(api_url=settings.prefect_api_url):
+        result = backfill_flow(first, last, warehouse=settings.warehouse_path)
     items = sum(result.items.values())
     console.print(
         f"Recomputed {len(result.items)} day(s) from {first} to {last} in {result.seconds:.1f} s: "
@@ -703,8 +682,7 @@ def restore(
     """
     from dealersync.warehouse.backup import find_backup, list_backups
     from dealersync.warehouse.backup import restore as restore_backup
-    from dealersync.warehouse.db import WarehouseError
-    from dealersync.warehouse.lock import WarehouseBusy, warehouse_lock
+    from dealersync.warehouse.lock import warehouse_lock
 
     settings = _settings(warehouse=warehouse)
     target, folder = settings.warehouse_path, settings.backups_dir
@@ -722,17 +700,11 @@ def restore(
             )
         console.print(table)
         return
-    try:
-        source = find_backup(backup, target, folder)
-        with warehouse_lock(
-            target, what=f"a restore from {source.name}", wait_seconds=settings.lock_timeout_seconds
-        ):
-            saved = restore_backup(source, target, folder)
-    except WarehouseBusy as error:
-        err.print(_styled("busy:", "bold yellow", error))
-        raise typer.Exit(EXIT_BUSY) from None
-    except WarehouseError as error:
-        raise UserError(str(error)) from None
+    source = find_backup(backup, target, folder)
+    with warehouse_lock(
+        target, what=f"a restore from {source.name}", wait_seconds=settings.lock_timeout_seconds
+    ):
+        saved = restore_backup(source, target, folder)
     console.print(f"Restored {target} from {source}.")
     if saved is not None:
         console.print(f"The warehouse it replaced is kept as {saved} (restore that to undo).")
@@ -862,14 +834,19 @@ def _one_line(text: str | None) -> str:
 def main() -> None:
     """Entry point: user mistakes become one clear line and exit code 2, never a traceback.
 
-    A warehouse that cannot be opened (written by the night while a query reads it, not a warehouse)
-    is such a line too, whichever command met it.
+    Whichever command meets the warehouse held by another run ends with one line and exit code 3
+    (nothing was done); one it cannot open (written by the night while a query reads it, not a
+    warehouse) with one line and exit code 2.
     """
     from dealersync.schemas.aliases import AliasError
     from dealersync.warehouse.db import WarehouseError
+    from dealersync.warehouse.lock import WarehouseBusy
 
     try:
         app()
+    except WarehouseBusy as error:
+        err.print(_styled("busy:", "bold yellow", error))
+        sys.exit(EXIT_BUSY)
     except (UserError, AliasError, WarehouseError) as error:
         err.print(_styled("error:", "bold red", error))
         sys.exit(2)
