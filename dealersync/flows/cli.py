@@ -193,7 +193,7 @@ def run(
     from dealersync.inbox import InboxMissing, require_inbox
 
     settings = _settings(inbox=inbox, warehouse=warehouse)
-    try:
+    try:  # the flow checks it too; checked here, a mistyped path is said before Prefect starts (10 s)
         require_inbox(settings.inbox_dir)
     except InboxMissing as error:
         raise UserError(str(error)) from None
@@ -236,11 +236,12 @@ def validate(
     missing = [str(f) for f in files if not f.is_file() and not f.is_dir()]
     if missing:
         raise UserError(f"no such file: {', '.join(missing)}")
-    empty = [str(f) for f in files if f.is_dir() and not inbox_files(f)]
+    given = {f: inbox_files(f) if f.is_dir() else [f] for f in files}
+    empty = [str(f) for f, paths in given.items() if not paths]
     if empty:
         raise UserError(f"no file to check in the folder {', '.join(empty)}")
     report = validate_files(
-        [path for f in files for path in (inbox_files(f) if f.is_dir() else [f])],
+        [path for paths in given.values() for path in paths],
         settings=settings,
         today=parse_day(today) or settings.today(),
         warehouse=warehouse if warehouse is not None else None,

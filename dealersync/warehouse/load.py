@@ -657,18 +657,39 @@ class _FileLoader:
                 sheet.rows_rejected,
                 sheet.blank_rows,
                 len(sheet.total_rows),
-                None,
                 len(sheet.title_rows),
+                None,
             )
             for sheet in self.parsed.sheets
         ]
         skipped = [
-            (name, None, None, 0, 0, 0, 0, 0, 0, reason, 0) for name, reason in self.parsed.skipped_sheets
+            (name, None, None, 0, 0, 0, 0, 0, 0, 0, reason) for name, reason in self.parsed.skipped_sheets
         ]
         rows = [(self.params["run_id"], self.parsed.sha256, *row) for row in sheets + skipped]
         if rows:
-            values = ", ".join([f"({', '.join(['?'] * 13)})"] * len(rows))
-            self.con.execute(f"INSERT INTO etl.file_sheets VALUES {values}", [v for row in rows for v in row])
+            values = ", ".join([f"({', '.join(['?'] * len(FILE_SHEET_COLUMNS))})"] * len(rows))
+            self.con.execute(
+                f"INSERT INTO etl.file_sheets ({', '.join(FILE_SHEET_COLUMNS)}) VALUES {values}",
+                [v for row in rows for v in row],
+            )
+
+
+# The columns record_sheets writes, in its rows' order (by name: title_rows came later, by ALTER TABLE).
+FILE_SHEET_COLUMNS = (
+    "run_id",
+    "file_sha256",
+    "sheet",
+    "kind",
+    "header_row",
+    "rows_read",
+    "rows_loaded",
+    "rows_warned",
+    "rows_rejected",
+    "blank_rows",
+    "total_rows",
+    "title_rows",
+    "skipped_reason",
+)
 
 
 def _columns(names: tuple[str, ...], alias: str = "") -> str:
