@@ -180,32 +180,15 @@ def test_validate_a_folder_checks_every_file_in_it(inbox, tmp_path):
 
 @pytest.mark.parametrize("command", [["sql", "select 1"], ["quarantine"]])
 def test_reading_while_the_night_writes_is_one_line_not_a_traceback(command, tmp_path, capsys, monkeypatch):
-    import subprocess
-    import sys
+    from holders import warehouse_held
 
     from dealersync.warehouse.db import open_warehouse
 
     warehouse = tmp_path / "w.duckdb"
     open_warehouse(warehouse).close()
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('writing', flush=True); "
-            "sys.stdin.readline()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert writer.stdout.readline().strip() == "writing"
-        monkeypatch.setattr("sys.argv", ["dealersync", *command, "-w", str(warehouse)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-    finally:
-        writer.stdin.close()
-        writer.wait(60)
+    monkeypatch.setattr("sys.argv", ["dealersync", *command, "-w", str(warehouse)])
+    with warehouse_held(warehouse), pytest.raises(SystemExit) as exit_info:
+        main()
     err = capsys.readouterr().err
     assert exit_info.value.code == 2, err
     assert "is being written by another process" in err and "Traceback" not in err

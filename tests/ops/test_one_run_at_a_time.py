@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from holders import warehouse_held
 from ops_helpers import TODAY, copy_inbox
 
 from dealersync.flows.nightly import nightly, task_runner_for
@@ -25,7 +26,7 @@ def cli_run(folder: Path, **settings) -> subprocess.Popen:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEALERSYNC_")}
     env |= {"PREFECT_API_URL": PREFECT_API_URL.value(), "DEALERSYNC_DATA_DIR": str(folder)}
-    env |= {"DEALERSYNC_TASK_RUNNER": "thread"} | {
+    env |= {"DEALERSYNC_TASK_RUNNER": "thread", "DEALERSYNC_SETTLE_SECONDS": "0"} | {
         f"DEALERSYNC_{k.upper()}": str(v) for k, v in settings.items()
     }
     command = [str(Path(sys.executable).with_name("dealersync")), "run", "--today", TODAY.isoformat()]
@@ -114,25 +115,13 @@ def test_a_run_waits_for_a_reader_to_let_go_of_the_warehouse(sample_inbox, tmp_p
     copy_inbox(sample_inbox, tmp_path / "inbox")
     warehouse = tmp_path / "warehouse.duckdb"
     open_warehouse(warehouse).close()
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}, read_only=True); "
-            "print('reading', flush=True); sys.stdin.readline()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert reader.stdout.readline().strip() == "reading"
-    night = cli_run(tmp_path)
-    try:
-        night.wait(timeout=8)
-        pytest.fail(f"the night did not wait for the reader: {night.communicate()}")
-    except subprocess.TimeoutExpired:
-        pass
-    reader.communicate("\n", timeout=30)
+    with warehouse_held(warehouse, read_only=True):
+        night = cli_run(tmp_path)
+        try:
+            night.wait(timeout=8)
+            pytest.fail(f"the night did not wait for the reader: {night.communicate()}")
+        except subprocess.TimeoutExpired:
+            pass
     _, err = night.communicate(timeout=300)
     assert night.returncode == 1, err  # loaded, with the sample's refused file and rejected rows
     assert "Traceback" not in err

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
-import sys
 from urllib.parse import quote
 
 import duckdb
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from holders import warehouse_held
 from portal_seed import (
     ALL_TOKEN,
     D1_TOKEN,
@@ -490,27 +489,13 @@ def test_while_the_night_holds_the_warehouse_the_page_says_so(portal_data, tmp_p
     warehouse, exports = portal_data
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, copy)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
-            str(copy),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with warehouse_held(copy):
         client = TestClient(create_app(portal_settings(copy, exports, portal_wait_seconds=0.3)))
         response = client.get(f"/due-lists?date={DAY}", headers={"accept-language": "en"})
         assert response.status_code == 503
         assert response.headers["retry-after"] == "60"
         assert "nightly run is loading, try again in a minute" in error_message(response.text)
         assert '<meta http-equiv="refresh" content="60">' in response.text
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_page_leaves_the_warehouse_free_for_the_night(portal_data, tmp_path):

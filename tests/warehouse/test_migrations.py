@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import duckdb
 import pytest
+from holders import warehouse_held
 
 from dealersync.schemas.contract import SHEETS
 from dealersync.warehouse import db
@@ -160,25 +160,11 @@ def test_opening_a_missing_warehouse_read_only_gives_a_clear_error(tmp_path):
 def test_a_warehouse_locked_by_another_process_gives_a_clear_error(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     open_warehouse(path).close()
-    holder = textwrap.dedent(
-        f"""
-        import sys, time, duckdb
-        con = duckdb.connect({str(path)!r})
-        print("locked", flush=True)
-        sys.stdin.readline()
-        """
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout.readline().strip() == "locked"
+    with warehouse_held(path):
         with pytest.raises(WarehouseError, match="in use by another process"):
             connect(path, wait_seconds=0.2)
         with pytest.raises(WarehouseError, match="being written by another process"):
             connect(path, read_only=True)
-    finally:
-        process.communicate("\n", timeout=30)
     connect(path).close()  # free again once the other process has gone
 
 
