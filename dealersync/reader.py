@@ -203,16 +203,16 @@ def read_workbook(
             if loaded.visible != "visible":  # an old copy or a lookup list, out of the steward's sight
                 skipped.append((name, HIDDEN_SHEET))
                 continue
-            columns = [c.absolute_index for c in loaded.selected_columns]
-            grid = _with_merged_values(_grid(loaded), columns, container.merges.get(name, []))
-        if loaded.total_height > max_rows:
-            raise _too_many_rows(name, loaded.total_height, max_rows)
-        if loaded.width > max_columns:
-            raise _too_many_columns(name, loaded.width, max_columns)
+            if loaded.total_height > max_rows:
+                raise _too_many_rows(name, loaded.total_height, max_rows)
+            if loaded.width > max_columns:
+                raise _too_many_columns(name, loaded.width, max_columns)
+            grid = _grid(loaded)
+        columns = [c.absolute_index for c in loaded.selected_columns]
+        merges = container.merges.get(name, [])
+        grid = _with_merged_values(grid, columns, merges)
         letters = [_column_letter(index) for index in columns]
-        result = _read_sheet(
-            name, grid, letters, aliases, _title_rows(grid, columns, container.merges.get(name, []))
-        )
+        result = _read_sheet(name, grid, letters, aliases, _title_rows(grid, columns, merges))
         if isinstance(result, SheetRead):
             sheets.append(result)
         else:
