@@ -503,6 +503,13 @@ SOURCES: dict[str, tuple[str, ...]] = {
     for source in (DEALER, WAREHOUSE, REFERENCE)
 }
 
+# The customers sheet (one row per customer and vehicle) feeds two core tables: customers (with history)
+# and vehicles.
+CUSTOMER_KEY = ("dealer_code", "customer_id")
+CUSTOMER_ATTRIBUTES = ("name", "phone", "address", "region", "contact_person", "preferred_services")
+VEHICLE_KEY = ("dealer_code", "vin")
+VEHICLE_ATTRIBUTES = ("customer_id", "plate_no", "model", "vehicle_type", "purchase_date", "warranty_end")
+
 # Excel rows are reported 1-based, as the steward sees them.
 EXCEL_ROW = "excel_row"
 

@@ -273,6 +273,21 @@ RULES: dict[str, Rule] = _rules(
         "本行与工作表“{other_value}”第 {row} 行重复（{column} {value}），只导入第一行，请删除或更正本行",
     ),
     Rule(
+        "vehicle_of_another_customer",
+        REJECTED,
+        "{column} {value} is already the vehicle of customer {other_value} in row {row}; a vehicle belongs "
+        "to one customer: correct the VIN, or remove the row that is wrong",
+        "{column} {value} 已在第 {row} 行登记为客户 {other_value} 的车辆；一辆车只属于一个客户，"
+        "请更正车架号或删除有误的一行",
+    ),
+    Rule(
+        "customer_differs",
+        WARNING,
+        '{column} "{cell}" differs from {other_value} given for the same customer in row {row}; '
+        "row {row}'s value is loaded: make the customer's rows agree",
+        "同一客户在第 {row} 行的{column}是 {other_value}，本行是“{cell}”；已按第 {row} 行导入，请统一该客户各行的{column}",
+    ),
+    Rule(
         "unknown_dealer",
         REJECTED,
         '{column} "{cell}" is not a known dealer code; write the code head office gave the dealer',

@@ -8,7 +8,17 @@ from datetime import date
 import polars as pl
 
 from dealersync.schemas.aliases import Aliases
-from dealersync.schemas.contract import EXCEL_ROW, PROBLEM_COLUMNS, REFERENCE, SHEETS, Column, Sheet
+from dealersync.schemas.contract import (
+    CUSTOMER_ATTRIBUTES,
+    CUSTOMER_KEY,
+    EXCEL_ROW,
+    PROBLEM_COLUMNS,
+    REFERENCE,
+    SHEETS,
+    VEHICLE_KEY,
+    Column,
+    Sheet,
+)
 from dealersync.schemas.messages import RULES, message_expr
 from dealersync.schemas.models import (
     COMPARED_WITH,
@@ -112,6 +122,7 @@ def check_sheet(
             *missing_issues,
             _issues(model_issues),
             *_duplicates(business_key, typed, earlier_keys),
+            *_vehicles_of_two_customers(kind, typed),
             *_unknown_references(spec, typed, refs),
         ]
     )
@@ -222,6 +233,61 @@ def _duplicates(
     ]
 
 
+def _vehicles_of_two_customers(kind: str, typed: pl.DataFrame) -> list[pl.DataFrame]:
+    """customers: "vin … key": a VIN given again for another customer is rejected, naming the first row.
+
+    The same VIN for the same customer is a repeated key (`_duplicates`); here the rows disagree on
+    whose vehicle it is, and only the steward can say which is right.
+    """
+    if kind != "customers":
+        return []
+    owned = typed.filter(pl.all_horizontal(pl.col(*VEHICLE_KEY, "customer_id").is_not_null()))
+    return [
+        _unlike_the_first(owned, VEHICLE_KEY, "customer_id", field="vin", rule="vehicle_of_another_customer")
+    ]
+
+
+def _customers_differing(clean: pl.DataFrame) -> pl.DataFrame:
+    """customers: rows of one customer that give an attribute another value than the first row giving it.
+
+    The loader keeps the first value given (load_customers); each other value is a warning on its cell.
+    """
+    return pl.concat(
+        [
+            _NO_ISSUES,
+            *(
+                _unlike_the_first(
+                    clean.filter(pl.col(name).is_not_null()),
+                    CUSTOMER_KEY,
+                    name,
+                    field=name,
+                    rule="customer_differs",
+                )
+                for name in CUSTOMER_ATTRIBUTES
+            ),
+        ]
+    )
+
+
+def _unlike_the_first(
+    rows: pl.DataFrame, by: tuple[str, ...], column: str, *, field: str, rule: str
+) -> pl.DataFrame:
+    """Issues on the rows whose `column` differs from the first row of their `by` group: its row and value named."""
+    unlike = rows.with_columns(
+        first_row=pl.col(EXCEL_ROW).first().over(by, order_by=_INDEX),
+        first_value=pl.col(column).first().over(by, order_by=_INDEX),
+    ).filter(pl.col(column) != pl.col("first_value"))
+    return _issues(
+        unlike.select(
+            _INDEX,
+            pl.col("first_value").cast(pl.Utf8).alias("other_value"),
+            pl.col("first_row").cast(pl.Utf8).alias("row"),
+        ),
+        field=field,
+        rule=rule,
+    )
+
+
 def _known(codes: pl.DataFrame, column: str) -> pl.Series:
     """The distinct codes of a reference list."""
     return codes[column].drop_nulls().unique()
@@ -266,6 +332,8 @@ def _warnings(kind: str, clean: pl.DataFrame, raw: pl.DataFrame, refs: Refs) -> 
                 other_value=pl.when(pl.col("rule") == "mileage_backwards").then(pl.col("other_value"))
             )
         found.append(_issues(broken))
+    if kind == "customers":
+        found.append(_customers_differing(clean))
     if kind == "service_visits" and refs.parts is not None and "parts_used" in raw.columns:
         known = _known(refs.parts, "part_no")
         listed = raw.filter(

@@ -12,7 +12,16 @@ import polars as pl
 
 from dealersync.inbox import printable_name
 from dealersync.parsed import PARSED, ParsedFile, ParsedSheet
-from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
+from dealersync.schemas.contract import (
+    CUSTOMER_ATTRIBUTES,
+    CUSTOMER_KEY,
+    PROBLEM_COLUMNS,
+    REJECTED,
+    SHEETS,
+    VEHICLE_ATTRIBUTES,
+    VEHICLE_KEY,
+    WARNING,
+)
 from dealersync.schemas.messages import message_sql
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
@@ -35,11 +44,6 @@ LOAD_ORDER = (
     "part_failures",
 )
 
-# The customers sheet (one row per customer and vehicle) feeds two core tables.
-CUSTOMER_KEY = ("dealer_code", "customer_id")
-CUSTOMER_ATTRIBUTES = ("name", "phone", "address", "region", "contact_person", "preferred_services")
-VEHICLE_KEY = ("dealer_code", "vin")
-VEHICLE_ATTRIBUTES = ("customer_id", "plate_no", "model", "vehicle_type", "purchase_date", "warranty_end")
 DEALER_KEY = ("dealer_code",)
 DEALER_ATTRIBUTES = tuple(name for name in SHEETS["dealers"].names if name not in DEALER_KEY)
 
@@ -440,15 +444,22 @@ class _FileLoader:
     def load_customers(self, sheet: ParsedSheet, clean: str) -> None:
         """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.
 
-        "region: defaults to the dealer's region". A customer listed on several rows (one per vehicle)
-        takes its attributes from the first of them.
+        A customer listed on several rows (one per vehicle) takes each attribute from the first row that
+        gives it (validate warns about rows that give another). "region: defaults to the dealer's
+        region" is left to the reader of the table (core.customers_current), so that it follows the
+        dealer's region as it changes. "under_warranty, when blank: the vehicle's warranty_end >=
+        intake_date" is recomputed for the visits of these vehicles.
         """
         customers = self.source(
             sheet,
             clean,
             key=CUSTOMER_KEY,
-            overrides={"region": "COALESCE(c.region, dealer.region)"},
-            joins="LEFT JOIN core.dealers_current AS dealer ON dealer.dealer_code = c.dealer_code",
+            overrides={
+                name: f"first_value(c.{name} IGNORE NULLS) OVER (PARTITION BY {_columns(CUSTOMER_KEY, 'c')} "
+                "ORDER BY c.excel_row ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+                for name in CUSTOMER_ATTRIBUTES
+                if name in sheet.clean.columns
+            },
         )
         self.load_history("customers", CUSTOMER_KEY, CUSTOMER_ATTRIBUTES, customers, sheet)
         vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
@@ -465,8 +476,8 @@ class _FileLoader:
             UPDATE core.service_visits AS v SET under_warranty = vehicle.warranty_end >= v.intake_date
             FROM core.vehicles AS vehicle
             SEMI JOIN {clean} AS c ON c.dealer_code = vehicle.dealer_code AND c.vin = vehicle.vin
-            WHERE v.under_warranty IS NULL AND vehicle.warranty_end IS NOT NULL
-              AND v.dealer_code = vehicle.dealer_code AND v.vin = vehicle.vin
+            WHERE v.under_warranty_derived AND v.dealer_code = vehicle.dealer_code AND v.vin = vehicle.vin
+              AND v.under_warranty IS DISTINCT FROM (vehicle.warranty_end >= v.intake_date)
             """
         )
         self.run(
@@ -516,7 +527,10 @@ class _FileLoader:
             sheet,
             clean,
             overrides={"under_warranty": "COALESCE(c.under_warranty, vehicle.warranty_end >= c.intake_date)"},
-            derived={"has_customer_file": "customer.customer_id IS NOT NULL"},
+            derived={
+                "has_customer_file": "customer.customer_id IS NOT NULL",
+                "under_warranty_derived": "c.under_warranty IS NULL",
+            },
             joins="""
                 LEFT JOIN core.vehicles AS vehicle ON vehicle.dealer_code = c.dealer_code AND vehicle.vin = c.vin
                 LEFT JOIN core.customers_current AS customer
@@ -524,7 +538,13 @@ class _FileLoader:
             """,
         )
         spec = SHEETS["service_visits"]
-        self.upsert("service_visits", spec.key, (*spec.names, "has_customer_file"), source, sheet)
+        self.upsert(
+            "service_visits",
+            spec.key,
+            (*spec.names, "has_customer_file", "under_warranty_derived"),
+            source,
+            sheet,
+        )
         customer_column = sheet.headers.get("customer_id", "customer_id")
         customer = {"column": "$customer_column", "value": "v.customer_id"}
         self.add_warnings(

@@ -399,6 +399,41 @@ def test_a_repeated_key_rejects_each_later_copy_naming_the_first(aliases):
     assert problem["message"].startswith("this row repeats row 2 (经销商代码/工单号 D0012|WO1)")
 
 
+def test_a_vin_given_again_for_another_customer_is_rejected_naming_the_first_row(aliases):
+    result = check(
+        aliases,
+        "customers",
+        {"customer_id": "C1"},
+        {"customer_id": "C2", "vin": OTHER_VIN},
+        {"customer_id": "C3"},  # C1's vehicle
+        {"customer_id": "C1", "vin": VIN.lower()},  # C1 again: a repeated key, not another owner
+    )
+    assert found(result) == [(4, "vin", "vehicle_of_another_customer"), (5, "", "duplicate_key")]
+    problem = result.problems.row(0, named=True)
+    assert problem["column_name"] == "车架号" and problem["cell_value"] == VIN
+    assert problem["message"].startswith(f"车架号 {VIN} is already the vehicle of customer C1 in row 2")
+
+
+def test_a_customers_rows_that_disagree_load_the_first_value_given_and_warn(aliases):
+    result = check(
+        aliases,
+        "customers",
+        {"address": None},
+        {"vin": OTHER_VIN, "phone": "139-0000-0002", "address": "上海路2号"},
+        {"vin": "LGWEF4A55MH123457", "phone": "138 1234 5678", "address": "上海路3号", "region": None},
+    )
+    # row 3's phone and row 4's address differ from the first given; blanks and spellings of the same
+    # number do not; row 3 gives the first address
+    assert found(result) == [(3, "phone", "customer_differs"), (4, "address", "customer_differs")]
+    assert result.clean[EXCEL_ROW].to_list() == [2, 3, 4]  # warnings: every row loads
+    phone = result.problems.row(0, named=True)
+    assert phone["severity"] == "warning" and phone["cell_value"] == "139-0000-0002"
+    assert phone["message"].startswith(
+        '联系电话 "139-0000-0002" differs from 13812345678 given for the same customer in row 2'
+    )
+    assert result.problems.row(1, named=True)["message_zh"].startswith("同一客户在第 3 行的地址是 上海路2号")
+
+
 def test_rows_with_an_unreadable_key_are_not_duplicates(aliases):
     result = check(aliases, "part_batches", {"batch_no": None}, {"batch_no": None})
     assert found(result) == [(2, "batch_no", "required"), (3, "batch_no", "required")]

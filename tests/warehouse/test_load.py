@@ -309,6 +309,42 @@ def test_under_warranty_when_blank_comes_from_the_vehicle(warehouse):
     ]
 
 
+def test_a_corrected_warranty_end_recomputes_the_visits_that_left_under_warranty_blank(warehouse):
+    customers = parsed_sheet("customers", [customer("C1", VIN1, warranty_end=date(2024, 1, 1))])
+    visits = parsed_sheet(
+        "service_visits",
+        [
+            visit("W1", intake_date=date(2024, 2, 1)),
+            visit("W2", intake_date=date(2024, 2, 1), under_warranty=False),
+        ],
+    )
+    load_file(warehouse, parsed_file(customers, visits), run_id=2, as_of=DAY)
+    corrected = parsed_sheet("customers", [customer("C1", VIN1, warranty_end=date(2026, 1, 1))])
+    load_file(warehouse, parsed_file(corrected), run_id=3, as_of=DAY)
+    # W1's flag was derived, so it follows the vehicle; W2's was written, so it stays as written
+    assert rows(warehouse, "SELECT work_order_no, under_warranty FROM core.service_visits ORDER BY 1") == [
+        ("W1", True),
+        ("W2", False),
+    ]
+
+
+def test_a_blank_customer_region_follows_the_dealers_region_as_it_changes(warehouse):
+    load_file(warehouse, parsed_file(parsed_sheet("customers", [customer("C1")])), run_id=2, as_of=DAY)
+    moved = parsed_file(parsed_sheet("dealers", [dealer(region="North")]))
+    load_file(warehouse, moved, run_id=3, as_of=date(2024, 7, 1))
+    assert rows(warehouse, "SELECT region FROM core.customers") == [(None,)]  # as the sheet gave it
+    assert rows(warehouse, "SELECT region FROM core.customers_current") == [("North",)]
+
+
+def test_a_customer_on_several_rows_takes_each_attribute_from_the_first_row_that_gives_it(warehouse):
+    sheet = parsed_sheet(
+        "customers",
+        [customer("C1", VIN1, address=None), customer("C1", VIN2, address="上海路2号", phone="13900000002")],
+    )
+    load_file(warehouse, parsed_file(sheet), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT phone, address FROM core.customers") == [("13812345678", "上海路2号")]
+
+
 def test_a_visit_without_a_customer_file_is_loaded_flagged_and_cleared_when_the_file_arrives(warehouse):
     visits = parsed_sheet("service_visits", [visit("W1", "C1"), visit("W2", "C2", VIN2)])
     same_file_customers = parsed_sheet("customers", [customer("C1")])

@@ -79,8 +79,10 @@ def test_raw_tables_hold_lineage_the_contract_columns_and_extra(con, kind):
     "kind", ["service_visits", "follow_up_calls", "letters", "complaints", "part_shipments", "part_failures"]
 )
 def test_core_tables_hold_exactly_the_contract_columns(con, kind):
-    derived = ["has_customer_file"] if kind == "service_visits" else []
-    assert columns(con, "core", kind) == [*SHEETS[kind].names, *derived, *LINEAGE]
+    derived, added = (
+        (["has_customer_file"], ["under_warranty_derived"]) if kind == "service_visits" else ([], [])
+    )
+    assert columns(con, "core", kind) == [*SHEETS[kind].names, *derived, *LINEAGE, *added]
 
 
 @pytest.mark.parametrize("kind", ["parts", "campaigns", "part_batches"])
