@@ -22,7 +22,7 @@ import polars as pl
 from defusedxml import ElementTree as SafeElementTree
 
 from dealersync.schemas.aliases import Aliases, clean_label
-from dealersync.schemas.contract import EXCEL_ROW, SHEETS
+from dealersync.schemas.contract import DATETIME, EXCEL_ROW, SHEETS
 from dealersync.settings import READ_LIMITS
 
 EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
@@ -83,8 +83,11 @@ _REFERENCE_ATTRIBUTE = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
 
 # A total row has a cell that, folded by clean_label, is one of these labels, alone or followed by its
 # figure (`合计：1,234.50元`, `Total: 12`); `总计划` or `小计算器` are not totals.
+# A figure may carry a unit, and several figures follow each other unit by unit (`合计：3户5辆`).
+_TOTAL_UNIT = r"(?:万元|元|台|辆|次|件|个|条|户|人|位|名|家|笔|单|张|封|项|行|km|公里)"
 TOTAL_CELL = re.compile(
-    r"^(?:合计|总计|小计|共计|总合计|本页合计|totals?|subtotal|grandtotal)[0-9]*(?:元|台|辆|次|件|个|条|km|公里)?$"
+    r"^(?:合计|总计|小计|共计|总合计|本页合计|totals?|subtotal|grandtotal)"
+    rf"[0-9]*{_TOTAL_UNIT}?(?:[0-9]+{_TOTAL_UNIT})*$"
 )
 # A cheap first pass over every cell for TOTAL_CELL; candidates are confirmed with clean_label.
 _TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[tｔＴ]\s*[oｏＯ]\s*[tｔＴ]\s*[aａＡ]\s*[lｌＬ]"
@@ -908,6 +911,34 @@ def _skip_reason(name: str, named_kind: str | None, hint: str, aliases: Aliases)
     return f"not a sheet name we know, and none of its first {HEADER_SCAN_ROWS} rows looks like a header row"
 
 
+_DATE_PART = re.compile(r"(?:日期|date)$")
+_TIME_PART = re.compile(r"(?:时间|time)$")
+
+
+def _date_and_time(kind: str, field: str, header: str, other: str) -> bool:
+    """Whether two headers meaning one datetime field are its date and its time (通话日期 and 通话时间)."""
+    if SHEETS[kind].column(field).type != DATETIME:
+        return False
+    first, second = clean_label(header), clean_label(other)
+    return bool(
+        (_DATE_PART.search(first) and _TIME_PART.search(second))
+        or (_TIME_PART.search(first) and _DATE_PART.search(second))
+    )
+
+
+def _date_time_text(date_column: str, time_column: str) -> pl.Expr:
+    """A date cell and a time cell as one datetime text, as a clerk would write it in one cell.
+
+    Excel hands a date over as `2026-11-20 00:00:00` and a time alone as `1899-12-31 10:30:00`: the
+    midnight and the epoch day are dropped. A date alone is 00:00, as in one cell; a time alone is a
+    blank date (the field is required, and the date column is where the steward must write it).
+    """
+    day = pl.col(date_column)
+    clock = pl.col(time_column).str.replace(r"^1899-12-3[01] ", "")
+    joined = day.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") + " " + clock
+    return pl.coalesce(joined, day)
+
+
 def _kind_label(kind: str) -> str:
     return f"{SHEETS[kind].zh} ({kind})"
 
@@ -928,10 +959,24 @@ def _sheet_read(
     headers: dict[str, str] = {}
     header_letters: dict[str, str] = {}
     field_columns: dict[str, str] = {}
+    split_columns: dict[str, tuple[str, str]] = {}  # a datetime field written as a date and a time column
     extra_columns: dict[str, str] = {}
     for column, cell, letter in zip(grid.columns, header_cells, letters, strict=True):
         header = (cell or "").strip()
         target = aliases.field_for(kind, header) if header else None
+        if (
+            target in headers
+            and target not in split_columns
+            and _date_and_time(kind, target, headers[target], header)
+        ):
+            date_first = _DATE_PART.search(clean_label(headers[target])) is not None
+            date_column, time_column = (
+                (field_columns[target], column) if date_first else (column, field_columns[target])
+            )
+            split_columns[target] = (date_column, time_column)
+            if not date_first:  # the field is shown (and marked) under its date column
+                headers[target], header_letters[target], field_columns[target] = header, letter, column
+            continue
         if target in headers:
             raise FileRefused(
                 f"sheet '{name}': the columns '{headers[target]}' (column {header_letters[target]}) and "
@@ -964,7 +1009,10 @@ def _sheet_read(
     ordered = [f for f in SHEETS[kind].names if f in field_columns]
     frame = kept.select(
         pl.col(EXCEL_ROW),
-        *(pl.col(field_columns[f]).alias(f) for f in ordered),
+        *(
+            (_date_time_text(*split_columns[f]) if f in split_columns else pl.col(field_columns[f])).alias(f)
+            for f in ordered
+        ),
         _extra_json(extra_columns).alias(EXTRA),
     )
     return SheetRead(

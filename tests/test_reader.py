@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import struct
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
@@ -164,6 +165,46 @@ def test_blank_and_total_rows_dropped_and_reported(tmp_path, aliases):
     assert sheet.frame["excel_row"].to_list() == [2, 4, 7]
     assert sheet.blank_rows == 2
     assert sheet.total_rows == [6, 8, 9, 10]
+
+
+def test_a_total_row_counting_households_or_vehicles_is_a_total_row(tmp_path, aliases):
+    rows = [VISIT_HEADERS, visit(1), ["合计：3户"], ["总计", "12辆"], ["合计 3户5辆"], ["合计3户左右"]]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.total_rows == [3, 4, 5]  # row 6 says more than a count: data (and rejected as such)
+    assert sheet.frame["excel_row"].to_list() == [2, 6]
+
+
+CALL_HEADERS = ["经销商代码", "记录编号", "通话类型", "客户编号", "业务员", "结果"]
+CALL = ["D0012", "K1", "首次回访", "C1", "小李", "接通"]
+
+
+def test_a_call_written_as_a_date_column_and_a_time_column_is_one_call_time(tmp_path, aliases):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "电话回访记录"
+    sheet.append([*CALL_HEADERS, "通话时间", "通话日期"])  # the time first: order does not matter
+    sheet.append([*CALL, time(10, 30), date(2026, 11, 20)])  # real Excel time and date
+    sheet.append([*CALL, "14:05", "2026/11/21"])  # both typed as text
+    sheet.append([*CALL, None, date(2026, 11, 22)])  # no time: the date alone
+    sheet.append([*CALL, time(9, 0), None])  # no date: blank, which the checks reject
+    book.save(tmp_path / "calls.xlsx")
+    read = read_one(tmp_path / "calls.xlsx", aliases)
+    assert read.headers["call_time"] == "通话日期"  # problems are shown and marked under the date column
+    assert "通话时间" not in read.extra_headers
+    assert read.frame["call_time"].to_list() == [
+        "2026-11-20 10:30:00",
+        "2026/11/21 14:05",
+        "2026-11-22 00:00:00",
+        None,
+    ]
+
+
+def test_two_columns_meaning_one_field_otherwise_refuse_the_file(tmp_path, aliases):
+    rows = [[*CALL_HEADERS, "通话日期", "回访日期"], [*CALL, "2026-11-20", "2026-11-21"]]
+    with pytest.raises(
+        FileRefused, match="'通话日期' \\(column G\\) and '回访日期' \\(column H\\) both mean call_time"
+    ):
+        read_workbook(write_xlsx(tmp_path / "calls.xlsx", {"电话回访记录": rows}), aliases)
 
 
 def test_a_two_level_header_is_read_from_its_lower_row_with_the_merged_cells_above(tmp_path, aliases):
