@@ -95,12 +95,20 @@ _NON_ASCII = r"[^\x00-\x7F]"
 PROBLEM = "problem:"  # prefix of a column's problem in `read_columns`' result
 
 
+# Characters that show as nothing, pasted along from web pages and chat apps: soft hyphen, zero-width
+# spaces and joiners, direction marks, word joiner, byte-order mark. Nobody means them; NFKC keeps them.
+INVISIBLE = "[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]"
+
+
 def folded(text: pl.Expr, *, ascii_only: bool = False) -> pl.Expr:
-    """The cell with full-width characters folded (NFKC) and surrounding spaces removed; blank is null.
+    """The cell with full-width characters folded (NFKC), invisible characters and surrounding spaces
+    removed; blank is null.
 
     NFKC leaves ASCII as it is: a column known to be ASCII only skips it (most code and number columns).
     """
-    cell = (text if ascii_only else text.str.normalize("NFKC")).str.strip_chars()
+    if not ascii_only:
+        text = text.str.normalize("NFKC").str.replace_all(INVISIBLE, "")
+    cell = text.str.strip_chars()
     return pl.when(cell != "").then(cell)
 
 
@@ -180,8 +188,8 @@ def _no_problem() -> pl.Expr:
 
 
 def text_reader(local: Local) -> list[dict[str, pl.Expr]]:
-    """Free text, kept as written but for surrounding spaces; blank is null."""
-    value = local("text").str.strip_chars()
+    """Free text, kept as written but for surrounding spaces and invisible characters; blank is null."""
+    value = local("text").str.replace_all(INVISIBLE, "").str.strip_chars()
     return [{"value": pl.when(value != "").then(value), "problem": _no_problem()}]
 
 

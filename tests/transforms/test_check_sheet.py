@@ -374,6 +374,28 @@ def test_a_sheet_without_any_of_its_columns_rejects_every_row_for_each_required_
     assert result.clean.is_empty()
 
 
+def test_invisible_characters_pasted_along_are_dropped(aliases):
+    """Zero-width spaces, byte-order marks and soft hyphens show as nothing: the steward could not see them."""
+    result = check(
+        aliases,
+        "customers",
+        {
+            "phone": "13812345678\ufeff",
+            "vin": f"{VIN[:8]}\u200b{VIN[8:]}\u200b",
+            "purchase_date": "\u200b2024-01-15",
+            "name": "张\u00ad三\u2060",
+        },
+    )
+    assert found(result) == []
+    row = result.clean.row(0, named=True)
+    assert (row["phone"], row["vin"], row["purchase_date"], row["name"]) == (
+        "13812345678",
+        VIN,
+        date(2024, 1, 15),
+        "张三",
+    )
+
+
 def test_a_missing_optional_column_is_simply_blank(aliases):
     result = check(aliases, "service_visits", drop=("advisor", "next_maintenance_date"))
     assert found(result) == []
