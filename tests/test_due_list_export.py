@@ -154,11 +154,11 @@ def test_unreachable_customers_are_listed_separately_with_the_reason(workbook):
     assert [(r["类型"], r["无法联系原因"], r["单号"]) for r in rows] == [("首次回访", "无客户档案", "W3")]
 
 
-def test_formula_like_text_is_neutralised(workbook):
+def test_formula_like_text_is_a_string_cell_shown_as_written(workbook):
     [row] = sheet_rows(workbook["投诉上报"])
-    assert row["沟通要点"] == '\'=HYPERLINK("http://x","点我")'
+    assert row["沟通要点"] == '=HYPERLINK("http://x","点我")'
     cell = next(c for c in workbook["投诉上报"][2] if c.value == row["沟通要点"])
-    assert cell.data_type == "s"
+    assert cell.data_type == "s"  # a string cell: no spreadsheet evaluates it
 
 
 def test_overview_counts_per_kind(workbook):

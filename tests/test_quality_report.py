@@ -295,7 +295,7 @@ def test_the_other_sheets_show_the_mart_rows(report, warehouse):
     calls = report["Dissatisfied calls"]
     header = [c.value for c in calls[3]]
     request = calls.cell(row=4, column=header.index("customer_request") + 1)
-    assert request.value == '\'=HYPERLINK("http://x","waited two hours")' and request.data_type == "s"
+    assert request.value == '=HYPERLINK("http://x","waited two hours")' and request.data_type == "s"
     complaints = report["Complaints"]
     by_category = {
         complaints.cell(row=r, column=1).value: complaints.cell(row=r, column=2).value for r in range(4, 11)

@@ -5,23 +5,23 @@ from __future__ import annotations
 import polars as pl
 import xlsxwriter
 
-# A cell starting with one of these may be evaluated as a formula by Excel, LibreOffice or Sheets
-# (OWASP "CSV injection"). Prefixing an apostrophe keeps the text visible and inert.
+# A CSV field starting with one of these may be evaluated as a formula by Excel, LibreOffice or Sheets
+# (OWASP "CSV injection"). Prefixing an apostrophe keeps the text visible and inert. A plain number
+# (`-5`, `+86`) is read as that number, never run: it is left as written.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: object) -> object:
-    """The value, with a leading apostrophe when it is text that a spreadsheet would evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+PLAIN_NUMBER = r"^[-+]?[0-9]+(?:\.[0-9]+)?$"
 
 
 def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column of a frame passed through `safe_text` (vectorised)."""
+    """Every text column of a frame made inert for CSV: a leading apostrophe where a spreadsheet would
+    evaluate the text.
+
+    xlsx needs none of this: our writers store every text as a string cell (xlsx_workbook, and
+    data_type "s" with openpyxl), which no spreadsheet evaluates, and an apostrophe there would show.
+    """
     pattern = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_TRIGGERS) + "]"
     return frame.with_columns(
-        pl.when(pl.col(name).str.contains(pattern))
+        pl.when(pl.col(name).str.contains(pattern) & ~pl.col(name).str.contains(PLAIN_NUMBER))
         .then(pl.lit("'") + pl.col(name))
         .otherwise(pl.col(name))
         .alias(name)

@@ -125,18 +125,16 @@ def _file_safe(name: str) -> str:
 
 
 def _labelled(items: pl.DataFrame) -> pl.DataFrame:
-    """Items with codes shown in Chinese (逾期, 高, 首次回访…) and text made formula-safe."""
-    return safe_frame(
-        items.with_columns(
-            pl.col(column).replace_strict(dict(enum.labels), default=pl.col(column))
-            for column, enum in LABELS.items()
-        )
+    """Items with codes shown in Chinese (逾期, 高, 首次回访…)."""
+    return items.with_columns(
+        pl.col(column).replace_strict(dict(enum.labels), default=pl.col(column))
+        for column, enum in LABELS.items()
     )
 
 
 def write_due_list_csv(path: Path, items: pl.DataFrame) -> Path:
     """All the scope's items in one csv (UTF-8 with BOM so that Excel reads Chinese), headers in Chinese."""
-    frame = _labelled(items).select(pl.col(c).alias(HEADER[c]) for c in CSV_COLUMNS)
+    frame = safe_frame(_labelled(items).select(pl.col(c).alias(HEADER[c]) for c in CSV_COLUMNS))
     frame.write_csv(path, include_bom=True, datetime_format="%Y-%m-%d %H:%M", date_format="%Y-%m-%d")
     return Path(path)
 
@@ -257,7 +255,7 @@ def _overview_sheet(
             .sort("dealer_code")
             .rename({"dealer_code": HEADER["dealer_code"], "dealer_name": HEADER["dealer_name"]})
         )
-        _table(sheet, formats, row + 1, safe_frame(by_dealer))
+        _table(sheet, formats, row + 1, by_dealer)
     sheet.set_column(0, 1, 16)
     sheet.set_column(2, 6, 10)
 

