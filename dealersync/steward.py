@@ -55,19 +55,70 @@ class AliasSuggestion:
         )
 
 
+@dataclass(frozen=True)
+class SheetKindSuggestion:
+    """A sheet whose name says one kind while its headers are plainly another's: rename it, map no alias."""
+
+    sheet: str
+    kind: str  # the kind its name gives
+    fits: str  # the kind its headers fit
+    fields: int  # how many of its headers are that kind's columns
+
+    @property
+    def text(self) -> str:
+        named, fits = SHEETS[self.kind], SHEETS[self.fits]
+        return (
+            f"sheet '{self.sheet}': its name says {named.zh} ({self.kind}), but {self.fields} of its headers "
+            f"are columns of {fits.zh} ({self.fits}); if it holds {self.fits.replace('_', ' ')}, rename the "
+            f"sheet to {fits.zh} and send the file again"
+        )
+
+    @property
+    def text_zh(self) -> str:
+        named, fits = SHEETS[self.kind], SHEETS[self.fits]
+        return (
+            f"工作表“{self.sheet}”的名称表示{named.zh}，但其中 {self.fields} 个列标题属于{fits.zh}；"
+            f"如果该表记录的是{fits.zh}，请将工作表改名为“{fits.zh}”后重新发送"
+        )
+
+
+def sheet_kind_suggestions(parsed: ParsedFile, aliases: Aliases) -> list[SheetKindSuggestion]:
+    """Sheets whose headers name more columns of another kind of the same source than of their own."""
+    if parsed.status != PARSED:
+        return []
+    found = []
+    for sheet in parsed.sheets:
+        headers = [*sheet.headers.values(), *sheet.extra_headers]
+        source = SHEETS[sheet.kind].source
+        fits = [
+            (len({aliases.field_for(kind, header) for header in headers} - {None}), kind)
+            for kind, spec in SHEETS.items()
+            if kind != sheet.kind and spec.source == source
+        ]
+        fields, kind = max(fits, default=(0, sheet.kind))
+        if fields > len(sheet.headers):
+            found.append(SheetKindSuggestion(sheet.sheet, sheet.kind, kind, fields))
+    return found
+
+
 def alias_suggestions(
     parsed: ParsedFile, aliases: Aliases, steward_file: Path | None
 ) -> list[AliasSuggestion]:
     """For each header the reader did not recognise: the field it most resembles, among those the sheet lacks.
 
     The line to add is written for the steward's alias file as it stands: a new `field = [...]` line
-    under the sheet's section, or the header added to a list the file already has for that field.
+    under the sheet's section, or the header added to a list the file already has for that field. A
+    field is suggested for one header at most; a sheet that rather looks misnamed
+    (sheet_kind_suggestions) gets none: a rename, not aliases, is what it needs.
     """
     if parsed.status != PARSED:
         return []
     existing = _steward_headers(steward_file)
+    misnamed = {s.sheet for s in sheet_kind_suggestions(parsed, aliases)}
     found: list[AliasSuggestion] = []
     for sheet in parsed.sheets:
+        if sheet.sheet in misnamed:
+            continue
         lacking = [name for name in SHEETS[sheet.kind].names if name not in sheet.headers]
         for header in sheet.extra_headers:
             if _UNNAMED.match(header) or not lacking:
@@ -75,6 +126,7 @@ def alias_suggestions(
             target = aliases.suggest(sheet.kind, header, among=lacking)
             if target is None:
                 continue
+            lacking.remove(target)
             section = f"[headers.{sheet.kind}]"
             listed = existing.get(sheet.kind, {}).get(target)
             labels = [*(listed or []), header]
@@ -134,7 +186,10 @@ def write_report(
     extra_problems: pl.DataFrame | None = None,
 ) -> StewardReport:
     """The annotated copy and problems CSV of one checked file, with its alias suggestions as notes."""
-    suggestions = alias_suggestions(parsed, aliases, steward_file)
+    suggestions = [
+        *sheet_kind_suggestions(parsed, aliases),
+        *alias_suggestions(parsed, aliases, steward_file),
+    ]
     notes = [f"{s.text_zh} / {s.text}" for s in suggestions]
     return write_steward_report(parsed, source, folder, extra_problems=extra_problems, notes=notes)
 

@@ -13,7 +13,7 @@ from dealersync.pipeline import process_file
 from dealersync.reader import FileRefused, read_workbook
 from dealersync.schemas.aliases import AliasError, clean_label, load_aliases
 from dealersync.settings import Settings
-from dealersync.steward import alias_suggestions
+from dealersync.steward import alias_suggestions, sheet_kind_suggestions
 from dealersync.transforms.validate import Refs
 
 TODAY = date(2026, 11, 20)
@@ -129,6 +129,26 @@ def test_an_unknown_header_gets_the_alias_line_that_would_map_it(tmp_path, alias
     (again,) = alias_suggestions(parsed, aliases, steward)
     assert again.line == f'phone = ["手机号2", "{UNKNOWN_PHONE_HEADER}"]'
     assert "replace the phone line under [headers.customers]" in again.text
+
+
+def test_a_sheet_named_for_one_kind_holding_another_is_told_to_rename_not_to_add_aliases(tmp_path, aliases):
+    visits = [["经销商代码", "工单号", "客户编号", "车架号", "进厂日期", "出厂日期", "类型"]]
+    visits.append(["D0012", "N01", "K001", "LGWEF4A539BH00001", "2026-11-10", "2026-11-11", "保养"])
+    path = write_xlsx(tmp_path / "m.xlsx", {"客户档案": visits})
+    parsed = process_file(path, today=TODAY, aliases=aliases, refs=Refs(), settings=Settings())
+    (misnamed,) = sheet_kind_suggestions(parsed, aliases)
+    assert (misnamed.kind, misnamed.fits, misnamed.fields) == ("customers", "service_visits", 7)
+    assert "rename the sheet to 维修保养记录" in misnamed.text
+    # no purchase_date alias for both 进厂日期 and 出厂日期, which would get the file refused
+    assert alias_suggestions(parsed, aliases, None) == []
+
+
+def test_a_field_is_suggested_for_one_header_at_most(tmp_path, aliases):
+    path = write_xlsx(
+        tmp_path / "c.xlsx", customers_sheet(UNKNOWN_PHONE_HEADER, ("车主联系手机号", "13900000000"))
+    )
+    parsed = process_file(path, today=TODAY, aliases=aliases, refs=Refs(), settings=Settings())
+    assert [s.field for s in alias_suggestions(parsed, aliases, None)].count("phone") == 1
 
 
 def test_validate_suggests_the_line_and_the_stewards_file_is_used_at_once(tmp_path, monkeypatch):

@@ -229,7 +229,7 @@ def validate(
     """
     from dealersync.inbox import inbox_files
     from dealersync.schemas.aliases import load_aliases
-    from dealersync.steward import alias_suggestions
+    from dealersync.steward import alias_suggestions, sheet_kind_suggestions
     from dealersync.validation import validate_files
 
     settings = _settings(warehouse=warehouse)
@@ -250,6 +250,8 @@ def validate(
     console.print(f"Reference checks: {report.references}")
     for parsed in report.files:
         _print_validated(parsed, show)
+        for misnamed in sheet_kind_suggestions(parsed, aliases):
+            console.print(Text("  ").append_text(_styled("sheet?", "cyan", f"  {misnamed.text}")))
         for suggestion in alias_suggestions(parsed, aliases, settings.aliases_path):
             console.print(Text("  ").append_text(_styled("alias?", "cyan", f"  {suggestion.text}")))
             console.print(f"      {suggestion.section}\n      {suggestion.line}")
@@ -366,7 +368,7 @@ def sql(
     finally:
         con.close()
     if csv:
-        sys.stdout.write(frame.write_csv())
+        sys.stdout.write(_flat(frame).write_csv())
         return
     shown = frame if limit == 0 else frame.head(limit)
     table = Table()
@@ -377,6 +379,26 @@ def sql(
     console.print(table)
     if shown.height < frame.height:
         console.print(f"({frame.height} rows, {shown.height} shown; use --limit 0 for all)")
+
+
+def _flat(frame):
+    """The frame with list and struct columns written as JSON text, which CSV can hold."""
+    import json
+
+    import polars as pl
+
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested() or dtype == pl.Object]
+    return frame.with_columns(
+        pl.Series(
+            name,
+            [
+                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                for v in frame[name].to_list()
+            ],
+            dtype=pl.Utf8,
+        )
+        for name in nested
+    )
 
 
 @app.command("due-list")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from dealersync.warehouse.summaries import RAW_WITH_DEALER
+
 
 def open_entries(
     con: duckdb.DuckDBPyConnection,
@@ -15,16 +17,37 @@ def open_entries(
 ) -> pl.DataFrame:
     """Quarantine entries, oldest first, with the days each has been open (until now, or until resolved).
 
-    `dealer` keeps one dealer's entries; `only_open=False` adds the resolved ones; `file_name` keeps the
-    entries last seen in one file.
+    `dealer` keeps one dealer's entries: those naming it, and those of its files that name no known
+    dealer (a mistyped or blank dealer code: the dealer who sent the file has to fix it). A file is the
+    dealer's whose code most of its rows carry, as for its steward copy. `only_open=False` adds the
+    resolved ones; `file_name` keeps the entries last seen in one file.
     """
+    dealer_rows = " UNION ALL ".join(
+        f"SELECT file_sha256, upper(trim(dealer_code)) AS dealer_code FROM raw.{kind} "
+        "WHERE file_sha256 IN (SELECT file_sha256 FROM unowned)"
+        for kind in RAW_WITH_DEALER
+    )
     return con.sql(
-        """
+        f"""
+        WITH unowned AS (
+            SELECT DISTINCT file_sha256 FROM quarantine.entries AS e
+            WHERE $dealer IS NOT NULL
+              AND (e.dealer_code IS NULL OR e.dealer_code NOT IN (SELECT dealer_code FROM core.dealers))
+        ),
+        owners AS (
+            SELECT file_sha256, arg_max(dealer_code, rows) AS owner
+            FROM (SELECT file_sha256, dealer_code, count(*) AS rows FROM ({dealer_rows})
+                  WHERE dealer_code <> '' GROUP BY ALL)
+            GROUP BY ALL
+        )
         SELECT entry_id, severity, dealer_code, file_name, sheet, excel_row, column_name, cell_value, rule,
                message, message_zh, kind, field, business_key, first_seen_at, last_seen_at, resolved_at,
                resolved_by_run, date_diff('day', first_seen_at, coalesce(resolved_at, now())) AS days_open
-        FROM quarantine.entries
-        WHERE ($dealer IS NULL OR dealer_code = $dealer)
+        FROM quarantine.entries AS e
+        WHERE ($dealer IS NULL OR dealer_code = $dealer
+               OR (file_sha256 IN (SELECT file_sha256 FROM unowned)
+                   AND (dealer_code IS NULL OR dealer_code NOT IN (SELECT dealer_code FROM core.dealers))
+                   AND file_sha256 IN (SELECT file_sha256 FROM owners WHERE owner = $dealer)))
           AND (NOT $only_open OR resolved_at IS NULL)
           AND ($file_name IS NULL OR file_name = $file_name)
         ORDER BY first_seen_at, entry_id

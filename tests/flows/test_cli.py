@@ -104,6 +104,8 @@ def test_sql_prints_a_query_and_refuses_a_write(tmp_path):
     assert result.exit_code == 0 and "migrations" in result.output
     csv = invoke("sql", "select 42 as answer", "-w", str(warehouse), "--csv")
     assert csv.output.splitlines() == ["answer", "42"]
+    nested = invoke("sql", "select [1, 2] as parts, {'k': '值'} as s", "-w", str(warehouse), "--csv")
+    assert nested.exit_code == 0 and nested.output.splitlines() == ["parts,s", '"[1, 2]","{""k"": ""值""}"']
     write = runner.invoke(app, ["sql", "delete from etl.runs", "-w", str(warehouse)])
     assert write.exit_code != 0
     assert "read-only" in str(write.exception) or "read-only" in write.output

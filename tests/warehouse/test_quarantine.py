@@ -18,7 +18,13 @@ def letter(dealer_code: str, letter_id: str) -> dict:
     return row | {"sent_date": date(2024, 2, 1), "letter_type": "notice"}
 
 
+def known_dealers(con, *codes: str) -> None:
+    dealers = [{"dealer_code": code, "name": code, "region": "East"} for code in codes]
+    load_file(con, parsed_file(parsed_sheet("dealers", dealers)), run_id=1, as_of=DAY)
+
+
 def test_entries_oldest_first_per_dealer_open_or_all(con):
+    known_dealers(con, "D001", "D002")
     first = parsed_sheet(
         "letters",
         [],
@@ -45,6 +51,20 @@ def test_entries_oldest_first_per_dealer_open_or_all(con):
     ]
     assert open_entries(con).get_column("dealer_code").to_list() == ["D002", "D001"]
     assert open_entries(con, file_name="first.xlsx").get_column("business_key").to_list() == ["D002|W2"]
+
+
+def test_a_dealers_entries_include_its_rows_that_name_no_known_dealer(con):
+    """A mistyped dealer code in D001's file is D001's to fix, not a dealer nobody looks after."""
+    known_dealers(con, "D001")
+    sheet = parsed_sheet(
+        "letters",
+        [letter("D001", "W1"), letter("D001", "W2")],
+        rejected=[letter("D010", "W3")],
+        problems=[rejection(4, "dealer_code", "unknown_dealer")],
+    )
+    load_file(con, parsed_file(sheet, name="D001.xlsx"), run_id=2, as_of=DAY)
+    assert open_entries(con, "D001").select("dealer_code", "rule").rows() == [("D010", "unknown_dealer")]
+    assert open_entries(con, "D002").is_empty()
 
 
 def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
