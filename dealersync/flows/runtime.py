@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,15 +41,44 @@ def prefect_api(startup_timeout: int = 120, api_url: str | None = None) -> Itera
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
-    server.start(timeout=startup_timeout)
-    os.environ["PREFECT_API_URL"] = server.api_url
+    with _stopped_cleanly_on_sigterm():
+        try:
+            server.start(timeout=startup_timeout)
+            os.environ["PREFECT_API_URL"] = server.api_url
+            with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+                yield server.api_url
+        finally:
+            if server.server_process is not None:
+                _drain_to(server.api_url)
+            os.environ.pop("PREFECT_API_URL", None)
+            server.stop()
+
+
+@contextmanager
+def _stopped_cleanly_on_sigterm() -> Iterator[None]:
+    """SIGTERM (kill, timeout, a scheduler giving up) exits through `finally`, so the server stops with us.
+
+    Python's default for SIGTERM ends the process on the spot, and so does Prefect: its flow engine
+    marks the run crashed, then sends SIGTERM again under the handler it found. Under this one that
+    second signal raises SystemExit (exit code 143, as a killed process has), which unwinds the
+    command and stops its temporary server instead of leaving it running.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def exit_now(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield  # someone else (a test runner, a served flow) already decides what SIGTERM does
+        return
+    signal.signal(signal.SIGTERM, exit_now)
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield server.api_url
+        yield
     finally:
-        _drain_to(server.api_url)
-        os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _drain_to(api_url: str) -> None:
