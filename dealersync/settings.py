@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The limits a workbook is refused beyond: the settings' defaults, and reader.read_workbook's when it is
@@ -100,7 +101,7 @@ class Settings(BaseSettings):
 
     # Running.
     workers: int = Field(2, description="Processes that read and validate files in parallel")
-    task_runner: str = Field(
+    task_runner: Literal["auto", "thread", "process", "dask"] = Field(
         "auto",
         description="thread, process, dask, or auto: a process pool when the inbox holds process_pool_min_mb "
         "or more, else threads of the run's own process",
@@ -137,6 +138,18 @@ class Settings(BaseSettings):
         description="Database of the Prefect server `dealersync prefect-server` starts, e.g. "
         "postgresql+asyncpg://prefect:secret@db:5432/prefect (default: SQLite in PREFECT_HOME)",
     )
+
+    @field_validator("task_runner", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown time zone {value!r}; write an IANA name such as Asia/Shanghai")
+        return value
 
     @property
     def inbox_dir(self) -> Path:

@@ -58,12 +58,18 @@ def parse_day(text: str | None) -> date | None:
 
 
 def _settings(**overrides):
+    from pydantic import ValidationError
+
     from dealersync.settings import get_settings
 
     try:
         return get_settings(**overrides)
-    except Exception as error:  # pydantic's validation message names the setting
-        raise UserError(f"invalid settings: {error}") from None
+    except ValidationError as error:  # one line per setting, named as it is set; values stay out
+        wrong = "; ".join(
+            f"DEALERSYNC_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        raise UserError(f"invalid settings: {wrong}") from None
 
 
 def _files_table(outcomes, title: str) -> Table:

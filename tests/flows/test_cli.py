@@ -95,6 +95,41 @@ def test_user_mistakes_end_in_one_line_and_exit_2(args, message, capsys, monkeyp
     assert "Traceback" not in captured.err + captured.out
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("TIMEZONE", "Asia/Shangai", "DEALERSYNC_TIMEZONE: unknown time zone 'Asia/Shangai'"),
+        ("WORKERS", "two", "DEALERSYNC_WORKERS: Input should be a valid integer"),
+        (
+            "TASK_RUNNER",
+            "threads",
+            "DEALERSYNC_TASK_RUNNER: Input should be 'auto', 'thread', 'process' or 'dask'",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["summary"], ["due-list"], ["validate", "x.xlsx"]])
+def test_a_mistyped_setting_is_one_line_naming_it(
+    setting, value, message, command, capsys, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(f"DEALERSYNC_{setting}", value)
+    (tmp_path / "x.xlsx").write_bytes(b"")
+    monkeypatch.setattr("sys.argv", ["dealersync", *command])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert f"error: invalid settings: {message}" in " ".join(captured.err.split())
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_a_setting_is_read_in_any_case(monkeypatch):
+    from dealersync.settings import get_settings
+
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", " Dask ")
+    assert get_settings().task_runner == "dask"
+
+
 def test_sql_prints_a_query_and_refuses_a_write(tmp_path):
     from dealersync.warehouse.db import open_warehouse
 
@@ -192,5 +227,5 @@ def test_reading_while_the_night_writes_is_one_line_not_a_traceback(command, tmp
     with warehouse_held(warehouse), pytest.raises(SystemExit) as exit_info:
         main()
     err = capsys.readouterr().err
-    assert exit_info.value.code == 2, err
+    assert exit_info.value.code == 3, err  # busy: nothing was done, try again later
     assert "is being written by another process" in err and "Traceback" not in err

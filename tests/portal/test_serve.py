@@ -27,7 +27,7 @@ def test_beyond_loopback_without_a_token_is_refused(tmp_path):
     [
         ('{"tiny-secret": "all"}', "shorter than 16"),
         (f'{{"{TOKEN}": "dealers:D1"}}', "not a scope"),
-        (f'["{TOKEN}"]', "portal_tokens"),  # not a JSON object
+        (f'["{TOKEN}"]', "DEALERSYNC_PORTAL_TOKENS: Input should be a valid dictionary"),  # not a JSON object
     ],
 )
 def test_unusable_token_settings_are_named_without_the_token(tmp_path, tokens, says):
