@@ -140,6 +140,18 @@ def _run_night(settings, day: date | None, force: bool = False, settle_seconds: 
 
 
 @contextmanager
+def _writing(out: Path | None) -> Iterator[None]:
+    """A file that cannot be written (no permission, a full disk, a path through a file) is one line."""
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    try:
+        yield
+    except (OSError, XlsxWriterException) as error:
+        where = f" to {out}" if out is not None else ""
+        raise UserError(f"cannot write{where}: {error}") from None
+
+
+@contextmanager
 def _progress_bar() -> Iterator[None]:
     """A bar over the night's new files (checked in parallel, then loaded one by one), on a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -438,17 +450,20 @@ def due_list(
         raise UserError(
             f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
         )
+    if out is not None and out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give the folder to write the due-list files in")
     con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
     try:
-        paths = exported_due_lists(
-            con,
-            day,
-            out or due_list_folder(settings.exports_dir, day),
-            settings.maintenance_lead_days,
-            [file_format],
-            dealer=dealer,
-            region=region,
-        )
+        with _writing(out):
+            paths = exported_due_lists(
+                con,
+                day,
+                out or due_list_folder(settings.exports_dir, day),
+                settings.maintenance_lead_days,
+                [file_format],
+                dealer=dealer,
+                region=region,
+            )
     except UnknownScope as error:
         raise UserError(str(error)) from None
     finally:
@@ -499,11 +514,16 @@ def summary(
         raise UserError(
             f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
         )
+    if out is not None and out.is_dir():
+        raise UserError(
+            f"--out {out} is a folder; give the file to write, e.g. {out / f'quality_{period.label}.xlsx'}"
+        )
     con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
     try:
-        path = refreshed_report(
-            con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
-        )
+        with _writing(out):
+            path = refreshed_report(
+                con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
+            )
     finally:
         con.close()
     console.print(f"Quality report {period.label} ({period.start} to {period.end}): {path}")

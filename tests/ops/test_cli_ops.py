@@ -68,6 +68,18 @@ def test_ops_mistakes_end_in_one_line_and_exit_2(args, message, warehouse, capsy
     assert "Traceback" not in err
 
 
+def test_an_out_path_that_cannot_be_written_is_one_line(warehouse, capsys, monkeypatch):
+    a_file = warehouse.parent / "afile"
+    a_file.touch()
+    for args, message in (
+        (["due-list", "--dealer", "D0001", "--out", a_file], "is a file; give the folder"),
+        (["due-list", "--dealer", "D0001", "--out", a_file / "sub"], "cannot write to"),
+        (["summary", "--week", "2026-W47", "--out", warehouse.parent], "is a folder; give the file to write"),
+    ):
+        code, _, err = dealersync([*args, "--today", TODAY.isoformat()], capsys, monkeypatch)
+        assert code == 2 and message in " ".join(err.split()) and "Traceback" not in err, (args, err)
+
+
 def test_a_restore_while_a_run_holds_the_warehouse_waits_for_nothing_and_exits_3(
     warehouse, capsys, monkeypatch
 ):
