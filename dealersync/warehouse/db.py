@@ -24,6 +24,11 @@ class WarehouseError(Exception):
     """A problem with the warehouse a person can act on: locked, not a DuckDB file, missing, out of date."""
 
 
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse (a run or a restore, or the night writing while a query
+    reads); nothing was done, try again later."""
+
+
 @dataclass(frozen=True)
 class Migration:
     """One versioned SQL file of `warehouse/migrations/`."""
@@ -36,6 +41,26 @@ class Migration:
     def sha256(self) -> str:
         """Digest of the text with normalised line endings (a Windows checkout applies the same migration)."""
         return hashlib.sha256(self.sql.replace("\r\n", "\n").encode()).hexdigest()
+
+
+DUCKDB_MAGIC = (8, b"DUCK")  # a DuckDB file says DUCK after its 8-byte checksum
+
+
+def require_warehouse_file(path: Path) -> None:
+    """WarehouseError unless `path` is missing (a new warehouse) or a DuckDB file: nothing is written beside it."""
+    if path.is_dir():
+        raise WarehouseError(f"{path} is a folder, not a DuckDB warehouse file")
+    if not path.exists():
+        return
+    offset, magic = DUCKDB_MAGIC
+    try:
+        with path.open("rb") as stream:
+            stream.seek(offset)
+            found = stream.read(len(magic))
+    except OSError as error:
+        raise WarehouseError(f"cannot read the warehouse {path}: {error}") from None
+    if found != magic:
+        raise WarehouseError(f"{path} is not a DuckDB warehouse file")
 
 
 def connect(
@@ -64,11 +89,11 @@ def connect(
                 holder = re.search(r"PID (\d+)", message)
                 by = f" (process {holder.group(1)})" if holder else ""
                 if read_only:  # a writer holds it: most likely the nightly run
-                    raise WarehouseError(
+                    raise WarehouseBusy(
                         f"the warehouse {path} is being written by another process{by}, most likely the "
                         "nightly run; try again when it has finished"
                     ) from error
-                raise WarehouseError(
+                raise WarehouseBusy(
                     f"the warehouse {path} is in use by another process{by}; "
                     "wait until it finishes, or raise DEALERSYNC_LOCK_TIMEOUT_SECONDS to wait for it"
                 ) from error

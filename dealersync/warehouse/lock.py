@@ -20,13 +20,14 @@ from pathlib import Path
 
 import duckdb
 
-from dealersync.warehouse.db import READERS_GRACE_SECONDS, WarehouseError, open_warehouse
+from dealersync.warehouse.db import (
+    READERS_GRACE_SECONDS,
+    WarehouseBusy,
+    open_warehouse,
+    require_warehouse_file,
+)
 
 POLL_SECONDS = 0.2
-
-
-class WarehouseBusy(WarehouseError):
-    """Another run (or restore) holds the warehouse; nothing was done."""
 
 
 def lock_path(warehouse: Path) -> Path:
@@ -49,6 +50,7 @@ def warehouse_lock(warehouse: Path, *, what: str, wait_seconds: float = 0.0) -> 
     `what` says what the holder does (e.g. "nightly run as of 2026-11-26"), for the message another
     run shows while it waits or gives up.
     """
+    require_warehouse_file(Path(warehouse))  # no lock file beside something else (/etc/passwd.lock)
     path = lock_path(Path(warehouse))
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from dealersync.warehouse.db import WarehouseError, open_warehouse
 from dealersync.warehouse.lock import WarehouseBusy, holder, warehouse_lock
 
 
@@ -62,3 +63,27 @@ def test_waiting_gives_up_after_the_timeout(tmp_path):
         ):
             pass
         assert time.monotonic() - started >= 0.5
+
+
+@pytest.mark.parametrize("what", ["a text file", "a folder"])
+def test_no_lock_file_is_made_beside_something_that_is_not_a_warehouse(tmp_path, what):
+    """`-w /etc/passwd` must not leave /etc/passwd.lock, the lock file of other tools."""
+    target = tmp_path / "passwd"
+    if what == "a folder":
+        target.mkdir()
+    else:
+        target.write_text("root:x:0:0::/root:/bin/bash\n")
+    with (
+        pytest.raises(WarehouseError, match="not a DuckDB warehouse file"),
+        warehouse_lock(target, what="a run"),
+    ):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]
+
+
+def test_a_new_warehouse_and_a_real_one_are_locked(tmp_path):
+    with warehouse_lock(tmp_path / "new.duckdb", what="a run"):
+        pass
+    open_warehouse(tmp_path / "w.duckdb").close()
+    with warehouse_lock(tmp_path / "w.duckdb", what="a run"):
+        assert (tmp_path / "w.duckdb.lock").exists()
