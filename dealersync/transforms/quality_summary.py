@@ -206,7 +206,8 @@ FIGURES: dict[str, Figure] = {
             "rows_received",
             "Rows received (接收行数)",
             COUNT,
-            "Data rows read from the dealer's workbooks by runs whose as-of day is in the period.",
+            "Data rows read by runs whose as-of day is in the period: a dealer's are those of its own "
+            "sheets (customers, visits, calls, letters, complaints); the company's, every workbook's.",
         ),
         Figure(
             "rows_warned",

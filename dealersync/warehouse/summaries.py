@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dealersync.schemas.contract import SHEETS
+from dealersync.schemas.contract import DEALER, SHEETS, SOURCES
 from dealersync.settings import Settings
 from dealersync.transforms.batch_alerts import WATCH_SCHEMA, AlertLevels, failure_watch
 from dealersync.transforms.quality_summary import (
@@ -26,9 +26,11 @@ from dealersync.transforms.quality_summary import (
     with_previous,
 )
 
-# Sheet kinds with a raw.<kind> table, and those whose rows name a dealer.
+# Sheet kinds with a raw.<kind> table, and those whose rows name a dealer. A dealer's data quality is
+# that of the sheets it sends: a parts-warehouse row naming the dealer it shipped to is the warehouse's.
 RAW_KINDS = tuple(SHEETS)
 RAW_WITH_DEALER = tuple(kind for kind, sheet in SHEETS.items() if "dealer_code" in sheet.names)
+DEALERS_OWN = SOURCES[DEALER]
 
 
 def alert_levels(settings: Settings) -> AlertLevels:
@@ -51,7 +53,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
 def _received_rows_sql() -> str:
     dealer = "NULLIF(upper(trim(dealer_code)), '')"
     parts = [
-        f"SELECT {dealer if kind in RAW_WITH_DEALER else 'NULL'} AS dealer_code, run_id FROM raw.{kind}"
+        f"SELECT {dealer if kind in DEALERS_OWN else 'NULL'} AS dealer_code, run_id FROM raw.{kind}"
         for kind in RAW_KINDS
     ]
     return (
@@ -61,8 +63,9 @@ def _received_rows_sql() -> str:
     )
 
 
-PROBLEM_ROWS_SQL = """
-SELECT NULLIF(q.dealer_code, '') AS dealer_code, runs.as_of AS day, q.severity, q.rule,
+PROBLEM_ROWS_SQL = f"""
+SELECT CASE WHEN q.kind IN ({", ".join(f"'{kind}'" for kind in DEALERS_OWN)}) THEN NULLIF(q.dealer_code, '') END
+           AS dealer_code, runs.as_of AS day, q.severity, q.rule,
        q.file_sha256, q.sheet, q.excel_row::BIGINT AS excel_row
 FROM quarantine.entries AS q JOIN etl.runs AS runs USING (run_id)
 WHERE runs.as_of BETWEEN ? AND ?
