@@ -82,13 +82,14 @@ _ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[
 _REFERENCE_ATTRIBUTE = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 # A total row has a cell that, folded by clean_label, is one of these labels, alone or followed by its
-# figure (`合计：1,234.50元`, `Total: 12`); `总计划` or `小计算器` are not totals.
-# A figure may carry a unit, and several figures follow each other unit by unit (`合计：3户5辆`).
+# figure (`合计：1,234.50元`, `Total: 12`); `总计划` or `小计算器` are not totals. A figure may carry a
+# unit, and several figures follow each other unit by unit (`合计：3户5辆`). Every other cell of the row
+# is a figure or blank: a row that also holds a code, a date or words is data, whatever a cell says (a
+# 维修项目 of `共计3项`, a note of `合计2张`).
 _TOTAL_UNIT = r"(?:万元|元|台|辆|次|件|个|条|户|人|位|名|家|笔|单|张|封|项|行|km|公里)"
-TOTAL_CELL = re.compile(
-    r"^(?:合计|总计|小计|共计|总合计|本页合计|totals?|subtotal|grandtotal)"
-    rf"[0-9]*{_TOTAL_UNIT}?(?:[0-9]+{_TOTAL_UNIT})*$"
-)
+_FIGURES = rf"(?:¥|￥|rmb)?[0-9]*(?:{_TOTAL_UNIT}(?:[0-9]+{_TOTAL_UNIT})*)?"  # each digit run once: linear
+TOTAL_CELL = re.compile(rf"^(?:合计|总计|小计|共计|总合计|本页合计|totals?|subtotal|grandtotal){_FIGURES}$")
+_FIGURE_CELL = re.compile(rf"^{_FIGURES}$")
 # A cheap first pass over every cell for TOTAL_CELL; candidates are confirmed with clean_label.
 _TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[tｔＴ]\s*[oｏＯ]\s*[tｔＴ]\s*[aａＡ]\s*[lｌＬ]"
 
@@ -911,19 +912,44 @@ def _skip_reason(name: str, named_kind: str | None, hint: str, aliases: Aliases)
     return f"not a sheet name we know, and none of its first {HEADER_SCAN_ROWS} rows looks like a header row"
 
 
+def _is_total_row(cells: list[str]) -> bool:
+    """A row's filled cells (folded) are a total label and figures."""
+    return any(TOTAL_CELL.match(cell) for cell in cells) and all(
+        TOTAL_CELL.match(cell) or _FIGURE_CELL.match(cell) for cell in cells
+    )
+
+
 _DATE_PART = re.compile(r"(?:日期|date)$")
 _TIME_PART = re.compile(r"(?:时间|time)$")
 
 
-def _date_and_time(kind: str, field: str, header: str, other: str) -> bool:
-    """Whether two headers meaning one datetime field are its date and its time (通话日期 and 通话时间)."""
+# What a time column's cell may hold: a time alone, as Excel hands it over (1899-12-31 10:30:00) or as typed.
+_EPOCH_DAY = r"^1899-12-3[01] "
+_TIME_ONLY = (
+    r"^\s*(?:(?:上午|下午|晚上|中午|凌晨|早上)\s*)?\d{1,2}(?::\d{2}(?::\d{2})?|时(?:\d{1,2}分(?:\d{1,2}秒)?)?)"
+    r"\s*(?:[AaPp]\.?[Mm]\.?)?\s*$"
+)
+
+
+def _date_and_time(
+    kind: str, field: str, first: tuple[str, str], second: tuple[str, str], data: pl.DataFrame
+) -> tuple[str, str] | None:
+    """(date column, time column) when two (header, column) meaning one datetime field are its date and
+    its time: headers ending in 日期 and 时间 (date, time), cells holding dates alone and times alone."""
     if SHEETS[kind].column(field).type != DATETIME:
-        return False
-    first, second = clean_label(header), clean_label(other)
-    return bool(
-        (_DATE_PART.search(first) and _TIME_PART.search(second))
-        or (_TIME_PART.search(first) and _DATE_PART.search(second))
-    )
+        return None
+    (header, column), (other_header, other_column) = first, second
+    if _DATE_PART.search(clean_label(header)) and _TIME_PART.search(clean_label(other_header)):
+        dates, times = column, other_column
+    elif _TIME_PART.search(clean_label(header)) and _DATE_PART.search(clean_label(other_header)):
+        dates, times = other_column, column
+    else:
+        return None
+    dates_alone, times_alone = data.select(
+        pl.col(dates).str.replace(r"\s00:00:00$", "").str.contains(r"\d:\d|时").not_().all(),
+        pl.col(times).str.replace(_EPOCH_DAY, "").str.contains(_TIME_ONLY).all(),
+    ).row(0)
+    return (dates, times) if dates_alone and times_alone else None
 
 
 def _date_time_text(date_column: str, time_column: str) -> pl.Expr:
@@ -934,7 +960,7 @@ def _date_time_text(date_column: str, time_column: str) -> pl.Expr:
     blank date (the field is required, and the date column is where the steward must write it).
     """
     day = pl.col(date_column)
-    clock = pl.col(time_column).str.replace(r"^1899-12-3[01] ", "")
+    clock = pl.col(time_column).str.replace(_EPOCH_DAY, "")
     joined = day.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") + " " + clock
     return pl.coalesce(joined, day)
 
@@ -964,24 +990,28 @@ def _sheet_read(
     for column, cell, letter in zip(grid.columns, header_cells, letters, strict=True):
         header = (cell or "").strip()
         target = aliases.field_for(kind, header) if header else None
-        if (
+        split = (
             target in headers
             and target not in split_columns
-            and _date_and_time(kind, target, headers[target], header)
-        ):
-            date_first = _DATE_PART.search(clean_label(headers[target])) is not None
-            date_column, time_column = (
-                (field_columns[target], column) if date_first else (column, field_columns[target])
-            )
-            split_columns[target] = (date_column, time_column)
-            if not date_first:  # the field is shown (and marked) under its date column
+            and _date_and_time(kind, target, (headers[target], field_columns[target]), (header, column), data)
+        )
+        if split:
+            split_columns[target] = split
+            if split[0] == column:  # the field is shown (and marked) under its date column
                 headers[target], header_letters[target], field_columns[target] = header, letter, column
             continue
         if target in headers:
+            together = (
+                " (a date column and a time column are read as one when one holds dates alone and the other "
+                "times alone)"
+                if SHEETS[kind].column(target).type == DATETIME
+                else ""
+            )
             raise FileRefused(
                 f"sheet '{name}': the columns '{headers[target]}' (column {header_letters[target]}) and "
                 f"'{header}' (column {letter}) both mean "
                 f"{target} ({SHEETS[kind].column(target).zh}); delete or rename one of them and send the file again"
+                f"{together}"
             )
         if target is not None:
             headers[target] = header
@@ -1001,7 +1031,7 @@ def _sheet_read(
     total_rows = [
         row[EXCEL_ROW]
         for row in marked.filter(pl.col("_total")).iter_rows(named=True)
-        if any(TOTAL_CELL.match(clean_label(row[c])) for c in grid.columns if row[c] is not None)
+        if _is_total_row([clean_label(row[c]) for c in grid.columns if row[c] is not None])
     ]
     blank_rows = int(marked.get_column("_blank").sum())
     titles = sorted(row for row in title_rows if row >= first_excel_row and row not in total_rows)

@@ -7,6 +7,7 @@ import struct
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from time import perf_counter
 
 import openpyxl
 import polars as pl
@@ -14,7 +15,7 @@ import pytest
 import xlsxwriter
 from workbooks import Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
 
-from dealersync.reader import FileRefused, file_sha256, read_workbook
+from dealersync.reader import TOTAL_CELL, FileRefused, file_sha256, read_workbook
 from dealersync.schemas.contract import SHEETS
 
 CUSTOMER_HEADERS = ["经销商代码", "客户编号", "客户名称", "联系电话", "车架号", "车型"]
@@ -199,6 +200,13 @@ def test_a_call_written_as_a_date_column_and_a_time_column_is_one_call_time(tmp_
     ]
 
 
+def test_a_date_column_beside_a_column_of_whole_datetimes_is_not_joined(tmp_path, aliases):
+    """Joined, 2026-11-20 and 2026-11-20 10:30 would make a value no cell holds: the file is refused."""
+    rows = [[*CALL_HEADERS, "日期", "通话时间"], [*CALL, "2026-11-20", "2026-11-20 10:30"]]
+    with pytest.raises(FileRefused, match="read as one when one holds dates alone and the other times alone"):
+        read_workbook(write_xlsx(tmp_path / "calls.xlsx", {"电话回访记录": rows}), aliases)
+
+
 def test_two_columns_meaning_one_field_otherwise_refuse_the_file(tmp_path, aliases):
     rows = [[*CALL_HEADERS, "通话日期", "回访日期"], [*CALL, "2026-11-20", "2026-11-21"]]
     with pytest.raises(
@@ -251,9 +259,16 @@ def test_a_cell_mentioning_total_in_a_sentence_is_data(tmp_path, aliases):
         [*visit(1), "total loss, 合计两次"],
         [*visit(2), "总计划"],
         [*visit(3), "小计算器"],
+        [*visit(4), "合计2张"],  # a total's words, but after the row's data: a note
     ]
     sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
-    assert sheet.total_rows == [] and sheet.frame.height == 3
+    assert sheet.total_rows == [] and sheet.frame.height == 4
+
+
+def test_a_long_cell_is_judged_at_once():
+    started = perf_counter()
+    assert TOTAL_CELL.match("合计" + "1" * 32_000 + "x") is None
+    assert perf_counter() - started < 1  # a digit run is tried once, not split between loops
 
 
 def test_unknown_columns_kept_in_extra_and_empty_unnamed_columns_ignored(tmp_path, aliases):
