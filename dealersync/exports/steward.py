@@ -166,7 +166,8 @@ def write_steward_report(
 def file_owner(parsed: ParsedFile) -> str:
     """The folder a file's steward copy goes in: its dealer's code, else `warehouse`, `reference` or `mixed`.
 
-    A dealer workbook belongs to the dealer code most of its rows carry.
+    A dealer workbook belongs to the dealer code most of its rows carry (the smallest code on a tie), as
+    its quarantine entries do (warehouse.quarantine.open_entries).
     """
     if parsed.source != "dealer":
         return parsed.source or "unknown"
@@ -176,7 +177,12 @@ def file_owner(parsed: ParsedFile) -> str:
         if "dealer_code" in sheet.raw.columns
     ]
     if codes:
-        counts = pl.concat(codes).drop_nulls().value_counts(sort=True)
+        named = pl.concat(codes).drop_nulls()
+        counts = (
+            named.filter(named != "")
+            .value_counts(name="rows")
+            .sort(["rows", named.name], descending=[True, False])
+        )
         if counts.height:
             return _safe_file_name(str(counts.row(0)[0]))
     return "unknown_dealer"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from dealersync.warehouse.summaries import RAW_WITH_DEALER
+from dealersync.warehouse.summaries import DEALERS_OWN
 
 
 def open_entries(
@@ -18,14 +18,15 @@ def open_entries(
     """Quarantine entries, oldest first, with the days each has been open (until now, or until resolved).
 
     `dealer` keeps one dealer's entries: those naming it, and those of its files that name no known
-    dealer (a mistyped or blank dealer code: the dealer who sent the file has to fix it). A file is the
-    dealer's whose code most of its rows carry, as for its steward copy. `only_open=False` adds the
+    dealer (a mistyped or blank dealer code: the dealer who sent the file has to fix it). A dealer
+    workbook is the dealer's whose code most of its rows carry (the smallest code on a tie), as for its
+    steward copy (exports.steward.file_owner); the parts warehouse's and head office's are nobody's. `only_open=False` adds the
     resolved ones; `file_name` keeps the entries last seen in one file.
     """
     dealer_rows = " UNION ALL ".join(
         f"SELECT file_sha256, upper(trim(dealer_code)) AS dealer_code FROM raw.{kind} "
         "WHERE file_sha256 IN (SELECT file_sha256 FROM unowned)"
-        for kind in RAW_WITH_DEALER
+        for kind in DEALERS_OWN
     )
     return con.sql(
         f"""
@@ -35,7 +36,7 @@ def open_entries(
               AND (e.dealer_code IS NULL OR e.dealer_code NOT IN (SELECT dealer_code FROM core.dealers))
         ),
         owners AS (
-            SELECT file_sha256, arg_max(dealer_code, rows) AS owner
+            SELECT file_sha256, first(dealer_code ORDER BY rows DESC, dealer_code) AS owner
             FROM (SELECT file_sha256, dealer_code, count(*) AS rows FROM ({dealer_rows})
                   WHERE dealer_code <> '' GROUP BY ALL)
             GROUP BY ALL

@@ -63,6 +63,16 @@ def test_a_dealers_entries_include_its_rows_that_name_no_known_dealer(con):
         problems=[rejection(4, "dealer_code", "unknown_dealer")],
     )
     load_file(con, parsed_file(sheet, name="D001.xlsx"), run_id=2, as_of=DAY)
+    # The parts warehouse's file ships mostly to D001, but its mistakes are the warehouse's, not D001's.
+    shipment = {"shipment_line_id": "S1", "order_no": "O1", "dealer_code": "D001", "part_no": "P1"}
+    shipment |= {"qty_ordered": 2, "qty_shipped": 2, "ship_date": DAY}
+    shipments = parsed_sheet(
+        "part_shipments",
+        [shipment, shipment | {"shipment_line_id": "S2"}],
+        rejected=[shipment | {"shipment_line_id": "S3", "dealer_code": "D0O1"}],
+        problems=[rejection(4, "dealer_code", "unknown_dealer")],
+    )
+    load_file(con, parsed_file(shipments, name="warehouse.xlsx"), run_id=3, as_of=DAY)
     assert open_entries(con, "D001").select("dealer_code", "rule").rows() == [("D010", "unknown_dealer")]
     assert open_entries(con, "D002").is_empty()
 
