@@ -59,17 +59,21 @@ def parse_day(text: str | None) -> date | None:
 
 def _settings(**overrides):
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from dealersync.settings import get_settings
 
     try:
         return get_settings(**overrides)
-    except ValidationError as error:  # one line per setting, named as it is set; values stay out
+    except ValidationError as error:  # one line per setting, named as it is set; values stay out (a
+        # dict setting's keys are values too: portal tokens), so only the setting's own name is shown
         wrong = "; ".join(
-            f"DEALERSYNC_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            f"DEALERSYNC_{str(e['loc'][0]).upper()}: {e['msg'].removeprefix('Value error, ')}"
             for e in error.errors()
         )
         raise UserError(f"invalid settings: {wrong}") from None
+    except SettingsError as error:  # a value that is not even JSON where JSON is expected
+        raise UserError(f"invalid settings: {error}") from None
 
 
 def _files_table(outcomes, title: str) -> Table:
@@ -883,9 +887,9 @@ def _one_line(text: str | None) -> str:
 def main() -> None:
     """Entry point: user mistakes become one clear line and exit code 2, never a traceback.
 
-    Whichever command meets the warehouse held by another run ends with one line and exit code 3
-    (nothing was done); one it cannot open (written by the night while a query reads it, not a
-    warehouse) with one line and exit code 2.
+    Whichever command meets the warehouse held by another process (a run, a restore, the night
+    writing while a query would read) ends with one line and exit code 3 (nothing was done); one it
+    cannot open (not a warehouse, out of date) with one line and exit code 2.
     """
     from dealersync.schemas.aliases import AliasError
     from dealersync.warehouse.db import WarehouseError

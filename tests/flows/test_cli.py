@@ -105,6 +105,13 @@ def test_user_mistakes_end_in_one_line_and_exit_2(args, message, capsys, monkeyp
             "threads",
             "DEALERSYNC_TASK_RUNNER: Input should be 'auto', 'thread', 'process' or 'dask'",
         ),
+        ("PORTAL_TOKENS", "{not json", 'error parsing value for field "portal_tokens"'),
+        # a token is a key of the setting: named by the setting alone, never by the token
+        (
+            "PORTAL_TOKENS",
+            '{"a-long-enough-portal-token-0123": 5}',
+            "DEALERSYNC_PORTAL_TOKENS: Input should be",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", [["summary"], ["due-list"], ["validate", "x.xlsx"]])
@@ -121,6 +128,7 @@ def test_a_mistyped_setting_is_one_line_naming_it(
     assert exit_info.value.code == 2
     assert f"error: invalid settings: {message}" in " ".join(captured.err.split())
     assert "Traceback" not in captured.err + captured.out
+    assert "portal-token" not in captured.err.lower()
 
 
 def test_a_setting_is_read_in_any_case(monkeypatch):
