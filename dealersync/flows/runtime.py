@@ -48,10 +48,12 @@ def prefect_api(startup_timeout: int = 120, api_url: str | None = None) -> Itera
             with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
                 yield server.api_url
         finally:
-            if server.server_process is not None:
-                _drain_to(server.api_url)
-            os.environ.pop("PREFECT_API_URL", None)
-            server.stop()
+            try:  # a second signal while draining must not skip stopping the server
+                if server.server_process is not None:
+                    _drain_to(server.api_url)
+            finally:
+                os.environ.pop("PREFECT_API_URL", None)
+                server.stop()
 
 
 @contextmanager
