@@ -180,3 +180,43 @@ def test_a_writer_waits_for_a_lock_that_is_released_in_time(tmp_path):
         connect(path, wait_seconds=30).close()
     finally:
         process.wait(timeout=30)
+
+
+def test_a_warehouse_loaded_before_012_is_put_right_from_its_raw_cells(tmp_path, monkeypatch):
+    """Blank as the loader sees it (a full-width space too); a later row's region; warranty from the vehicle."""
+    monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 12])
+    con = open_warehouse(tmp_path / "old.duckdb")
+    lineage = {"run_id": 1, "file_sha256": "f", "sheet": "s", "loaded_at": "2024-01-01 00:00:00+00"}
+
+    def insert(table: str, **row) -> None:
+        row = lineage | row
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+
+    # As the code before 012 wrote them: the dealer's region copied in, a blank 是否保修期内 derived once.
+    insert("raw.customers", excel_row=2, dealer_code="D1", customer_id="C1", region="\u3000")
+    insert("raw.customers", excel_row=3, dealer_code="D1", customer_id="C1", region=" North ")
+    insert("raw.customers", excel_row=4, dealer_code="D1", customer_id="C2", region=None)
+    customer = {"dealer_code": "D1", "name": "n", "phone": "13800000000", "valid_from": "2024-01-01"}
+    insert("core.customers", excel_row=2, customer_id="C1", region="East", **customer)
+    insert("core.customers", excel_row=4, customer_id="C2", region="East", **customer)
+    insert("raw.service_visits", excel_row=2, under_warranty="\u200b")
+    insert("core.vehicles", excel_row=2, dealer_code="D1", vin="V1", customer_id="C1", model="m",
+           warranty_end="2026-01-01")  # fmt: skip
+    insert("core.service_visits", excel_row=2, dealer_code="D1", work_order_no="W1", customer_id="C1", vin="V1",
+           intake_date="2025-01-01", visit_type="repair", under_warranty=False, has_customer_file=True)  # fmt: skip
+    con.close()
+    monkeypatch.undo()
+
+    con = open_warehouse(tmp_path / "old.duckdb")  # migrates the rest
+    assert con.execute("SELECT customer_id, region FROM core.customers ORDER BY 1").fetchall() == [
+        ("C1", "North"),  # the first row that gives one
+        ("C2", None),  # none does: the dealer's, whatever it is then
+    ]
+    assert con.execute(
+        "SELECT under_warranty_derived, under_warranty FROM core.service_visits"
+    ).fetchall() == [
+        (True, True)  # warranty_end 2026-01-01 >= intake 2025-01-01
+    ]
+    con.close()
