@@ -281,6 +281,13 @@ RULES: dict[str, Rule] = _rules(
         "请更正车架号或删除有误的一行",
     ),
     Rule(
+        "vehicle_changed_owner",
+        WARNING,
+        "{column} {value} was the vehicle of customer {other_value}{earlier}; it is now this row's customer's. "
+        "If the vehicle did not change hands, check the VIN",
+        "{column} {value} 原为客户 {other_value} 的车辆{earlier}，现改为本行客户；如车辆并未转手，请核对车架号",
+    ),
+    Rule(
         "customer_differs",
         WARNING,
         '{column} "{cell}" differs from {other_value} given for the same customer in row {row}; '

@@ -60,6 +60,7 @@ SQL_TYPES = {
 # Rules checked against what the warehouse already holds (the others come with the parsed file); their
 # texts are in the message catalogue (schemas.messages) like every other rule's.
 MILEAGE_BACKWARDS, NO_CUSTOMER_FILE = "mileage_backwards", "no_customer_file"
+VEHICLE_CHANGED_OWNER = "vehicle_changed_owner"
 
 QUARANTINE_TABLES = {REJECTED: "quarantine.rejected_rows", WARNING: "quarantine.warnings"}
 
@@ -289,7 +290,7 @@ class _FileLoader:
         if sheet.kind == "dealers":
             self.load_history("dealers", DEALER_KEY, DEALER_ATTRIBUTES, self.source(sheet, clean), sheet)
         elif sheet.kind == "customers":
-            self.load_customers(sheet, clean)
+            self.load_customers(sheet, clean, raw)
         elif sheet.kind == "service_visits":
             self.load_service_visits(sheet, clean, raw)
         elif sheet.kind == "part_failures":
@@ -441,7 +442,7 @@ class _FileLoader:
         self.run("DROP TABLE history_versions")
         self.run("DROP TABLE history_changed")
 
-    def load_customers(self, sheet: ParsedSheet, clean: str) -> None:
+    def load_customers(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
         """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.
 
         A customer listed on several rows (one per vehicle) takes each attribute from the first row that
@@ -462,6 +463,28 @@ class _FileLoader:
             },
         )
         self.load_history("customers", CUSTOMER_KEY, CUSTOMER_ATTRIBUTES, customers, sheet)
+        # "never a silent change": a vehicle the warehouse knows as another customer's moves, and says so
+        vin_column = sheet.headers.get("vin", "vin")
+        moved = {"column": "$vin_column", "value": "c.vin", "other_value": "e.customer_id"}
+        earlier = {
+            "en": "concat(' (already loaded, from ', e.sheet, ' row ', e.excel_row, ')')",
+            "zh": "concat('（已入库，来自', e.sheet, ' 第 ', e.excel_row, ' 行）')",
+        }
+        self.add_warnings(
+            sheet,
+            f"""
+            SELECT c.excel_row, 'vin' AS field, $vin_column AS column_name,
+                   {self.raw_cell(sheet, "vin")} AS cell_value, '{VEHICLE_CHANGED_OWNER}' AS rule,
+                   {message_sql(VEHICLE_CHANGED_OWNER, "en", **moved, earlier=earlier["en"])} AS message,
+                   {message_sql(VEHICLE_CHANGED_OWNER, "zh", **moved, earlier=earlier["zh"])} AS message_zh,
+                   c.dealer_code, {business_key_sql("customers", "c")} AS business_key
+            FROM {clean} AS c
+            JOIN core.vehicles AS e
+              ON e.dealer_code = c.dealer_code AND e.vin = c.vin AND e.customer_id <> c.customer_id
+            JOIN {raw} AS r ON r.excel_row = c.excel_row
+            """,
+            vin_column=vin_column,
+        )
         vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
         self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles, sheet)
         self.run(

@@ -45,6 +45,7 @@ def test_warnings_are_the_contract_warnings():
         "unknown_part_used",
         "no_customer_file",
         "customer_differs",
+        "vehicle_changed_owner",  # the loader's: a vehicle the warehouse knew as another customer's
     }
 
 

@@ -336,6 +336,22 @@ def test_a_blank_customer_region_follows_the_dealers_region_as_it_changes(wareho
     assert rows(warehouse, "SELECT region FROM core.customers_current") == [("North",)]
 
 
+def test_a_vehicle_moving_to_another_customer_loads_and_says_so(warehouse):
+    load_file(warehouse, parsed_file(parsed_sheet("customers", [customer("C1", VIN1)])), run_id=2, as_of=DAY)
+    sold = parsed_sheet("customers", [customer("C2", VIN1), customer("C2", VIN2)])
+    loaded = load_file(warehouse, parsed_file(sold), run_id=3, as_of=DAY)
+    assert rows(warehouse, "SELECT vin, customer_id FROM core.vehicles ORDER BY 1") == [
+        (VIN1, "C2"),
+        (VIN2, "C2"),
+    ]
+    assert loaded.kinds["customers"].rows_warned == 1
+    [(rule, field, message)] = rows(warehouse, "SELECT rule, field, message FROM quarantine.warnings")
+    assert (rule, field) == ("vehicle_changed_owner", "vin")
+    assert message.startswith(
+        f"vin {VIN1} was the vehicle of customer C1 (already loaded, from customers row 2)"
+    )
+
+
 def test_a_customer_on_several_rows_takes_each_attribute_from_the_first_row_that_gives_it(warehouse):
     sheet = parsed_sheet(
         "customers",
