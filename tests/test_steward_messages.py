@@ -68,11 +68,13 @@ def test_an_optional_placeholder_may_be_left_out():
 
 
 def test_the_warehouse_warnings_come_from_the_catalogue():
-    """mileage_backwards and no_customer_file are written by the loader, with the catalogue's texts."""
+    """The loader's warnings (mileage_backwards, no_customer_file, vehicle_changed_owner) use the catalogue's texts."""
     from pathlib import Path
 
     import dealersync.warehouse.load as load
 
     source = Path(load.__file__).read_text(encoding="utf-8")
-    assert "message_sql(MILEAGE_BACKWARDS" in source and "message_sql(NO_CUSTOMER_FILE" in source
+    assert "message_sql(rule, language" in source
+    for rule in ("MILEAGE_BACKWARDS", "NO_CUSTOMER_FILE", "VEHICLE_CHANGED_OWNER"):
+        assert f"rule={rule}," in source
     assert "format('" not in source

@@ -464,26 +464,19 @@ class _FileLoader:
         )
         self.load_history("customers", CUSTOMER_KEY, CUSTOMER_ATTRIBUTES, customers, sheet)
         # "never a silent change": a vehicle the warehouse knows as another customer's moves, and says so
-        vin_column = sheet.headers.get("vin", "vin")
-        moved = {"column": "$vin_column", "value": "c.vin", "other_value": "e.customer_id"}
-        earlier = {
-            "en": "concat(' (already loaded, from ', e.sheet, ' row ', e.excel_row, ')')",
-            "zh": "concat('（已入库，来自', e.sheet, ' 第 ', e.excel_row, ' 行）')",
-        }
         self.add_warnings(
             sheet,
-            f"""
-            SELECT c.excel_row, 'vin' AS field, $vin_column AS column_name,
-                   {self.raw_cell(sheet, "vin")} AS cell_value, '{VEHICLE_CHANGED_OWNER}' AS rule,
-                   {message_sql(VEHICLE_CHANGED_OWNER, "en", **moved, earlier=earlier["en"])} AS message,
-                   {message_sql(VEHICLE_CHANGED_OWNER, "zh", **moved, earlier=earlier["zh"])} AS message_zh,
-                   c.dealer_code, {business_key_sql("customers", "c")} AS business_key
-            FROM {clean} AS c
-            JOIN core.vehicles AS e
-              ON e.dealer_code = c.dealer_code AND e.vin = c.vin AND e.customer_id <> c.customer_id
-            JOIN {raw} AS r ON r.excel_row = c.excel_row
-            """,
-            vin_column=vin_column,
+            clean,
+            raw,
+            field="vin",
+            rule=VEHICLE_CHANGED_OWNER,
+            values={"value": "c.vin", "other_value": "e.customer_id"},
+            earlier={
+                "en": "concat(' (already loaded, from ', e.sheet, ' row ', e.excel_row, ')')",
+                "zh": "concat('（已入库，来自', e.sheet, ' 第 ', e.excel_row, ' 行）')",
+            },
+            joins="JOIN core.vehicles AS e "
+            "ON e.dealer_code = c.dealer_code AND e.vin = c.vin AND e.customer_id <> c.customer_id",
         )
         vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
         self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles, sheet)
@@ -522,29 +515,24 @@ class _FileLoader:
         loaded; the check of visits within one sheet comes with the parsed file); "a visit whose customer
         has no customer file is loaded and flagged".
         """
-        mileage_column = sheet.headers.get("mileage_km", "mileage_km")
-        mileage = {"column": "$mileage_column", "value": "c.mileage_km", "other_value": "e.mileage_km"}
-        earlier = {
-            "en": "concat(' (work order ', e.work_order_no, ' of ', e.intake_date, ', already loaded)')",
-            "zh": "concat('（', e.intake_date, ' 工单 ', e.work_order_no, '，已入库）')",
-        }
         self.add_warnings(
             sheet,
-            f"""
-            SELECT c.excel_row, 'mileage_km' AS field, $mileage_column AS column_name,
-                   {self.raw_cell(sheet, "mileage_km")} AS cell_value, '{MILEAGE_BACKWARDS}' AS rule,
-                   {message_sql(MILEAGE_BACKWARDS, "en", **mileage, earlier=earlier["en"])} AS message,
-                   {message_sql(MILEAGE_BACKWARDS, "zh", **mileage, earlier=earlier["zh"])} AS message_zh,
-                   c.dealer_code, {business_key_sql("service_visits", "c")} AS business_key
-            FROM {clean} AS c
+            clean,
+            raw,
+            field="mileage_km",
+            rule=MILEAGE_BACKWARDS,
+            values={"value": "c.mileage_km", "other_value": "e.mileage_km"},
+            earlier={
+                "en": "concat(' (work order ', e.work_order_no, ' of ', e.intake_date, ', already loaded)')",
+                "zh": "concat('（', e.intake_date, ' 工单 ', e.work_order_no, '，已入库）')",
+            },
+            joins=f"""
             JOIN core.service_visits AS e
               ON e.dealer_code = c.dealer_code AND e.vin = c.vin
              AND e.intake_date < c.intake_date AND e.mileage_km > c.mileage_km
             ANTI JOIN {clean} AS resent ON resent.dealer_code = e.dealer_code AND resent.work_order_no = e.work_order_no
-            JOIN {raw} AS r ON r.excel_row = c.excel_row
             QUALIFY row_number() OVER (PARTITION BY c.excel_row ORDER BY e.mileage_km DESC, e.intake_date) = 1
             """,
-            mileage_column=mileage_column,
         )
         source = self.source(
             sheet,
@@ -568,34 +556,51 @@ class _FileLoader:
             source,
             sheet,
         )
-        customer_column = sheet.headers.get("customer_id", "customer_id")
-        customer = {"column": "$customer_column", "value": "v.customer_id"}
         self.add_warnings(
             sheet,
-            f"""
-            SELECT c.excel_row, 'customer_id' AS field, $customer_column AS column_name,
-                   {self.raw_cell(sheet, "customer_id")} AS cell_value, '{NO_CUSTOMER_FILE}' AS rule,
-                   {message_sql(NO_CUSTOMER_FILE, "en", **customer)} AS message,
-                   {message_sql(NO_CUSTOMER_FILE, "zh", **customer)} AS message_zh,
-                   c.dealer_code, {business_key_sql("service_visits", "c")} AS business_key
-            FROM {clean} AS c
-            JOIN core.service_visits AS v
-              ON v.dealer_code = c.dealer_code AND v.work_order_no = c.work_order_no AND NOT v.has_customer_file
-            JOIN {raw} AS r ON r.excel_row = c.excel_row
-            """,
-            customer_column=customer_column,
+            clean,
+            raw,
+            field="customer_id",
+            rule=NO_CUSTOMER_FILE,
+            values={"value": "v.customer_id"},
+            joins="JOIN core.service_visits AS v "
+            "ON v.dealer_code = c.dealer_code AND v.work_order_no = c.work_order_no AND NOT v.has_customer_file",
         )
 
-    def add_warnings(self, sheet: ParsedSheet, select: str, **params: object) -> None:
-        """Add warnings found in the warehouse to the file's problems."""
+    def add_warnings(
+        self,
+        sheet: ParsedSheet,
+        clean: str,
+        raw: str,
+        *,
+        field: str,
+        rule: str,
+        values: dict[str, str],
+        joins: str,
+        earlier: dict[str, str] | None = None,
+    ) -> None:
+        """Warnings found in the warehouse, added to the file's problems: one on `field` of each clean row
+        (alias c) that `joins` keeps. The message's placeholders are SQL over c and the joins; `earlier`
+        is given per language."""
+
+        def message(language: str) -> str:
+            more = {"earlier": earlier[language]} if earlier else {}
+            return message_sql(rule, language, column="$column", **values, **more)
+
         self.run(
             f"""
             INSERT INTO load_problems BY NAME
-            SELECT $sheet AS sheet, $kind AS kind, '{WARNING}' AS severity, w.* FROM ({select}) AS w
+            SELECT $sheet AS sheet, $kind AS kind, '{WARNING}' AS severity, c.excel_row, '{field}' AS field,
+                   $column AS column_name, {self.raw_cell(sheet, field)} AS cell_value, '{rule}' AS rule,
+                   {message("en")} AS message, {message("zh")} AS message_zh, c.dealer_code,
+                   {business_key_sql(sheet.kind, "c")} AS business_key
+            FROM {clean} AS c
+            JOIN {raw} AS r ON r.excel_row = c.excel_row
+            {joins}
             """,
             sheet=sheet.sheet,
             kind=sheet.kind,
-            **params,
+            column=sheet.headers.get(field, field),
         )
 
     def rows_warned(self) -> dict[str, int]:
