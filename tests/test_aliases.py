@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from cli_main import run_main
 from typer.testing import CliRunner
 from workbooks import write_xlsx
 
-from dealersync.flows.cli import app, main
+from dealersync.flows.cli import app
 from dealersync.pipeline import process_file
 from dealersync.reader import FileRefused, read_workbook
 from dealersync.schemas.aliases import AliasError, clean_label, load_aliases
@@ -172,12 +173,9 @@ def test_a_broken_stewards_file_is_one_line_not_a_traceback(tmp_path, monkeypatc
     monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(tmp_path))
     (tmp_path / "aliases.toml").write_text('[headers.customers]\nphone = ["客户名称"]\n', encoding="utf-8")
     path = write_xlsx(tmp_path / "c.xlsx", customers_sheet("联系电话"))
-    monkeypatch.setattr("sys.argv", ["dealersync", "validate", str(path)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert "would mean both 'name' and 'phone'" in captured.err and "Traceback" not in captured.err
+    code, _, err = run_main(["validate", path], capsys, monkeypatch)
+    assert code == 2
+    assert "would mean both 'name' and 'phone'" in err and "Traceback" not in err
 
 
 @pytest.mark.slow

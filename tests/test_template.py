@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from cli_main import run_main
 from typer.testing import CliRunner
 
 from dealersync.exports.template import INSTRUCTIONS, accepted_labels, write_template
-from dealersync.flows.cli import app, main
+from dealersync.flows.cli import app
 from dealersync.schemas.contract import BOOL, DATE, DATETIME, ENUM, SHEETS, SOURCES
 from dealersync.settings import Settings
 from dealersync.validation import validate_files
@@ -277,10 +278,7 @@ def test_the_template_command_writes_the_file(tmp_path):
 def test_template_mistakes_end_in_one_line(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "existing.xlsx").write_bytes(b"keep me")
-    monkeypatch.setattr("sys.argv", ["dealersync", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert message in captured.err and "Traceback" not in captured.err
+    code, _, err = run_main(args, capsys, monkeypatch)
+    assert code == 2
+    assert message in err and "Traceback" not in err
     assert (tmp_path / "existing.xlsx").read_bytes() == b"keep me"

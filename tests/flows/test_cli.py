@@ -7,9 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_main import run_main
 from typer.testing import CliRunner
 
-from dealersync.flows.cli import app, main
+from dealersync.flows.cli import app
 from dealersync.samples import generate_inbox
 
 TODAY = date(2026, 11, 20)
@@ -86,13 +87,10 @@ def test_validate_a_refused_file_exits_2_with_its_reason(inbox):
 def test_user_mistakes_end_in_one_line_and_exit_2(args, message, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.xlsx").write_bytes(b"")
-    monkeypatch.setattr("sys.argv", ["dealersync", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert message in captured.err
-    assert "Traceback" not in captured.err + captured.out
+    code, out, err = run_main(args, capsys, monkeypatch)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
 
 
 @pytest.mark.parametrize(
@@ -121,14 +119,11 @@ def test_a_mistyped_setting_is_one_line_naming_it(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(f"DEALERSYNC_{setting}", value)
     (tmp_path / "x.xlsx").write_bytes(b"")
-    monkeypatch.setattr("sys.argv", ["dealersync", *command])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert f"error: invalid settings: {message}" in " ".join(captured.err.split())
-    assert "Traceback" not in captured.err + captured.out
-    assert "portal-token" not in captured.err.lower()
+    code, out, err = run_main(command, capsys, monkeypatch)
+    assert code == 2
+    assert f"error: invalid settings: {message}" in " ".join(err.split())
+    assert "Traceback" not in err + out
+    assert "portal-token" not in err.lower()
 
 
 def test_a_setting_is_read_in_any_case(monkeypatch):
@@ -231,9 +226,7 @@ def test_reading_while_the_night_writes_is_one_line_not_a_traceback(command, tmp
 
     warehouse = tmp_path / "w.duckdb"
     open_warehouse(warehouse).close()
-    monkeypatch.setattr("sys.argv", ["dealersync", *command, "-w", str(warehouse)])
-    with warehouse_held(warehouse), pytest.raises(SystemExit) as exit_info:
-        main()
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 3, err  # busy: nothing was done, try again later
+    with warehouse_held(warehouse):
+        code, _, err = run_main([*command, "-w", warehouse], capsys, monkeypatch)
+    assert code == 3, err  # busy: nothing was done, try again later
     assert "is being written by another process" in err and "Traceback" not in err

@@ -6,21 +6,12 @@ import shutil
 from datetime import timedelta
 
 import pytest
+from cli_main import run_main as dealersync
 from ops_helpers import TODAY, warehouse_digest
 
-from dealersync.flows.cli import main
 from dealersync.warehouse.backup import back_up, list_backups
 from dealersync.warehouse.db import connect, open_warehouse
 from dealersync.warehouse.lock import warehouse_lock
-
-
-def dealersync(args, capsys, monkeypatch) -> tuple[int, str, str]:
-    """Run the command line as a shell would: (exit code, stdout, stderr)."""
-    monkeypatch.setattr("sys.argv", ["dealersync", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
 
 
 @pytest.fixture
