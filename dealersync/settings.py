@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -147,8 +147,12 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
-            raise ValueError(f"unknown time zone {value!r}; write an IANA name such as Asia/Shanghai")
+        try:
+            ZoneInfo(value)  # cached once found; no scan of every zone on the machine
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(
+                f"unknown time zone {value!r}; write an IANA name such as Asia/Shanghai"
+            ) from None
         return value
 
     @property
