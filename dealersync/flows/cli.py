@@ -143,6 +143,14 @@ def _run_night(settings, day: date | None, force: bool = False, settle_seconds: 
         raise typer.Exit(2) from None
 
 
+def _require_warehouse(settings) -> None:
+    """A command that reads the warehouse needs one: say where it looked, and how to get one."""
+    if not settings.warehouse_path.exists():
+        raise UserError(
+            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
+        )
+
+
 @contextmanager
 def _writing(out: Path | None) -> Iterator[None]:
     """A file that cannot be written (no permission, a full disk, a path through a file) is one line."""
@@ -376,10 +384,7 @@ def sql(
     from dealersync.warehouse.db import connect
 
     settings = _settings(warehouse=warehouse)
-    if not settings.warehouse_path.exists():
-        raise UserError(
-            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
-        )
+    _require_warehouse(settings)
     con = connect(settings.warehouse_path, read_only=True)
     try:
         frame = con.sql(query).pl()
@@ -450,10 +455,7 @@ def due_list(
         raise UserError(f"--format {file_format}: write xlsx or csv")
     settings = _settings(warehouse=warehouse)
     day = parse_day(today) or settings.today()
-    if not settings.warehouse_path.exists():
-        raise UserError(
-            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
-        )
+    _require_warehouse(settings)
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give the folder to write the due-list files in")
     con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
@@ -514,10 +516,7 @@ def summary(
             raise UserError(f"--{kind} {text} is a {period.type}; write e.g. 2026-W47, 2026-11 or 2026")
     else:
         period = Period.containing("week", parse_day(today) or settings.today()).previous()
-    if not settings.warehouse_path.exists():
-        raise UserError(
-            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
-        )
+    _require_warehouse(settings)
     if out is not None and out.is_dir():
         raise UserError(
             f"--out {out} is a folder; give the file to write, e.g. {out / f'quality_{period.label}.xlsx'}"
@@ -595,10 +594,7 @@ def quarantine(
     from dealersync.warehouse.quarantine import UnknownEntries, close_entries, open_entries
 
     settings = _settings(warehouse=warehouse)
-    if not settings.warehouse_path.exists():
-        raise UserError(
-            f"no warehouse at {settings.warehouse_path}; run `dealersync run` first or pass --warehouse"
-        )
+    _require_warehouse(settings)
     code = dealer.strip().upper() if dealer else None
     con = connect(settings.warehouse_path, read_only=not close)
     try:
@@ -708,8 +704,7 @@ def backfill(
         days_between(first, last)
     except ValueError as error:
         raise UserError(str(error)) from None
-    if not settings.warehouse_path.exists():
-        raise UserError(f"no warehouse at {settings.warehouse_path}; pass --warehouse")
+    _require_warehouse(settings)
     with prefect_api(api_url=settings.prefect_api_url):
         result = backfill_flow(first, last, warehouse=settings.warehouse_path)
     items = sum(result.items.values())
