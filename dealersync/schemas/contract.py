@@ -177,6 +177,12 @@ CODE_FIELDS = frozenset(
 )
 PHONE_FIELDS = frozenset({"phone"})
 
+# What Excel shows in a cell whose formula failed (a VLOOKUP that found nothing shows #N/A): no value, in
+# any column, however the column is typed. Compared upper-cased.
+EXCEL_ERRORS = frozenset(
+    {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+)
+
 # Units a number may carry before or after it (`12,000 km`, `350元`, `¥350`, `30天`), by field; any other
 # text around a number is rejected (`12万` is not guessed). Compared case-insensitively.
 _MONEY_UNITS = ("元", "¥", "rmb", "cny", "yuan")

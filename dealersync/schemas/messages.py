@@ -63,6 +63,12 @@ RULES: dict[str, Rule] = _rules(
         "{column}为空，此项必填，请填写",
     ),
     Rule(
+        "excel_error",
+        REJECTED,
+        '{column} shows the Excel error "{cell}" (its formula failed); correct the formula or type the value itself',
+        "{column}显示 Excel 错误值“{cell}”（公式出错），请更正公式或直接填写内容",
+    ),
+    Rule(
         "not_a_date",
         REJECTED,
         f'{{column}} "{{cell}}" is not a date; write it as {DATE_FORMS_EN}',

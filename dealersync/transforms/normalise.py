@@ -19,6 +19,7 @@ from dealersync.schemas.contract import (
     DEC,
     DEFAULTS,
     ENUM,
+    EXCEL_ERRORS,
     INT,
     PHONE_FIELDS,
     STR,
@@ -148,6 +149,7 @@ def read_columns(frame: pl.DataFrame, readers: dict[str, Reader | LookedUp]) -> 
                 {"text": text[name]},
                 {"cell": folded(local("text"), ascii_only=not facts[name])},
                 *reader(local),
+                _excel_error(local),
             ]
         for position, step in enumerate(own):
             if position == len(steps):
@@ -162,10 +164,31 @@ def read_columns(frame: pl.DataFrame, readers: dict[str, Reader | LookedUp]) -> 
     ).collect()
 
 
+def _excel_error(local: Local) -> dict[str, pl.Expr]:
+    """A cell showing an Excel error (`#N/A` of a failed VLOOKUP) has no value, whatever the column holds.
+
+    Read as text it would load `#N/A` as a customer number or a name: "what cannot be read unambiguously
+    is not guessed".
+    """
+    error = local("cell").str.to_uppercase().is_in(list(EXCEL_ERRORS))
+    return {
+        "value": pl.when(error.not_()).then(local("value")),
+        "problem": pl.when(error).then(pl.lit("excel_error")).otherwise(local("problem")),
+    }
+
+
 def _looked_up(local: Local, reader: LookedUp, distinct: list[dict]) -> dict[str, pl.Expr]:
     """A label table's reading: each distinct text mapped to its value, the unreadable ones to the rule."""
-    values = {d["text"]: reader.lookup(d["cell"]) for d in distinct if d["cell"] is not None}
-    problems = {written: reader.rule for written, value in values.items() if value is None}
+    cells = {d["text"]: d["cell"] for d in distinct if d["cell"] is not None}
+    values = {
+        written: None if cell.upper() in EXCEL_ERRORS else reader.lookup(cell)
+        for written, cell in cells.items()
+    }
+    problems = {
+        written: "excel_error" if cells[written].upper() in EXCEL_ERRORS else reader.rule
+        for written, value in values.items()
+        if value is None
+    }
     return {
         "value": local("text").replace_strict(values, default=None, return_dtype=reader.dtype),
         "problem": local("text").replace_strict(problems, default=None, return_dtype=pl.Utf8),

@@ -219,6 +219,24 @@ def test_clean_values_are_normalised(aliases):
     assert call["satisfaction"] == "satisfied"
 
 
+def test_a_failed_lookup_formula_rejects_its_row_naming_the_column(aliases):
+    # A clerk fills 客户编号 with a VLOOKUP; where it finds nothing Excel shows #N/A, and the reader hands
+    # the cell over as that text. It is no customer number: loaded, it became a customer called "#N/A".
+    result = check(
+        aliases,
+        "service_visits",
+        {"customer_id": "#N/A"},
+        {"work_order_no": "WO002"},
+        headers={"customer_id": "客户号"},
+    )
+    assert found(result) == [(2, "customer_id", "excel_error")]
+    problem = result.problems.row(0, named=True)
+    assert problem["column_name"] == "客户号" and problem["cell_value"] == "#N/A"
+    assert problem["message"].startswith('客户号 shows the Excel error "#N/A"')
+    assert "correct the formula" in problem["message"] and "公式" in problem["message_zh"]
+    assert result.clean[EXCEL_ROW].to_list() == [3]
+
+
 # (kind, changed cells, the (field, rule) expected) — one invalid case per rule.
 REJECTIONS = [
     ("customers", {"name": None}, ("name", "required")),  # a required cell left blank

@@ -310,6 +310,30 @@ def test_repeated_and_distinct_cells_read_alike():
     assert repeated == read(n.as_date, *cells) * 50
 
 
+@pytest.mark.parametrize("cell", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", " #n/a "])
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        ("service_visits", "customer_id"),  # a code: a failed VLOOKUP is no customer number
+        ("customers", "name"),  # free text
+        ("customers", "phone"),
+        ("service_visits", "intake_date"),
+        ("follow_up_calls", "call_time"),
+        ("service_visits", "mileage_km"),
+        ("service_visits", "amount"),
+        ("service_visits", "under_warranty"),  # looked up in the yes/no table
+        ("service_visits", "visit_type"),  # looked up in an enum's labels
+        ("follow_up_calls", "satisfaction"),
+    ],
+)
+def test_an_excel_error_is_no_value_in_any_column(aliases, kind, field, cell):
+    # The reader hands an error cell over as Excel shows it; read as text it would load `#N/A` as a value.
+    column = SHEETS[kind].column(field)
+    read = n.as_column(column, pl.Series([cell, None]), aliases)
+    assert read.value.to_list() == [None, None]
+    assert read.problem.to_list() == ["excel_error", None]
+
+
 def test_as_column_follows_the_contract_type(aliases):
     visits = SHEETS["service_visits"]
     assert n.as_column(visits.column("mileage_km"), pl.Series(["12,000 km"]), aliases).value.item() == 12000
