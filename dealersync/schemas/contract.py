@@ -157,7 +157,9 @@ MAX_MILEAGE_KM = 1_000_000
 MAX_MAINTENANCE_CYCLE_DAYS = 730
 VIN_LENGTH = 17
 
-# Code columns: trimmed and upper-cased on reading (`d0012 ` is `D0012`). Phones: digits only.
+# Code columns: trimmed and upper-cased on reading (`d0012 ` is `D0012`). Phones: digits only; a phone the
+# contract requires (the customer's, who is called) must be one number, an optional one (the dealer's, for
+# reference) is kept as written when it is not (an extension, two numbers) rather than reject its row.
 CODE_FIELDS = frozenset(
     {
         "dealer_code",
@@ -452,7 +454,9 @@ SHEETS: dict[str, Sheet] = {
                 _c("province", "省份", STR, doc="Province"),
                 _c("city", "城市", STR, doc="City"),
                 _c("contact_person", "负责人", STR, doc="Person in charge"),
-                _c("phone", "联系电话", STR, doc="Dealer phone"),
+                _c(
+                    "phone", "联系电话", STR, doc="Dealer phone (digits; kept as written when not one number)"
+                ),
                 _c("roving_staff", "巡回服务人员", STR, doc="Roving service staff for the dealer"),
                 _c("has_service_shop", "是否有服务站", BOOL, doc="Dealer has its own service shop"),
                 _c("active", "是否有效", BOOL, doc="Dealer is active (default true)"),

@@ -243,6 +243,18 @@ def phone_reader(local: Local) -> list[dict[str, pl.Expr]]:
     ]
 
 
+def contact_phone_reader(local: Local) -> list[dict[str, pl.Expr]]:
+    """An optional phone for reference (a dealer's): its digits when it is one number, else as written.
+
+    `0512-66668888转8001` or two numbers in one cell are still a dealer's phone; rejecting them would
+    reject the dealer, and with it every row of the dealer's own files.
+    """
+    return [
+        *phone_reader(local)[:-1],
+        {"value": pl.coalesce(local("value"), local("cell")), "problem": _no_problem()},
+    ]
+
+
 def _moment(local: Local) -> list[dict[str, pl.Expr]]:
     """Adds "moment": "`2024-03-05`, `2024/3/5`, `2024.3.5`, `20240305`, `2024年3月5日`", times, serials."""
 
@@ -416,7 +428,7 @@ def column_reader(column: Column, aliases: Aliases) -> Reader | LookedUp:
     if column.name in CODE_FIELDS:
         return code_reader
     if column.name in PHONE_FIELDS:
-        return phone_reader
+        return phone_reader if column.required else contact_phone_reader
     return text_reader
 
 

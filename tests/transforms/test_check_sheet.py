@@ -237,6 +237,29 @@ def test_a_failed_lookup_formula_rejects_its_row_naming_the_column(aliases):
     assert result.clean[EXCEL_ROW].to_list() == [3]
 
 
+@pytest.mark.parametrize(
+    ("written", "loaded"),
+    [
+        ("0531-8888 6666", "053188886666"),  # one number: its digits, as a customer's phone
+        ("0531-88886666转8001", "0531-88886666转8001"),  # an extension: kept as written
+        ("13812345678 / 13912345678", "13812345678 / 13912345678"),  # two numbers
+        ("无", "无"),
+    ],
+)
+def test_a_dealers_phone_that_is_not_one_number_does_not_reject_the_dealer(aliases, written, loaded):
+    # Rejecting the dealer for its contact phone made it unknown, and every row of its own files with it.
+    result = check(aliases, "dealers", {"phone": written})
+    assert found(result) == []
+    assert result.clean["phone"].to_list() == [loaded]
+
+
+def test_a_customers_phone_must_still_be_one_number(aliases):
+    # The customer is called on it: an extension is rejected (contract: "normalised to digits").
+    assert found(check(aliases, "customers", {"phone": "0531-88886666转8001"})) == [
+        (2, "phone", "not_a_phone")
+    ]
+
+
 # (kind, changed cells, the (field, rule) expected) — one invalid case per rule.
 REJECTIONS = [
     ("customers", {"name": None}, ("name", "required")),  # a required cell left blank
