@@ -62,6 +62,9 @@ SQL_TYPES = {
 MILEAGE_BACKWARDS, NO_CUSTOMER_FILE = "mileage_backwards", "no_customer_file"
 VEHICLE_CHANGED_OWNER = "vehicle_changed_owner"
 
+# A raw cell the loader reads as blank (normalise.folded): spaces of any kind and invisible characters only.
+BLANK_CELL = r"[\s\p{Z}\x{00AD}\x{200B}-\x{200F}\x{2060}-\x{2064}\x{FEFF}]*"
+
 QUARANTINE_TABLES = {REJECTED: "quarantine.rejected_rows", WARNING: "quarantine.warnings"}
 
 
@@ -293,20 +296,43 @@ class _FileLoader:
             self.load_customers(sheet, clean, raw)
         elif sheet.kind == "service_visits":
             self.load_service_visits(sheet, clean, raw)
+        elif sheet.kind == "parts":
+            self.load_parts(sheet, clean)
         elif sheet.kind == "part_failures":
-            component = "COALESCE(c.component, part.component)"
-            source = self.source(
-                sheet,
-                clean,
-                overrides={"component": component},
-                joins="LEFT JOIN core.parts AS part ON part.part_no = c.part_no",
-            )
-            self.upsert(
-                "part_failures", SHEETS["part_failures"].key, SHEETS["part_failures"].names, source, sheet
-            )
+            self.load_part_failures(sheet, clean, raw)
         else:
             spec = SHEETS[sheet.kind]
             self.upsert(sheet.kind, spec.key, spec.names, self.source(sheet, clean), sheet)
+
+    def load_parts(self, sheet: ParsedSheet, clean: str) -> None:
+        """The parts catalogue; failures reported without a component take the part's as it now is."""
+        spec = SHEETS["parts"]
+        self.upsert("parts", spec.key, spec.names, self.source(sheet, clean), sheet)
+        self.run(
+            f"""
+            UPDATE core.part_failures AS f SET component = part.component
+            FROM core.parts AS part SEMI JOIN {clean} AS c ON c.part_no = part.part_no
+            WHERE f.component_derived AND f.part_no = part.part_no AND f.component IS DISTINCT FROM part.component
+            """
+        )
+
+    def load_part_failures(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
+        """Failures: "component, when blank, the part's component in `parts`", kept following the part."""
+        blank = f"regexp_full_match(coalesce({self.raw_cell(sheet, 'component')}, ''), '{BLANK_CELL}')"
+        source = self.source(
+            sheet,
+            clean,
+            overrides={
+                "component": f"CASE WHEN {blank} THEN coalesce(part.component, c.component) ELSE c.component END"
+            },
+            derived={"component_derived": blank},
+            joins=f"""
+                JOIN {raw} AS r ON r.excel_row = c.excel_row
+                LEFT JOIN core.parts AS part ON part.part_no = c.part_no
+            """,
+        )
+        spec = SHEETS["part_failures"]
+        self.upsert("part_failures", spec.key, (*spec.names, "component_derived"), source, sheet)
 
     def insert_raw(self, sheet: ParsedSheet, raw: str) -> None:
         """raw.<kind>: every row read, cells as text, unknown columns as JSON in `extra`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import polars as pl
 import pytest
 from parsed_builders import parsed_file, parsed_sheet, rejection, table_digests, warning
 
@@ -411,6 +412,40 @@ def test_a_part_failure_without_component_takes_the_parts_component(warehouse):
     assert rows(warehouse, "SELECT feedback_id, component FROM core.part_failures ORDER BY 1") == [
         ("F1", "motor"),
         ("F2", "frame"),
+    ]
+
+
+def test_a_corrected_parts_component_moves_the_failures_that_left_it_blank(warehouse):
+    # Head office files P2 under 其他, then corrects it to 控制器: a failure reported without a component is
+    # the controller's from then on (critical-component figures, batch watch); one that named it stays.
+    catalogue = {"part_no": "P2", "name": "Controller", "critical": None}
+    load_file(
+        warehouse,
+        parsed_file(parsed_sheet("parts", [catalogue | {"component": "other"}])),
+        run_id=2,
+        as_of=DAY,
+    )
+    failure = {"report_date": DAY, "dealer_code": "D001", "part_no": "P2", "failure_mode": "dead"}
+    reported = parsed_sheet(
+        "part_failures",
+        [
+            failure | {"feedback_id": "F1", "component": "other"},  # blank in the sheet, derived when checked
+            failure | {"feedback_id": "F2", "component": "other"},  # written as 其他
+            failure | {"feedback_id": "F3", "component": "other"},  # blank, but for a full-width space
+        ],
+    )
+    reported.raw = reported.raw.with_columns(component=pl.Series([None, "其他", "\u3000"]))
+    load_file(warehouse, parsed_file(reported, name="warehouse.xlsx"), run_id=3, as_of=DAY)
+    corrected = parsed_file(
+        parsed_sheet("parts", [catalogue | {"component": "controller"}]), name="ref2.xlsx"
+    )
+    load_file(warehouse, corrected, run_id=4, as_of=DAY)
+    assert rows(
+        warehouse, "SELECT feedback_id, component, component_derived FROM core.part_failures ORDER BY 1"
+    ) == [
+        ("F1", "controller", True),
+        ("F2", "other", False),
+        ("F3", "controller", True),
     ]
 
 

@@ -79,9 +79,10 @@ def test_raw_tables_hold_lineage_the_contract_columns_and_extra(con, kind):
     "kind", ["service_visits", "follow_up_calls", "letters", "complaints", "part_shipments", "part_failures"]
 )
 def test_core_tables_hold_exactly_the_contract_columns(con, kind):
-    derived, added = (
-        (["has_customer_file"], ["under_warranty_derived"]) if kind == "service_visits" else ([], [])
-    )
+    derived, added = {
+        "service_visits": (["has_customer_file"], ["under_warranty_derived"]),
+        "part_failures": ([], ["component_derived"]),
+    }.get(kind, ([], []))
     assert columns(con, "core", kind) == [*SHEETS[kind].names, *derived, *LINEAGE, *added]
 
 
@@ -218,5 +219,45 @@ def test_a_warehouse_loaded_before_012_is_put_right_from_its_raw_cells(tmp_path,
         "SELECT under_warranty_derived, under_warranty FROM core.service_visits"
     ).fetchall() == [
         (True, True)  # warranty_end 2026-01-01 >= intake 2025-01-01
+    ]
+    con.close()
+
+
+def test_a_warehouse_loaded_before_015_takes_the_parts_component_for_failures_that_left_it_blank(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 15])
+    con = open_warehouse(tmp_path / "old.duckdb")
+    lineage = {"run_id": 1, "file_sha256": "f", "sheet": "s", "loaded_at": "2024-01-01 00:00:00+00"}
+
+    def insert(table: str, **row) -> None:
+        row = lineage | row
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+
+    # As the code before 015 wrote them: the part's component copied in when the failure was loaded, and
+    # the part corrected since.
+    insert("core.parts", excel_row=2, part_no="P2", name="Controller", component="controller", critical=True)
+    failure = {"report_date": "2024-01-01", "dealer_code": "D1", "part_no": "P2", "failure_mode": "dead"}
+    for excel_row, written in ((2, None), (3, "其他"), (4, "\u3000")):
+        insert("raw.part_failures", excel_row=excel_row, feedback_id=f"F{excel_row}", component=written)
+        insert(
+            "core.part_failures",
+            excel_row=excel_row,
+            feedback_id=f"F{excel_row}",
+            component="other",
+            **failure,
+        )
+    con.close()
+    monkeypatch.undo()
+
+    con = open_warehouse(tmp_path / "old.duckdb")  # migrates the rest
+    assert con.execute(
+        "SELECT feedback_id, component, component_derived FROM core.part_failures ORDER BY 1"
+    ).fetchall() == [
+        ("F2", "controller", True),
+        ("F3", "other", False),  # the sheet said 其他
+        ("F4", "controller", True),
     ]
     con.close()
