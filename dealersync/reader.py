@@ -132,7 +132,9 @@ class SheetRead:
     frame: pl.DataFrame  # excel_row (Int64) + one Utf8 column per recognised field + _extra (Utf8 JSON)
     blank_rows: int  # blank rows dropped
     total_rows: list[int]  # Excel rows dropped as 合计/总计/小计/total rows
-    title_rows: list[int] = field(default_factory=list)  # Excel rows dropped as section titles (2026年10月)
+    title_rows: list[int] = field(
+        default_factory=list
+    )  # Excel rows dropped as section titles (2026年10月) or repeated headers
 
 
 @dataclass
@@ -1034,7 +1036,10 @@ def _sheet_read(
         if _is_total_row([clean_label(row[c]) for c in grid.columns if row[c] is not None])
     ]
     blank_rows = int(marked.get_column("_blank").sum())
-    titles = sorted(row for row in title_rows if row >= first_excel_row and row not in total_rows)
+    repeated_headers = _repeated_header_rows(marked, grid.columns, header_cells)
+    titles = sorted(
+        {row for row in title_rows if row >= first_excel_row and row not in total_rows} | repeated_headers
+    )
     kept = marked.filter(~pl.col("_blank") & ~pl.col(EXCEL_ROW).is_in(total_rows + titles))
     ordered = [f for f in SHEETS[kind].names if f in field_columns]
     frame = kept.select(
@@ -1056,6 +1061,25 @@ def _sheet_read(
         total_rows=total_rows,
         title_rows=titles,
     )
+
+
+def _repeated_header_rows(marked: pl.DataFrame, columns: list[str], header_cells: tuple) -> set[int]:
+    """Excel rows that repeat the header row: a ledger kept in blocks (one per month) copies it above each.
+
+    Such a row is no record: every cell is blank or its column's header, and at least MIN_HEADER_FIELDS
+    are the header.
+    """
+    same = [
+        pl.col(column).str.strip_chars() == header.strip()
+        for column, header in zip(columns, header_cells, strict=True)
+        if header and header.strip()
+    ]
+    if len(same) < MIN_HEADER_FIELDS:
+        return set()
+    repeats = pl.sum_horizontal(pl.lit(0), *(cell.fill_null(False).cast(pl.Int32) for cell in same))
+    filled = pl.sum_horizontal(*(pl.col(column).is_not_null().cast(pl.Int32) for column in columns))
+    found = marked.filter((repeats >= MIN_HEADER_FIELDS) & (repeats == filled))
+    return set(found.get_column(EXCEL_ROW).to_list())
 
 
 def _extra_json(extra_columns: dict[str, str]) -> pl.Expr:

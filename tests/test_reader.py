@@ -253,6 +253,22 @@ def test_section_title_rows_merged_across_are_dropped_and_reported(tmp_path, ali
     assert sheet.frame["excel_row"].to_list() == [4, 6, 7]
 
 
+def test_a_repeated_header_row_is_dropped_and_reported(tmp_path, aliases):
+    """A ledger kept in monthly blocks copies the header above each: no record, not four rejections."""
+    rows = [
+        VISIT_HEADERS,
+        visit(1),
+        [],
+        [*VISIT_HEADERS[:-1], " " + VISIT_HEADERS[-1]],  # row 4: the header again (a stray space)
+        visit(2),
+        [VISIT_HEADERS[0], "WO9"],  # row 6: one header word and data: a row to check, not a header
+    ]
+    sheet = read_one(write_xlsx(tmp_path / "blocks.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.header_row == 1
+    assert sheet.title_rows == [4]
+    assert sheet.frame["excel_row"].to_list() == [2, 5, 6]
+
+
 def test_a_cell_mentioning_total_in_a_sentence_is_data(tmp_path, aliases):
     rows = [
         [*VISIT_HEADERS, "备注"],
