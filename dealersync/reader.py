@@ -22,7 +22,7 @@ import polars as pl
 from defusedxml import ElementTree as SafeElementTree
 
 from dealersync.schemas.aliases import Aliases, clean_label
-from dealersync.schemas.contract import DATETIME, EXCEL_ROW, SHEETS
+from dealersync.schemas.contract import DATETIME, EXCEL_ROW, REFERENCE, SHEETS
 from dealersync.settings import READ_LIMITS
 
 EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
@@ -45,6 +45,13 @@ MIN_HEADER_FIELDS = 2  # a header row names at least this many columns of its sh
 HIDDEN_SHEET = (
     "the sheet is hidden in Excel, so it is not loaded; unhide it (right-click a sheet tab, Unhide) "
     "if its rows should load"
+)
+# Reference data comes from head office: a dealers, parts or campaigns sheet beside a dealer's or the parts
+# warehouse's own sheets is their copy for lookups (VLOOKUP), perhaps stale, not the list itself.
+REFERENCE_COPY = (
+    "a dealers, parts or campaigns list in a workbook with other sheets is a copy kept for lookups, so it "
+    "is not loaded: these lists are taken only from head office's reference workbook (经销商, 配件目录, 活动 "
+    "sheets alone); hide or delete the sheet"
 )
 MIN_KIND_FIELDS = 3  # a sheet recognised by its headers alone names at least this many columns
 
@@ -229,6 +236,9 @@ def read_workbook(
             f"no sheet of this workbook is one we know ({why}); name each sheet after what it holds, "
             "e.g. 客户档案, 维修保养记录, 跟踪服务电话记录, and send the file again"
         )
+    if any(SHEETS[s.kind].source != REFERENCE for s in sheets):
+        skipped += [(s.sheet, REFERENCE_COPY) for s in sheets if SHEETS[s.kind].source == REFERENCE]
+        sheets = [s for s in sheets if SHEETS[s.kind].source != REFERENCE]
     sources = {SHEETS[s.kind].source for s in sheets}
     return WorkbookRead(
         path=path,

@@ -387,9 +387,31 @@ def test_workbook_identity_and_source(tmp_path, aliases):
     assert workbook.source == "dealer"
     mixed = write_xlsx(
         tmp_path / "m.xlsx",
-        {**sheets, "配件目录": [["配件编号", "配件名称", "部件类别"], ["P1", "n", "电机"]]},
+        {**sheets, "出库": [["出库单行号", "订单号", "经销商代码", "配件编号"], ["L1", "O1", "D1", "P1"]]},
     )
     assert read_workbook(mixed, aliases).source == "mixed"
+
+
+def test_a_reference_list_beside_a_dealers_sheets_is_a_lookup_copy_and_skipped(tmp_path, aliases):
+    # A dealer keeps the dealer list and the parts list in its workbook for VLOOKUPs; loaded, its stale copy
+    # moved dealers to other regions, made up dealer codes and changed parts' components.
+    sheets = {
+        "客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW],
+        "经销商": [
+            ["经销商代码", "经销商名称", "区域"],
+            ["D0001", "一号店(旧)", "华南"],
+            ["D0099", "我的分店", "华南"],
+        ],
+        "配件目录": [["配件编号", "配件名称", "部件类别"], ["P1", "n", "其他"]],
+    }
+    workbook = read_workbook(write_xlsx(tmp_path / "d.xlsx", sheets), aliases)
+    assert [s.kind for s in workbook.sheets] == ["customers"] and workbook.source == "dealer"
+    skipped = dict(workbook.skipped_sheets)
+    assert set(skipped) == {"经销商", "配件目录"}
+    assert "only from head office's reference workbook" in skipped["经销商"]
+    reference = {name: rows for name, rows in sheets.items() if name != "客户档案"}
+    head_office = read_workbook(write_xlsx(tmp_path / "总部.xlsx", reference), aliases)
+    assert [s.kind for s in head_office.sheets] == ["dealers", "parts"] and head_office.source == "reference"
 
 
 # --- sheets skipped ------------------------------------------------------------------------------
