@@ -22,7 +22,7 @@ import polars as pl
 from defusedxml import ElementTree as SafeElementTree
 
 from dealersync.schemas.aliases import Aliases, clean_label
-from dealersync.schemas.contract import DATETIME, EXCEL_ROW, REFERENCE, SHEETS
+from dealersync.schemas.contract import DATETIME, EXCEL_ERRORS, EXCEL_ROW, REFERENCE, SHEETS
 from dealersync.settings import READ_LIMITS
 
 EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
@@ -924,6 +924,11 @@ def _skip_reason(name: str, named_kind: str | None, hint: str, aliases: Aliases)
     return f"not a sheet name we know, and none of its first {HEADER_SCAN_ROWS} rows looks like a header row"
 
 
+def _figure_or_label(cell: str | None) -> bool:
+    """A cell a total row is judged by: not blank, and not a formula's error (a SUM over a cell of text)."""
+    return cell is not None and cell.strip().upper() not in EXCEL_ERRORS
+
+
 def _is_total_row(cells: list[str]) -> bool:
     """A row's filled cells (folded) are a total label and figures."""
     return any(TOTAL_CELL.match(cell) for cell in cells) and all(
@@ -1043,7 +1048,7 @@ def _sheet_read(
     total_rows = [
         row[EXCEL_ROW]
         for row in marked.filter(pl.col("_total")).iter_rows(named=True)
-        if _is_total_row([clean_label(row[c]) for c in grid.columns if row[c] is not None])
+        if _is_total_row([clean_label(row[c]) for c in grid.columns if _figure_or_label(row[c])])
     ]
     blank_rows = int(marked.get_column("_blank").sum())
     repeated_headers = _repeated_header_rows(marked, grid.columns, header_cells)

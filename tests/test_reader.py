@@ -175,6 +175,20 @@ def test_a_total_row_counting_households_or_vehicles_is_a_total_row(tmp_path, al
     assert sheet.frame["excel_row"].to_list() == [2, 6]
 
 
+def test_a_total_row_whose_formula_failed_is_still_a_total_row(tmp_path, aliases):
+    # A 金额 of text above makes the SUM show #VALUE!: the row is still the total, not a visit to reject
+    # for a blank work order, customer, VIN, date and type.
+    rows = [
+        VISIT_HEADERS,
+        visit(1, amount="abc"),
+        ["合计", None, None, None, None, None, Formula("=SUM(G2:G2)", "#VALUE!")],
+        [None, "WO9", None, None, None, None, Formula("=1/0", "#DIV/0!")],  # no total label: data
+    ]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.total_rows == [3]
+    assert sheet.frame["excel_row"].to_list() == [2, 4]
+
+
 CALL_HEADERS = ["经销商代码", "记录编号", "通话类型", "客户编号", "业务员", "结果"]
 CALL = ["D0012", "K1", "首次回访", "C1", "小李", "接通"]
 
