@@ -539,11 +539,6 @@ campaign_notices AS (
 )"""
 
 
-def _closing_calls(call_type: str, ref: str = "work_order_no") -> str:
-    """SQL relation (dealer_code, `ref`) of the calls of `call_type` that close an item."""
-    return f"(SELECT dealer_code, {ref} FROM calls WHERE call_type = '{call_type}' AND closes)"
-
-
 def _work_order_attempts(call_type: str, alias: str) -> str:
     """LEFT JOIN of the attempts at `call_type` calls for the work order of open_work_orders `v`."""
     return f"""LEFT JOIN work_order_attempts AS {alias}
@@ -717,7 +712,9 @@ def complaint_callbacks_sql() -> str:
 
     Rule: "after resolution, call the customer again to confirm satisfaction": due on the resolution
     day, overdue after + 3; closed by a reached (or refused) complaint call-back call for the complaint
-    (the complaint's own "customer satisfied" cell does not replace the call).
+    on or after the resolution day (the complaint's own "customer satisfied" cell does not replace the
+    call, nor does a call made before there was a resolution to confirm: the seed has the solution told
+    to the customer "on the day it is found"); attempts are counted from that day too.
     """
     return f"""
 SELECT p.dealer_code, 'complaint_callback' AS kind, p.customer_id, p.vin, p.complaint_id AS ref,
@@ -727,13 +724,15 @@ SELECT p.dealer_code, 'complaint_callback' AS kind, p.customer_id, p.vin, p.comp
                  {_complaint_line("p")}) AS talking_points
 FROM complaints AS p
 LEFT JOIN (
-    SELECT dealer_code, complaint_id, count(*) AS attempts, max(call_time) AS last_attempt_at
-    FROM attempts
-    WHERE call_type = 'complaint_callback'
+    SELECT a.dealer_code, a.complaint_id, count(*) AS attempts, max(a.call_time) AS last_attempt_at
+    FROM attempts AS a
+    JOIN complaints AS p
+        ON p.dealer_code = a.dealer_code AND p.complaint_id = a.complaint_id AND a.call_date >= p.resolved_date
+    WHERE a.call_type = 'complaint_callback'
     GROUP BY ALL
 ) AS a ON a.dealer_code = p.dealer_code AND a.complaint_id = p.complaint_id
-ANTI JOIN {_closing_calls("complaint_callback", "complaint_id")} AS c
-    ON c.dealer_code = p.dealer_code AND c.complaint_id = p.complaint_id
+ANTI JOIN (SELECT dealer_code, complaint_id, call_date FROM calls WHERE call_type = 'complaint_callback' AND closes) AS c
+    ON c.dealer_code = p.dealer_code AND c.complaint_id = p.complaint_id AND c.call_date >= p.resolved_date
 WHERE p.resolved_date IS NOT NULL"""
 
 

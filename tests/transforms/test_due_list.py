@@ -569,6 +569,15 @@ def test_complaint_escalation(warehouse, complaint, expected):
             [("P1", ago(2), ago(-1), "due", "normal", 0)],
         ),
         ({"resolved_date": ago(2)}, [{"complaint_id": "P2"}], [("P1", ago(2), ago(-1), "due", "normal", 0)]),
+        # a call-back on the day of the resolution tells the customer of it: closed
+        ({"resolved_date": ago(2)}, [{"call_time": at(ago(2), 18)}], []),
+        # a call before the resolution could not confirm it: the item stays, and an unanswered call
+        # then was no attempt at it
+        (
+            {"resolved_date": ago(2)},
+            [{"call_time": at(ago(5))}, {"outcome": "no_answer", "call_time": at(ago(4))}],
+            [("P1", ago(2), ago(-1), "due", "normal", 0)],
+        ),
     ],
 )
 def test_complaint_callback_after_resolution(warehouse, complaint, calls, expected):
