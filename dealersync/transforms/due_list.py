@@ -490,7 +490,7 @@ complaints AS (
     WHERE received_date <= {day}
 ),
 customers AS (
-    SELECT dealer_code, customer_id, name, phone, address, region
+    SELECT dealer_code, customer_id, name, phone, address, region, preferred_services
     FROM core.customers
     WHERE valid_from <= {day} AND (valid_to IS NULL OR valid_to > {day})
 ),
@@ -633,9 +633,10 @@ SELECT c.dealer_code, 'campaign_call' AS kind, c.customer_id, v.vin, c.campaign_
        k.start_date - 14 AS due_date, k.start_date AS window_end,
        coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
        k.line AS talking_points,
-       c.name AS customer_name, c.phone, c.address, true AS has_customer_file, ve.plate_no, ve.model
+       c.name AS customer_name, c.phone, c.address, c.preferred_services, true AS has_customer_file,
+       ve.plate_no, ve.model
 FROM (
-    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address
+    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address, cu.preferred_services
     FROM customers AS cu
     LEFT JOIN dealers AS d ON d.dealer_code = cu.dealer_code
     JOIN campaigns AS k
@@ -770,8 +771,10 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
 
     Rule: "an item is listed when due ≤ today and it is not yet satisfied; overdue when today > window
     end"; priority high for warranty-period first follow-ups and overdue items. All matching is within
-    one dealer. Customers who cannot be reached (no file, no valid phone, no address for a letter) are
-    kept, with the reason in `contact_problem`. Work orders are read through mart.due_work_orders
+    one dealer. A call's talking points end with what the customer file says the customer wishes for
+    (客户希望得到的服务), from which the seed has the "next" service's talking points prepared. Customers
+    who cannot be reached (no file, no valid phone, no address for a letter) are kept, with the reason
+    in `contact_problem`. Work orders are read through mart.due_work_orders
     (work_orders_ctes): exact whether or not it was refreshed, fast when it was.
     """
     day = f"DATE '{today.isoformat()}'"
@@ -796,7 +799,8 @@ other_items AS ({items}
 ),
 listed AS (
     -- campaign calls come with their customer file and vehicle, work order items with their vehicle
-    SELECT i.*, cu.name AS customer_name, cu.phone, cu.address, cu.customer_id IS NOT NULL AS has_customer_file
+    SELECT i.*, cu.name AS customer_name, cu.phone, cu.address, cu.preferred_services,
+           cu.customer_id IS NOT NULL AS has_customer_file
     FROM (
         SELECT * FROM work_order_items
         UNION ALL BY NAME
@@ -825,7 +829,9 @@ SELECT {day} AS as_of, i.dealer_code, d.name AS dealer_name, d.region, i.kind, i
                WHEN coalesce(trim(i.address), '') = '' THEN 'no_address'
            END
        END AS contact_problem,
-       i.talking_points
+       CASE WHEN i.preferred_services IS NULL OR i.kind NOT IN ({phone_kinds}) THEN i.talking_points
+            ELSE concat_ws('；', i.talking_points, '客户希望：' || {_cut("nullif(trim(i.preferred_services), '')")})
+       END AS talking_points
 FROM listed AS i
 LEFT JOIN dealers AS d ON d.dealer_code = i.dealer_code
 WHERE i.due_date <= {day}

@@ -753,6 +753,34 @@ def test_talking_points(warehouse, kind, records, expected):
     assert [i["talking_points"] for i in items_of(kind, con)] == [expected]
 
 
+@pytest.mark.parametrize(
+    ("kind", "records"),
+    [
+        ("first_follow_up", {"service_visits": [{"intake_date": ago(5), "pickup_date": ago(4)}]}),
+        (
+            "second_follow_up",
+            {
+                "service_visits": [{"intake_date": ago(20), "pickup_date": ago(19)}],
+                "follow_up_calls": [{"work_order_no": "W1", "call_time": at(ago(8))}],
+            },
+        ),
+        ("maintenance_reminder", {"service_visits": [{"next_maintenance_date": ago(-3)}]}),
+        ("campaign_call", {"campaigns": [{"start_date": ago(-5)}]}),
+    ],
+)
+def test_a_call_says_what_the_customer_file_asks_for(warehouse, kind, records):
+    """The seed: the "next" service is prepared from the customer file, which records 客户希望得到的服务."""
+    con = warehouse(customers=[{"preferred_services": "上门取送车"}], **records)
+    [item] = items_of(kind, con)
+    assert item["talking_points"].endswith("；客户希望：上门取送车")
+
+
+def test_a_letter_or_escalation_does_not_carry_the_customers_wishes(warehouse):
+    con = warehouse(customers=[{"preferred_services": "上门取送车"}], complaints=[{}])
+    [item] = items_of("complaint_escalation", con)
+    assert "客户希望" not in item["talking_points"]
+
+
 def test_region_is_the_dealers_as_it_stood_that_day(warehouse):
     con = warehouse(
         dealers=[
