@@ -546,23 +546,40 @@ def _work_order_attempts(call_type: str, alias: str) -> str:
    AND {alias}.call_type = '{call_type}'"""
 
 
-def first_follow_ups_sql() -> str:
+def first_follow_ups_sql(today: date) -> str:
     """Visits whose first return call is due or overdue on `today` (from open_work_orders).
 
     Rule: "call 3 days to 1 week after the vehicle left the shop (pickup) or after a consultation":
     due pickup + 3, overdue after pickup + 7; a consultation with no pickup counts from intake; a
     vehicle still in the shop has no item yet. Any reached (or refused) first follow-up call for the
-    work order closes it, early or late. Warranty-period visits are priority high.
+    work order closes it, early or late. Warranty-period visits are priority high: a warranty repair,
+    or a visit written as in the warranty period; one whose sheet left that blank is in it from the day
+    the customer file (with the vehicle's warranty end) arrived, as the list could not know it before.
     """
+    day = f"DATE '{today.isoformat()}'"
+    # the in-warranty visits whose customer had no file on `today` (few), then those of them whose
+    # warranty came from the file: looked up in core.service_visits by these few keys alone
+    without_file = _few(f"""
+    SELECT o.dealer_code, o.work_order_no
+    FROM open_work_orders AS o
+    ANTI JOIN (SELECT dealer_code, customer_id FROM core.customers WHERE valid_from <= {day}) AS c
+        ON c.dealer_code = o.dealer_code AND c.customer_id = o.customer_id
+    WHERE o.kind = 'first_follow_up' AND o.in_warranty AND o.visit_type <> 'warranty'""")
+    unknown_warranty = _few(f"""
+    SELECT s.dealer_code, s.work_order_no
+    FROM core.service_visits AS s
+    SEMI JOIN {without_file} AS o ON o.dealer_code = s.dealer_code AND o.work_order_no = s.work_order_no
+    WHERE s.under_warranty_derived""")
     return f"""
 SELECT v.dealer_code, 'first_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
        v.base_date + 3 AS due_date, v.base_date + 7 AS window_end,
-       coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, v.in_warranty AS urgent,
+       coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, v.in_warranty AND u.work_order_no IS NULL AS urgent,
        concat_ws('；', {_visit_line("v")},
                  {_day("v.pickup_date")} || ' 出厂',
                  '下次保养 ' || {_day("v.next_maintenance_date")}) AS talking_points
 FROM open_work_orders AS v
 {_work_order_attempts("first_follow_up", "a")}
+LEFT JOIN {unknown_warranty} AS u ON u.dealer_code = v.dealer_code AND u.work_order_no = v.work_order_no
 WHERE v.kind = 'first_follow_up'"""
 
 
@@ -779,7 +796,11 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     """
     day = f"DATE '{today.isoformat()}'"
     work_order_items = "\nUNION ALL BY NAME\n".join(
-        (first_follow_ups_sql(), second_follow_ups_sql(), maintenance_reminders_sql(maintenance_lead_days))
+        (
+            first_follow_ups_sql(today),
+            second_follow_ups_sql(),
+            maintenance_reminders_sql(maintenance_lead_days),
+        )
     )
     items = "\nUNION ALL BY NAME\n".join(
         (

@@ -168,6 +168,36 @@ def test_the_warranty_filled_in_when_the_customer_file_arrives_makes_the_follow_
     assert plate.fetchall() == [("沪A12345",)]
 
 
+def test_a_warranty_known_only_from_a_later_customer_file_leaves_the_earlier_days_list_as_it_was(nights):
+    """The list of 3-18 stays as it was made on 3-18 when the customer file arrives on 3-20.
+
+    The visit left 是否保修期内 blank, so its warranty comes from the vehicle in the customer file; before
+    the file came, nobody could know the visit was in the warranty period. A warranty written on the
+    visit counts from the visit on.
+    """
+    day = date(2024, 3, 18)
+    pickup = {"intake_date": date(2024, 3, 13), "pickup_date": date(2024, 3, 14)}
+    first = [("first_follow_up", "W1", "due", "normal", 0)]
+    nights.load(
+        service_visits=[
+            visit("W1", "C2", VIN2, **pickup),
+            visit("W2", "C2", VIN2, under_warranty=True, **pickup),
+        ]
+    )
+    assert items(nights.con, day) == [*first, ("first_follow_up", "W2", "due", "high", 0)]
+    load_file(
+        nights.con,
+        parsed_file(parsed_sheet("customers", [customer("C2", VIN2, warranty_end=date(2026, 1, 1))])),
+        run_id=9,
+        as_of=TODAY,
+    )
+    assert items(nights.con, day) == [*first, ("first_follow_up", "W2", "due", "high", 0)]
+    assert items(nights.con, TODAY) == [
+        ("first_follow_up", "W1", "due", "high", 0),
+        ("first_follow_up", "W2", "due", "high", 0),
+    ]
+
+
 def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     sheets = {
         "customers": [customer()],
