@@ -85,35 +85,52 @@ def exported_due_lists(
         raise UnknownScope(f"the warehouse knows no {'dealer' if dealer else 'region'} {dealer or region!r}")
     store_due_list(con, as_of, maintenance_lead_days)
     items = due_list_items(con, as_of, dealer=dealer, region=region)
+    active = active_dealers(con)
     if dealer is not None:
         scopes = [(DEALER, dealer.strip().upper())]
     elif region is not None:
         scopes = [(REGION, region.strip())]
     else:
-        active = active_dealers(con)
-        dealers = set(items["dealer_code"]) | {code for code, _ in active}
-        regions = set(items["region"].drop_nulls()) | {region for _, region in active}
+        dealers = set(items["dealer_code"]) | {code for code, _, _ in active}
+        regions = set(items["region"].drop_nulls()) | {region for _, _, region in active}
         scopes = [(DEALER, code) for code in sorted(dealers)] + [(REGION, name) for name in sorted(regions)]
     column = {DEALER: "dealer_code", REGION: "region"}
     return [
         path
         for scope, name in scopes
         for path in write_due_list_files(
-            items.filter(pl.col(column[scope]) == name), as_of, folder, scope, name, formats
+            items.filter(pl.col(column[scope]) == name),
+            as_of,
+            folder,
+            scope,
+            name,
+            formats,
+            dealers=[(code, dealer_name) for code, dealer_name, region in active if region == name]
+            if scope == REGION
+            else (),
         )
     ]
 
 
 def write_due_list_files(
-    items: pl.DataFrame, as_of: date, folder: Path, scope: str, name: str, formats: Sequence[str] = FORMATS
+    items: pl.DataFrame,
+    as_of: date,
+    folder: Path,
+    scope: str,
+    name: str,
+    formats: Sequence[str] = FORMATS,
+    dealers: Sequence[tuple[str, str]] = (),
 ) -> list[Path]:
-    """One scope's files (`dealer_D0012.xlsx`, `region_华东.csv`…) in `folder`; return their paths."""
+    """One scope's files (`dealer_D0012.xlsx`, `region_华东.csv`…) in `folder`; return their paths.
+
+    `dealers` (dealer_code, name): the region's active dealers, listed in its overview even with nothing due.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{scope}_{_file_safe(name)}"
     written = []
     if XLSX in formats:
-        written.append(write_due_list_xlsx(folder / f"{stem}.xlsx", items, as_of, scope, name))
+        written.append(write_due_list_xlsx(folder / f"{stem}.xlsx", items, as_of, scope, name, dealers))
     if CSV in formats:
         written.append(write_due_list_csv(folder / f"{stem}.csv", items))
     return written
@@ -139,7 +156,14 @@ def write_due_list_csv(path: Path, items: pl.DataFrame) -> Path:
     return Path(path)
 
 
-def write_due_list_xlsx(path: Path, items: pl.DataFrame, as_of: date, scope: str, name: str) -> Path:
+def write_due_list_xlsx(
+    path: Path,
+    items: pl.DataFrame,
+    as_of: date,
+    scope: str,
+    name: str,
+    dealers: Sequence[tuple[str, str]] = (),
+) -> Path:
     """The scope's workbook: an overview, one sheet per kind, and the customers who cannot be reached.
 
     Each list sheet has a frozen header row, filters, widths fitted to the content, overdue rows in red
@@ -151,7 +175,7 @@ def write_due_list_xlsx(path: Path, items: pl.DataFrame, as_of: date, scope: str
     workbook = xlsx_workbook(path, constant_memory=True)  # every sheet is written top to bottom
     try:
         formats = _Formats(workbook)
-        _overview_sheet(workbook, formats, items, as_of, scope, name)
+        _overview_sheet(workbook, formats, items, as_of, scope, name, dealers)
         for code, zh in KIND.labels:
             kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
             rows = labelled.filter((pl.col("kind") == zh) & reachable)
@@ -227,9 +251,18 @@ def _display_width(text: str) -> int:
 
 
 def _overview_sheet(
-    workbook, formats: _Formats, items: pl.DataFrame, as_of: date, scope: str, name: str
+    workbook,
+    formats: _Formats,
+    items: pl.DataFrame,
+    as_of: date,
+    scope: str,
+    name: str,
+    dealers: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Counts per kind: items, overdue, high priority and unreachable; per dealer too in a region's file."""
+    """Counts per kind: items, overdue, high priority and unreachable; per dealer too in a region's file.
+
+    A region's file lists each of its `dealers` (dealer_code, name), with zeros when nothing is due.
+    """
     sheet = workbook.add_worksheet(OVERVIEW)
     scope_zh = {DEALER: "经销商", REGION: "区域"}[scope]
     sheet.write_string(0, 0, f"到期清单 {as_of.isoformat()}", formats.title)
@@ -249,9 +282,16 @@ def _overview_sheet(
     total = items.select(pl.lit("合计").alias("类型"), *counts)
     row = _table(sheet, formats, 3, pl.concat([by_kind, total], how="vertical_relaxed"))
     if scope == REGION:
+        idle = pl.DataFrame(
+            [(code, dealer_name) for code, dealer_name in dealers if code not in set(items["dealer_code"])],
+            schema={"dealer_code": pl.Utf8, "dealer_name": pl.Utf8},
+            orient="row",
+        )
         by_dealer = (
-            items.group_by("dealer_code", "dealer_name")
-            .agg(counts)
+            pl.concat(
+                [items.group_by("dealer_code", "dealer_name").agg(counts), idle], how="diagonal_relaxed"
+            )
+            .fill_null(0)
             .sort("dealer_code")
             .rename({"dealer_code": HEADER["dealer_code"], "dealer_name": HEADER["dealer_name"]})
         )

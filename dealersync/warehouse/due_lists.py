@@ -141,8 +141,9 @@ def is_known_scope(
     return con.execute(sql, [value]).fetchall()[0][0] > 0
 
 
-def active_dealers(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(dealer_code, region) of every dealer whose current version is active (blank counts as active)."""
+def active_dealers(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(dealer_code, name, region) of every dealer whose current version is active (blank counts as active)."""
     return con.execute(
-        "SELECT dealer_code, region FROM core.dealers_current WHERE coalesce(active, true) ORDER BY dealer_code"
+        "SELECT dealer_code, name, region FROM core.dealers_current WHERE coalesce(active, true) "
+        "ORDER BY dealer_code"
     ).fetchall()

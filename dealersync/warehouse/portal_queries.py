@@ -167,6 +167,15 @@ def dealers_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[str]:
     ]
 
 
+def active_dealers_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[tuple[str, str]]:
+    """(dealer_code, name) of the active dealers whose current version is in `region` (a region file lists them)."""
+    return con.execute(
+        "SELECT dealer_code, name FROM core.dealers_current WHERE region = ? AND coalesce(active, true) "
+        "ORDER BY dealer_code",
+        [region],
+    ).fetchall()
+
+
 def known_dealer(con: duckdb.DuckDBPyConnection, dealer: str) -> bool:
     """Whether any version of the dealer is known."""
     return (

@@ -312,6 +312,15 @@ def test_region_download_holds_only_the_region(portal):
     assert dealers == {"D1", "D2"}
 
 
+def test_region_download_lists_every_dealer_of_the_region_even_with_nothing_due(portal):
+    """11-12: nothing is due yet (the first pickups were on 11-10); the overview still names both dealers."""
+    sheets = xlsx_rows(portal(NORTH_TOKEN).get("/due-lists/2026-11-12/region/华北/download").content)
+    assert [row[:3] for row in sheets["概览"] if row[0] in ("D1", "D2", "D3")] == [
+        ("D1", "一号店", 0),
+        ("D2", "二号店", 0),
+    ]
+
+
 # --- files of the exports folder ----------------------------------------------------------------------
 
 

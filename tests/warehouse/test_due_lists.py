@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import openpyxl
 import pytest
 
-from dealersync.exports.due_list import CSV, XLSX, UnknownScope, due_list_folder, exported_due_lists
+from dealersync.exports.due_list import CSV, OVERVIEW, XLSX, UnknownScope, due_list_folder, exported_due_lists
 from dealersync.transforms.due_list import DUE_LIST_COLUMNS
 from dealersync.warehouse import due_lists
 from dealersync.warehouse.due_lists import due_list_items, store_due_list
@@ -132,3 +133,22 @@ def test_an_active_dealer_with_nothing_due_gets_an_empty_list(core, tmp_path):
     assert {"dealer_D3.csv", "region_华南.csv"} <= names
     assert "dealer_D4.csv" not in names  # inactive
     assert (tmp_path / "dealer_D3.csv").read_text(encoding="utf-8-sig").count("\n") == 1  # the header
+
+
+def test_a_regions_overview_lists_its_active_dealers_with_nothing_due(core, tmp_path):
+    """The supervisor reads 0 for a dealer with nothing to do; a dealer left out would say nothing."""
+    core.execute(
+        "INSERT INTO core.dealers (dealer_code, name, region, active, valid_from, run_id, file_sha256, sheet,"
+        f" excel_row, loaded_at) VALUES ('D3', '三号店', '华东', true, DATE '2020-01-01', {LINEAGE}),"
+        f" ('D4', '四号店', '华东', false, DATE '2020-01-01', {LINEAGE})"
+    )
+    for paths in (
+        exported_due_lists(core, DAY, tmp_path / "all", 7, [XLSX]),
+        exported_due_lists(core, DAY, tmp_path / "one", 7, [XLSX], region="华东"),
+    ):
+        [path] = [p for p in paths if p.name == "region_华东.xlsx"]
+        overview = openpyxl.load_workbook(path)[OVERVIEW].iter_rows(values_only=True)
+        assert [row[:3] for row in overview if row[0] in ("D1", "D3", "D4")] == [
+            ("D1", "一号店", 2),
+            ("D3", "三号店", 0),  # active, nothing due
+        ]
