@@ -73,6 +73,8 @@ def test_every_dealer_and_region_in_the_default_folder(warehouse, tmp_path, monk
         (["--dealer", "D1", "--region", "华东"], "not both"),
         (["--format", "pdf"], "xlsx or csv"),
         (["--date", "2024-02-30"], "not a date"),
+        # a typo for a day to come would store a list of calls "not made" that the web page then offers
+        (["--date", "2999-01-01"], "after today"),
     ],
 )
 def test_user_mistakes_are_clear_errors(warehouse, tmp_path, args, message):

@@ -444,7 +444,7 @@ def due_list(
     Example: dealersync due-list --date 2026-11-26 --dealer D0012 --format xlsx
 
     Without --dealer or --region: one file per active dealer and one per region. Any past day can be
-    recomputed; its rows in mart.due_list are replaced.
+    recomputed; its rows in mart.due_list are replaced. A day after today is refused.
     """
     from dealersync.exports.due_list import FORMATS, UnknownScope, due_list_folder, exported_due_lists
     from dealersync.warehouse.db import open_warehouse
@@ -455,6 +455,11 @@ def due_list(
         raise UserError(f"--format {file_format}: write xlsx or csv")
     settings = _settings(warehouse=warehouse)
     day = parse_day(today) or settings.today()
+    if day > settings.today():
+        raise UserError(
+            f"--date {day} is after today ({settings.today()} in {settings.timezone}): a due list is "
+            "computed for today or a past day, as the records stood at its end"
+        )
     _require_warehouse(settings)
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give the folder to write the due-list files in")
