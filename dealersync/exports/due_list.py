@@ -19,7 +19,13 @@ from dealersync.transforms.due_list import (
     PRIORITY,
     STATUS,
 )
-from dealersync.warehouse.due_lists import active_dealers, due_list_items, is_known_scope, store_due_list
+from dealersync.warehouse.due_lists import (
+    active_dealers,
+    due_list_items,
+    is_known_scope,
+    region_as_known,
+    store_due_list,
+)
 
 XLSX, CSV = "xlsx", "csv"
 FORMATS = (XLSX, CSV)
@@ -83,6 +89,8 @@ def exported_due_lists(
         raise ValueError("ask for one dealer or one region, not both")
     if not is_known_scope(con, dealer=dealer, region=region):
         raise UnknownScope(f"the warehouse knows no {'dealer' if dealer else 'region'} {dealer or region!r}")
+    if region is not None:
+        region = region_as_known(con, region)
     store_due_list(con, as_of, maintenance_lead_days)
     items = due_list_items(con, as_of, dealer=dealer, region=region)
     active = active_dealers(con)

@@ -133,12 +133,22 @@ def is_known_scope(
 ) -> bool:
     """Whether the warehouse knows the dealer, or the region, a list is asked for (any version)."""
     if dealer is not None:
-        sql, value = "SELECT count(*) FROM core.dealers WHERE dealer_code = ?", dealer.strip().upper()
-    elif region is not None:
-        sql, value = "SELECT count(*) FROM core.dealers WHERE region = ?", region.strip()
-    else:
-        return True
-    return con.execute(sql, [value]).fetchall()[0][0] > 0
+        sql = "SELECT count(*) FROM core.dealers WHERE dealer_code = ?"
+        return con.execute(sql, [dealer.strip().upper()]).fetchall()[0][0] > 0
+    if region is not None:
+        return region_as_known(con, region) is not None
+    return True
+
+
+def region_as_known(con: duckdb.DuckDBPyConnection, region: str) -> str | None:
+    """The region as the warehouse spells it, for one asked for in any case or with stray spaces; None if unknown.
+
+    Regions are matched that way elsewhere too (a campaign's region against the dealers').
+    """
+    found = con.execute(
+        "SELECT min(region) FROM core.dealers WHERE upper(trim(region)) = upper(trim(?))", [region]
+    ).fetchall()
+    return found[0][0]
 
 
 def active_dealers(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:

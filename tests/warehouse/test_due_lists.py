@@ -116,6 +116,14 @@ def test_exported_files_for_every_dealer_and_region_or_one(core, tmp_path):
     ]
 
 
+def test_a_region_asked_for_in_another_case_or_with_spaces_is_the_region(core, tmp_path):
+    """A dealer code is taken in any case; so is a region, and its file has the warehouse's spelling."""
+    core.execute("UPDATE core.dealers SET region = 'North' WHERE dealer_code = 'D2'")
+    paths = exported_due_lists(core, DAY, tmp_path, 7, [CSV], region=" north ")
+    assert [p.name for p in paths] == ["region_North.csv"]
+    assert "P1" in paths[0].read_text(encoding="utf-8-sig")
+
+
 @pytest.mark.parametrize(("dealer", "region"), [("D9", None), (None, "西藏")])
 def test_an_unknown_dealer_or_region_is_an_error_not_an_empty_file(core, tmp_path, dealer, region):
     with pytest.raises(UnknownScope):
