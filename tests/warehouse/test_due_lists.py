@@ -89,6 +89,17 @@ def test_a_failed_recompute_keeps_the_days_rows(core, monkeypatch):
     assert len(rows(core, DAY)) == 3
 
 
+def test_computing_a_list_leaves_the_order_of_other_queries_as_it_was(core, monkeypatch):
+    """The writer's list may come out in any order; what the connection does next keeps insertion order."""
+    order = "SELECT current_setting('preserve_insertion_order')"
+    store_due_list(core, DAY, 7)
+    assert core.execute(order).fetchall() == [(True,)]
+    monkeypatch.setattr(due_lists, "due_list_sql", lambda *_: "SELECT * FROM no_such_table")
+    with pytest.raises(Exception, match="no_such_table"):
+        store_due_list(core, DAY, 7)
+    assert core.execute(order).fetchall() == [(True,)]
+
+
 def test_items_of_a_dealer_or_region_in_working_order(core):
     store_due_list(core, DAY, 7)
     everything = due_list_items(core, DAY)
