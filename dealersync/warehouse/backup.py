@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +61,8 @@ def back_up(
 
     The caller holds the one writer connection `con`: CHECKPOINT writes the write-ahead log into the
     file, and nothing writes while the file is copied, so the copy is consistent. The copy appears
-    under its final name only when complete.
+    under its final name only when complete. The caller still holds the warehouse afterwards
+    (_copy_from_another_process).
     """
     con.execute("CHECKPOINT")
     backups_dir.mkdir(parents=True, exist_ok=True)
@@ -73,12 +76,29 @@ def back_up(
     counter = max(taken) + 1 if taken else 0
     target = backups_dir / f"{name}{'.' + str(counter) if counter else ''}{warehouse.suffix}"
     partial = backups_dir / f".{target.name}.part"
-    shutil.copyfile(warehouse, partial)
+    _copy_from_another_process(warehouse, partial)
     os.replace(partial, target)
     if keep is not None:
         for old in list_backups(warehouse, backups_dir)[keep:]:
             old.path.unlink(missing_ok=True)
     return target
+
+
+def _copy_from_another_process(source: Path, target: Path) -> None:
+    """Copy `source` to `target` in a child process; OSError saying why when it cannot.
+
+    DuckDB holds the warehouse with a POSIX record lock, and POSIX drops every such lock a process holds
+    on a file when that process closes any descriptor of the file: copying it here (open, read, close)
+    would leave the writer's connection unlocked for the rest of the night, letting readers and a
+    second writer open the file while the night writes it. The child's descriptors are its own.
+    """
+    copy = "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])"
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", copy, str(source), str(target)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise OSError(f"could not copy {source} to {target}: {why}")
 
 
 def find_backup(name: str | Path, warehouse: Path, backups_dir: Path) -> Path:

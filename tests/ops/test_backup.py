@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -49,6 +51,21 @@ def test_a_backup_taken_while_the_writer_holds_uncheckpointed_changes_has_them(w
         ("changed before the backup",)
     ]
     copy.close()
+
+
+def test_the_writer_still_holds_the_warehouse_after_taking_a_backup(warehouse, tmp_path):
+    # Copying the file in the writer's own process closed a descriptor of it, and POSIX then dropped
+    # DuckDB's lock: for the rest of the night another process could open the warehouse and write it.
+    con = open_warehouse(warehouse)
+    back_up(con, warehouse, tmp_path / "backups", keep=3)
+    second_writer = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])", str(warehouse)],
+        capture_output=True,
+        text=True,
+    )
+    con.close()
+    assert second_writer.returncode != 0
+    assert "Could not set lock" in second_writer.stderr
 
 
 def test_only_the_newest_backups_are_kept(warehouse, tmp_path):
