@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -102,6 +104,23 @@ def connect(
             raise WarehouseError(f"cannot open the warehouse {path}: {message}") from error
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN, then COMMIT; on any error ROLLBACK, and the error raised is the one that happened.
+
+    A COMMIT that fails (no space left for the write-ahead log) has already ended the transaction:
+    rolling back again raises "no transaction is active", which would hide the reason.
+    """
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        with suppress(duckdb.TransactionException):  # a failed COMMIT ended it already
+            con.rollback()
+        raise
+
+
 def migrations() -> list[Migration]:
     """The migrations shipped with the package, in version order."""
     folder = resources.files("dealersync.warehouse") / "migrations"
@@ -151,17 +170,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                     "restore it and put the change in a new migration"
                 )
             continue
-        con.begin()
-        try:
+        with transaction(con):
             con.execute(migration.sql)
             con.execute(
                 "INSERT INTO etl.schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, now())",
                 [migration.version, migration.name, migration.sha256],
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         done.append(migration.name)
     return done
 

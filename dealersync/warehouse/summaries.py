@@ -25,6 +25,7 @@ from dealersync.transforms.quality_summary import (
     summary_facts,
     with_previous,
 )
+from dealersync.warehouse.db import transaction
 
 # Sheet kinds with a raw.<kind> table, and those whose rows name a dealer. A dealer's data quality is
 # that of the sheets it sends: a parts-warehouse row naming the dealer it shipped to is the warehouse's.
@@ -185,8 +186,7 @@ def refresh_summaries(
         schema=["figure", "label", "kind", "target", "breakdown", "definition"],
         orient="row",
     )
-    con.begin()
-    try:
+    with transaction(con):
         for period in periods:
             key = [period.type, period.label]
             _replace(con, "mart.quality_kpi", kpi.filter(_is(period)), "period_type = ? AND period = ?", key)
@@ -213,10 +213,6 @@ def refresh_summaries(
                 [week.label],
             )
         _replace(con, "mart.quality_figures", figures, "true", [])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return {
         "mart.quality_kpi": kpi.height,
         "mart.dissatisfied_calls": calls.height,
