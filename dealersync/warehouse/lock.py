@@ -23,6 +23,7 @@ import duckdb
 from dealersync.warehouse.db import (
     READERS_GRACE_SECONDS,
     WarehouseBusy,
+    WarehouseError,
     open_warehouse,
     require_warehouse_file,
 )
@@ -52,8 +53,14 @@ def warehouse_lock(warehouse: Path, *, what: str, wait_seconds: float = 0.0) -> 
     """
     require_warehouse_file(Path(warehouse))  # no lock file beside something else (/etc/passwd.lock)
     path = lock_path(Path(warehouse))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:  # a read-only or full folder: one line, not a traceback
+        raise WarehouseError(
+            f"cannot create the run lock {path}: {error.strerror or error}; the warehouse's folder must be "
+            "writable"
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         while True:

@@ -59,6 +59,21 @@ def test_ops_mistakes_end_in_one_line_and_exit_2(args, message, warehouse, capsy
     assert "Traceback" not in err
 
 
+def test_a_warehouse_folder_where_the_run_lock_cannot_be_made_is_one_line_and_exit_2(
+    warehouse, capsys, monkeypatch
+):
+    # A read-only (or full) warehouse folder: the run lock's OSError came out of restore, backfill and
+    # run as a traceback, with exit code 1 ("rows rejected") from backfill and restore.
+    not_a_folder = warehouse.parent / "afile"
+    not_a_folder.touch()
+    code, _, err = dealersync(
+        ["restore", warehouse, "-w", not_a_folder / "warehouse.duckdb"], capsys, monkeypatch
+    )
+    assert code == 2
+    assert "cannot create the run lock" in " ".join(err.split())
+    assert "Traceback" not in err
+
+
 def test_an_out_path_that_cannot_be_written_is_one_line(warehouse, capsys, monkeypatch):
     a_file = warehouse.parent / "afile"
     a_file.touch()
