@@ -24,8 +24,8 @@ from dealersync.exports.quality_report import nightly_quality_reports
 from dealersync.flows.checking import CheckInputs, Staged, check_files, recheck_files
 from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact, timed
 from dealersync.inbox import printable_name
-from dealersync.parsed import ParsedFile
-from dealersync.pipeline import holds_reference_data
+from dealersync.parsed import PARSED, ParsedFile
+from dealersync.pipeline import holds_reference_data, process_file
 from dealersync.reader import file_sha256
 from dealersync.schemas.aliases import Aliases, load_aliases
 from dealersync.schemas.contract import REFERENCE, SHEETS
@@ -235,8 +235,9 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         with timed(seconds, "backup"):
             backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
         logger.info("backed up the warehouse to %s before loading", backup)
-    for abandoned in close_abandoned_runs(con):  # we hold the run lock: a run still 'running' was killed
-        logger.warning("run %s stopped before it finished; marked crashed", abandoned)
+    killed_runs = close_abandoned_runs(con)  # we hold the run lock: a run still 'running' was killed
+    for killed in killed_runs:
+        logger.warning("run %s stopped before it finished; marked crashed", killed)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path, seconds=seconds)
     for path, age in arriving:
@@ -269,6 +270,7 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         # The steward copies are written by the task runner's workers while this process makes the marts.
         with timed(seconds, "steward copies"):
             copies = _start_steward_copies(con, run_id, kept, as_of, aliases, settings)
+            copies += _copies_killed_runs_left(con, killed_runs, aliases, settings)
         if _marts_current(con, as_of, settings):
             logger.info(
                 "nothing loaded since the due list and summaries of %s were made: kept as they are", as_of
@@ -509,6 +511,41 @@ def _start_steward_copies(con, run_id, kept, as_of, aliases, settings) -> list:
             continue
         folder = night_folder(settings.exports_dir, as_of, parsed)
         source = Path(outcome.stored_as or parsed.path)
+        future = steward_copy.submit(slim(parsed), source, folder, extra, aliases, settings.aliases_path)
+        jobs.append((parsed.file_name, future))
+    return jobs
+
+
+def _copies_killed_runs_left(con, runs: list[int], aliases, settings) -> list:
+    """The marked copies a killed run owed: it writes them only once its files are loaded, so the files it
+    loaded before it died had none. Each is checked again from where it now is (found by its content),
+    as of that run's day, and its copy goes where that night would have put it."""
+    if not runs:
+        return []
+    loaded = con.execute(
+        f"""
+        SELECT f.sha256, f.run_id, r.as_of,
+               list(DISTINCT seen.stored_as) FILTER (seen.stored_as IS NOT NULL) AS places
+        FROM etl.files AS f JOIN etl.runs AS r USING (run_id) JOIN etl.files AS seen USING (sha256)
+        WHERE f.status = '{LOADED}' AND f.run_id IN ({", ".join("?" for _ in runs)})
+        GROUP BY ALL ORDER BY min(f.processed_at)
+        """,
+        runs,
+    ).fetchall()
+    refs = read_refs(con)
+    jobs = []
+    for sha256, run_id, as_of, places in loaded:
+        source = next((Path(p) for p in places if Path(p).is_file() and file_sha256(Path(p)) == sha256), None)
+        if source is None:
+            continue
+        try:
+            parsed = process_file(source, today=as_of, aliases=aliases, refs=refs, settings=settings)
+        except OSError:  # gone or unreadable since: a copy is not worth failing the night over
+            continue
+        extra = loader_problems(con, run_id=run_id, sha256=sha256)
+        if parsed.status != PARSED or (parsed.problems.is_empty() and extra.is_empty()):
+            continue
+        folder = night_folder(settings.exports_dir, as_of, parsed)
         future = steward_copy.submit(slim(parsed), source, folder, extra, aliases, settings.aliases_path)
         jobs.append((parsed.file_name, future))
     return jobs
