@@ -778,8 +778,13 @@ def deploy(
     stopping pauses the schedule, and starting it again resumes it.
     """
     from dealersync.flows.deploy import NoServer, serve_nightly
+    from dealersync.inbox import InboxMissing, require_inbox
 
     settings = _settings(inbox=inbox, warehouse=warehouse)
+    try:  # said now, not by a failed run at 02:00
+        require_inbox(settings.inbox_dir)
+    except InboxMissing as error:
+        raise UserError(str(error)) from None
     try:
         serve_nightly(settings)
     except (NoServer, ValueError) as error:

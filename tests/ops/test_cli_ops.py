@@ -74,6 +74,16 @@ def test_a_warehouse_folder_where_the_run_lock_cannot_be_made_is_one_line_and_ex
     assert "Traceback" not in err
 
 
+def test_deploy_with_no_inbox_folder_is_one_line_and_exit_2_before_serving(warehouse, capsys, monkeypatch):
+    # Before: the deployment was registered and served, and the mistyped inbox surfaced as a failed run at
+    # 02:00 the next night.
+    served = []
+    monkeypatch.setattr("dealersync.flows.deploy.serve_nightly", served.append)
+    code, _, err = dealersync(["deploy", "--inbox", "nowhere", "-w", warehouse], capsys, monkeypatch)
+    assert code == 2 and "no inbox folder at nowhere" in " ".join(err.split()) and "Traceback" not in err
+    assert served == []
+
+
 def test_an_out_path_that_cannot_be_written_is_one_line(warehouse, capsys, monkeypatch):
     a_file = warehouse.parent / "afile"
     a_file.touch()

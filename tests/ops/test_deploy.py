@@ -126,6 +126,7 @@ def test_deploy_serves_the_nightly_flow_on_its_schedule_and_a_triggered_run_load
 
 def test_deploy_without_a_server_says_how_to_start_one(tmp_path):
     env = clean_env(PREFECT_HOME=str(tmp_path / "prefect"), DEALERSYNC_DATA_DIR=str(tmp_path))
+    (tmp_path / "inbox").mkdir()
     none = subprocess.run([DEALERSYNC, "deploy"], env=env, capture_output=True, text=True, timeout=300)
     closed = subprocess.run(
         [DEALERSYNC, "deploy"],
