@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import shutil
 import unicodedata
@@ -101,8 +103,21 @@ def processed_place(path: Path, inbox: Path, as_of: date) -> Path:
 
 
 def move(path: Path, target: Path) -> Path:
-    """Move a file to the place chosen for it."""
-    shutil.move(str(path), target)
+    """Move a file to the place chosen for it; it appears there whole or not at all, and leaves the inbox after.
+
+    Within one file system a move is a rename. From an inbox on another one (a mounted share) it is a
+    copy: written under a hidden name first, so a run killed while copying leaves the file in the inbox
+    and no cut-off copy under the name etl.files records.
+    """
+    try:
+        os.rename(path, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        partial = target.with_name(f".{target.name}.part")
+        shutil.copy2(path, partial)
+        os.replace(partial, target)
+        os.unlink(path)
     return target
 
 
@@ -119,5 +134,4 @@ def move_rejected(path: Path, inbox: Path, as_of: date, reason: str, target: Pat
     """
     target = target or rejected_place(path, inbox, as_of)
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
-    shutil.move(str(path), target)
-    return target
+    return move(path, target)
