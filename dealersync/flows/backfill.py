@@ -21,7 +21,7 @@ from dealersync.transforms.quality_summary import PERIOD_TYPES, Period
 from dealersync.warehouse.db import WarehouseError
 from dealersync.warehouse.due_lists import store_due_list
 from dealersync.warehouse.lock import locked_warehouse
-from dealersync.warehouse.summaries import alert_levels, refresh_summaries
+from dealersync.warehouse.summaries import alert_levels, refresh_summaries, refreshed_periods
 
 MAX_DAYS = 3660  # ten years: a longer range is a typo
 
@@ -54,13 +54,19 @@ def periods_of(days: list[date]) -> list[Period]:
 
 
 def recompute(con, days: list[date], settings: Settings, on_day=None) -> tuple[dict[date, int], list[Period]]:
-    """Store each day's due list, then refresh the summaries of every period the days touch."""
+    """Store each day's due list, then refresh the summaries of every period the days touch.
+
+    The period just after each of them is refreshed too when the warehouse has its summaries: its
+    change is measured from the period before, whose figures may just have changed.
+    """
     items = {}
     for day in days:
         items[day] = store_due_list(con, day, settings.maintenance_lead_days)
         if on_day is not None:
             on_day(day, items[day])
     periods = periods_of(days)
+    following = list(dict.fromkeys(p.following() for p in periods if p.following() not in periods))
+    periods += [p for p in following if p in refreshed_periods(con, following)]
     refresh_summaries(con, periods, alert_levels(settings))
     return items, periods
 

@@ -54,6 +54,27 @@ def test_a_backfilled_day_is_the_day_computed_on_its_own(warehouse, tmp_path):
     assert got == expected
 
 
+def test_the_period_after_the_range_measures_its_change_from_the_backfilled_figures(warehouse):
+    # Late calls backfilled into week 46 left week 47's previous value and change as they were.
+    con = open_warehouse(warehouse)
+    recompute(con, days_between(date(2026, 11, 9), date(2026, 11, 22)), Settings())  # weeks 46 and 47
+    con.execute(
+        "UPDATE core.follow_up_calls SET satisfaction = 'dissatisfied' WHERE satisfaction IS NOT NULL "
+        "AND call_time >= '2026-11-09' AND call_time < '2026-11-16'"
+    )
+    recompute(con, days_between(date(2026, 11, 9), date(2026, 11, 15)), Settings())  # week 46 only
+    weeks = {
+        period: (value, previous)
+        for period, value, previous in con.execute(
+            "SELECT period, value, previous_value FROM mart.quality_kpi WHERE period_type = 'week' "
+            "AND figure = 'satisfaction_rate' AND scope_type = 'company' AND item = 'all'"
+        ).fetchall()
+    }
+    con.close()
+    assert weeks["2026-W46"][0] == 0
+    assert weeks["2026-W47"][1] == weeks["2026-W46"][0]
+
+
 def test_backfilling_twice_changes_nothing(warehouse):
     days = days_between(date(2026, 10, 28), date(2026, 11, 3))  # across a month's end
     con = open_warehouse(warehouse)
