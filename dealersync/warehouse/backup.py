@@ -75,6 +75,11 @@ def back_up(
     ]
     counter = max(taken) + 1 if taken else 0
     target = backups_dir / f"{name}{'.' + str(counter) if counter else ''}{warehouse.suffix}"
+    # A copy a killed run left half-made (as big as the warehouse, and hidden): the caller is the one
+    # writer, so no other backup of this warehouse is being made.
+    for left in backups_dir.glob(".*.part"):
+        if _pattern(warehouse).match(left.name[1 : -len(".part")]):
+            left.unlink(missing_ok=True)
     partial = backups_dir / f".{target.name}.part"
     _copy_from_another_process(warehouse, partial)
     os.replace(partial, target)

@@ -68,6 +68,21 @@ def test_the_writer_still_holds_the_warehouse_after_taking_a_backup(warehouse, t
     assert "Could not set lock" in second_writer.stderr
 
 
+def test_a_copy_a_killed_run_left_half_made_is_removed_by_the_next_backup(warehouse, tmp_path):
+    # Before: a run killed while copying left a hidden .part file as big as the warehouse, forever.
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    left = folder / ".warehouse-20261126-020001.duckdb.part"
+    left.write_bytes(b"half a warehouse")
+    other = folder / ".warehouse-test-20261126-020001.duckdb.part"  # another warehouse's, being made
+    other.write_bytes(b"not ours")
+    con = open_warehouse(warehouse)
+    back_up(con, warehouse, folder, keep=3)
+    con.close()
+    assert not left.exists()
+    assert other.exists()
+
+
 def test_only_the_newest_backups_are_kept(warehouse, tmp_path):
     folder = tmp_path / "backups"
     con = open_warehouse(warehouse)
