@@ -13,7 +13,13 @@ from pathlib import Path
 
 import duckdb
 
-from dealersync.warehouse.db import WarehouseError, applied_migrations, connect, migrations
+from dealersync.warehouse.db import (
+    READERS_GRACE_SECONDS,
+    WarehouseError,
+    applied_migrations,
+    connect,
+    migrations,
+)
 
 BEFORE_RESTORE = "before-restore"
 _STAMP = "%Y%m%d-%H%M%S"
@@ -150,8 +156,8 @@ def restore(backup: Path, warehouse: Path, backups_dir: Path) -> Path | None:
     shutil.copyfile(backup, incoming)
     saved = None
     try:
-        if warehouse.exists():
-            con = connect(warehouse)
+        if warehouse.exists():  # readers (the web page, a query) are given time to let go, as by a run
+            con = connect(warehouse, wait_seconds=READERS_GRACE_SECONDS)
             try:
                 saved = back_up(con, warehouse, backups_dir, keep=None, label=BEFORE_RESTORE)
             finally:

@@ -83,6 +83,23 @@ def test_a_copy_a_killed_run_left_half_made_is_removed_by_the_next_backup(wareho
     assert other.exists()
 
 
+def test_a_restore_waits_for_a_reader_to_let_go_as_a_run_does(warehouse, tmp_path):
+    # Before: a query open for a moment made the restore give up at once (exit 3), though readers are
+    # promised the same grace as by a run.
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, tmp_path / "backups", keep=3)
+    con.close()
+    reading = (
+        "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(flush=True); time.sleep(1)"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", reading, str(warehouse)], stdout=subprocess.PIPE)
+    reader.stdout.readline()  # the reader has the warehouse open
+    saved = restore(backup, warehouse, tmp_path / "backups")
+    reader.wait()
+    assert saved is not None and saved.exists()
+
+
 def test_only_the_newest_backups_are_kept(warehouse, tmp_path):
     folder = tmp_path / "backups"
     con = open_warehouse(warehouse)
