@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     )
 
     # Running.
-    workers: int = Field(2, description="Processes that read and validate files in parallel")
+    workers: int = Field(2, ge=1, description="Processes that read and validate files in parallel")
     task_runner: Literal["auto", "thread", "process", "dask"] = Field(
         "auto",
         description="thread, process, dask, or auto: a process pool when the inbox holds process_pool_min_mb "

@@ -98,6 +98,8 @@ def test_user_mistakes_end_in_one_line_and_exit_2(args, message, capsys, monkeyp
     [
         ("TIMEZONE", "Asia/Shangai", "DEALERSYNC_TIMEZONE: unknown time zone 'Asia/Shangai'"),
         ("WORKERS", "two", "DEALERSYNC_WORKERS: Input should be a valid integer"),
+        # was a run failing after its Prefect server started: "ValueError: max_workers must be greater than 0"
+        ("WORKERS", "0", "DEALERSYNC_WORKERS: Input should be greater than or equal to 1"),
         (
             "TASK_RUNNER",
             "threads",
