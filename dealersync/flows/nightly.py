@@ -36,7 +36,8 @@ from dealersync.warehouse.db import WarehouseError
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.refs import read_refs
-from dealersync.warehouse.runs import close_abandoned_runs, finish_run, start_run
+from dealersync.warehouse.runs import CRASHED, SUCCEEDED, close_abandoned_runs, finish_run, start_run
+from dealersync.warehouse.runs import FAILED as RUN_FAILED
 from dealersync.warehouse.summaries import alert_levels, nightly_periods
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
@@ -235,9 +236,8 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         with timed(seconds, "backup"):
             backup = back_up(con, settings.warehouse_path, settings.backups_dir, keep=settings.backups_keep)
         logger.info("backed up the warehouse to %s before loading", backup)
-    killed_runs = close_abandoned_runs(con)  # we hold the run lock: a run still 'running' was killed
-    for killed in killed_runs:
-        logger.warning("run %s stopped before it finished; marked crashed", killed)
+    for abandoned in close_abandoned_runs(con):  # we hold the run lock: a run still 'running' was killed
+        logger.warning("run %s stopped before it finished; marked crashed", abandoned)
     run_id = start_run(con, as_of=as_of, inbox=str(inbox_dir), flow_run_id=flow_run.id)
     result = NightResult(run_id=run_id, as_of=as_of, warehouse=settings.warehouse_path, seconds=seconds)
     for path, age in arriving:
@@ -270,7 +270,7 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
         # The steward copies are written by the task runner's workers while this process makes the marts.
         with timed(seconds, "steward copies"):
             copies = _start_steward_copies(con, run_id, kept, as_of, aliases, settings)
-            copies += _copies_killed_runs_left(con, killed_runs, aliases, settings)
+            copies += _copies_crashed_runs_left(con, aliases, settings)
         if _marts_current(con, as_of, settings):
             logger.info(
                 "nothing loaded since the due list and summaries of %s were made: kept as they are", as_of
@@ -516,10 +516,21 @@ def _start_steward_copies(con, run_id, kept, as_of, aliases, settings) -> list:
     return jobs
 
 
-def _copies_killed_runs_left(con, runs: list[int], aliases, settings) -> list:
-    """The marked copies a killed run owed: it writes them only once its files are loaded, so the files it
-    loaded before it died had none. Each is checked again from where it now is (found by its content),
-    as of that run's day, and its copy goes where that night would have put it."""
+def _copies_crashed_runs_left(con, aliases, settings) -> list:
+    """The marked copies the runs that crashed since the last finished one owed (killed, stopped, or failing
+    past their files): a night writes them only once its files are loaded, so the files it loaded before
+    it stopped had none. Each is checked again from where it now is (found by its content), as of that
+    run's day, and its copy goes where that night would have put it."""
+    runs = [
+        run_id
+        for (run_id,) in con.execute(
+            """
+            SELECT run_id FROM etl.runs WHERE status = ? AND run_id > coalesce(
+                (SELECT max(run_id) FROM etl.runs WHERE status IN (?, ?)), 0)
+            """,
+            [CRASHED, SUCCEEDED, RUN_FAILED],
+        ).fetchall()
+    ]
     if not runs:
         return []
     loaded = con.execute(

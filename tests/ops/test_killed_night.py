@@ -1,4 +1,4 @@
-"""A night killed after loading files: the next night writes the marked copies the killed one owed."""
+"""A night stopped after loading files: the next night writes the marked copies the stopped one owed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from ops_helpers import TODAY, copy_inbox
 
 from dealersync.flows import nightly as nightly_module
 from dealersync.flows.nightly import nightly
+from dealersync.warehouse.runs import CRASHED, finish_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
 
@@ -16,8 +17,18 @@ def steward_files(root) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
-def test_the_night_after_a_killed_one_writes_the_marked_copies_it_owed(
-    sample_inbox, tmp_path, monkeypatch, prefect_harness
+def left_running(*args, **kwargs):
+    """SIGKILL, the machine going down: the run stays 'running' (the next night closes it as crashed)."""
+
+
+def closed_as_crashed(con, run_id, **kwargs):
+    """SIGTERM, or an error past the files (a full disk): the night closes its run as crashed."""
+    finish_run(con, run_id, status=CRASHED)
+
+
+@pytest.mark.parametrize("stopped", [left_running, closed_as_crashed], ids=["killed", "stopped"])
+def test_the_night_after_a_stopped_one_writes_the_marked_copies_it_owed(
+    stopped, sample_inbox, tmp_path, monkeypatch, prefect_harness
 ):
     monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
     uninterrupted = tmp_path / "uninterrupted"
@@ -29,18 +40,16 @@ def test_the_night_after_a_killed_one_writes_the_marked_copies_it_owed(
     owed = steward_files(uninterrupted)
     assert owed
 
-    # What SIGKILL leaves once the files are loaded: the run still 'running', no marked copy written yet
-    # (they are written after the last file loads). Before, the next night never wrote them.
-    killed = tmp_path / "killed"
-    with monkeypatch.context() as kill:
-        kill.setattr(nightly_module, "_start_steward_copies", lambda *args: [])
-        kill.setattr(nightly_module, "finish_run", lambda *args, **kwargs: None)
+    # The night stops once its files are loaded, before its marked copies (written after the last file
+    # loads). Before, no later night wrote them.
+    night = tmp_path / "stopped"
+    with monkeypatch.context() as stop:
+        stop.setattr(nightly_module, "_start_steward_copies", lambda *args: [])
+        stop.setattr(nightly_module, "finish_run", stopped)
         nightly(
-            inbox=copy_inbox(sample_inbox, killed / "inbox"),
-            warehouse=killed / "warehouse.duckdb",
-            today=TODAY,
+            inbox=copy_inbox(sample_inbox, night / "inbox"), warehouse=night / "warehouse.duckdb", today=TODAY
         )
-    assert not (killed / "exports" / "steward").exists()
+    assert not (night / "exports" / "steward").exists()
 
-    nightly(inbox=killed / "inbox", warehouse=killed / "warehouse.duckdb", today=TODAY)
-    assert steward_files(killed) == owed
+    nightly(inbox=night / "inbox", warehouse=night / "warehouse.duckdb", today=TODAY)
+    assert steward_files(night) == owed
