@@ -809,6 +809,7 @@ def prefect_server(
     )
     if settings.prefect_database_url:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = settings.prefect_database_url
+    _require_free_port(host, port)
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
     console.print(f"Prefect server on http://{host}:{port} (API: http://{host}:{port}/api)")
     sys.stdout.flush()
@@ -840,7 +841,6 @@ def serve(
     Tokens: `DEALERSYNC_PORTAL_TOKENS='{"<token>": "all", "<token>": "dealer:D0012", "<token>": "region:华北"}'`.
     """
     import ipaddress
-    import socket
 
     import uvicorn
 
@@ -861,14 +861,7 @@ def serve(
         portal = create_app(settings, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
     except PortalConfigError as error:
         raise UserError(str(error)) from None
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise UserError(
-                f"cannot listen on {host}:{port} ({error.strerror}); pass another --port"
-            ) from None
+    _require_free_port(host, port)
     if not settings.warehouse_path.exists():
         err.print(
             f"note: no warehouse at {settings.warehouse_path} yet; the page says so until a run makes one"
@@ -877,6 +870,22 @@ def serve(
     console.print(f"Service-desk portal on http://{shown}:{port}/ (Ctrl+C stops it)")
     console.print(f"Warehouse (read-only): {settings.warehouse_path}  Downloads from: {settings.exports_dir}")
     uvicorn.run(portal, host=host, port=port, server_header=False, proxy_headers=False, log_level="info")
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """A port another process listens on (or an address not of this machine) is one line, exit code 2."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the servers bind: a port left in TIME_WAIT by a server just stopped is free to them.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UserError(
+                f"cannot listen on {host}:{port} ({error.strerror or error}); pass another --port"
+            ) from None
 
 
 def _styled(label: str, style: str, text: object) -> Text:

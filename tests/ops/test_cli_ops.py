@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from datetime import timedelta
 
 import pytest
@@ -82,6 +83,19 @@ def test_deploy_with_no_inbox_folder_is_one_line_and_exit_2_before_serving(wareh
     code, _, err = dealersync(["deploy", "--inbox", "nowhere", "-w", warehouse], capsys, monkeypatch)
     assert code == 2 and "no inbox folder at nowhere" in " ".join(err.split()) and "Traceback" not in err
     assert served == []
+
+
+def test_prefect_server_on_a_port_in_use_is_one_line_and_exit_2(capsys, monkeypatch):
+    # Before: Prefect said so itself and exited 1, which tells a scheduler "success with rejected rows".
+    started = []
+    monkeypatch.setattr("os.execve", lambda *args: started.append(args))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = dealersync(["prefect-server", "--port", port], capsys, monkeypatch)
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in " ".join(err.split())
+    assert started == []
 
 
 def test_an_out_path_that_cannot_be_written_is_one_line(warehouse, capsys, monkeypatch):
