@@ -17,6 +17,7 @@ from dealersync.transforms.due_list import (
     stale_work_orders_ctes,
     work_order_state_sql,
 )
+from dealersync.warehouse.db import transaction
 
 COLUMNS = ", ".join(c.name for c in DUE_LIST_COLUMNS)
 
@@ -54,8 +55,7 @@ def refresh_work_orders(con: duckdb.DuckDBPyConnection) -> int:
     orders on the spot), only slower.
     """
     started = perf_counter()
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE due_stale_work_orders AS "
             f"WITH {stale_work_orders_ctes()} "
@@ -93,10 +93,6 @@ def refresh_work_orders(con: duckdb.DuckDBPyConnection) -> int:
             [stale, rebuild, perf_counter() - started],
         )
         con.execute("DROP TABLE due_stale_work_orders")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return stale
 
 
@@ -110,26 +106,18 @@ def store_due_list(con: duckdb.DuckDBPyConnection, as_of: date, maintenance_lead
     """
     refresh_work_orders(con)
     started = perf_counter()
-    with unordered(con):
-        con.begin()
-        try:
-            con.execute("DELETE FROM mart.due_list WHERE as_of = ?", [as_of])
-            con.execute(
-                f"INSERT INTO mart.due_list ({COLUMNS}, computed_at) "
-                f"SELECT {COLUMNS}, now() FROM ({due_list_sql(as_of, maintenance_lead_days)})"
-            )
-            items = con.execute("SELECT count(*) FROM mart.due_list WHERE as_of = ?", [as_of]).fetchall()[0][
-                0
-            ]
-            con.execute(
-                "INSERT OR REPLACE INTO mart.due_list_days (as_of, computed_at, items, seconds) "
-                "VALUES (?, now(), ?, ?)",
-                [as_of, items, perf_counter() - started],
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+    with unordered(con), transaction(con):
+        con.execute("DELETE FROM mart.due_list WHERE as_of = ?", [as_of])
+        con.execute(
+            f"INSERT INTO mart.due_list ({COLUMNS}, computed_at) "
+            f"SELECT {COLUMNS}, now() FROM ({due_list_sql(as_of, maintenance_lead_days)})"
+        )
+        items = con.execute("SELECT count(*) FROM mart.due_list WHERE as_of = ?", [as_of]).fetchall()[0][0]
+        con.execute(
+            "INSERT OR REPLACE INTO mart.due_list_days (as_of, computed_at, items, seconds) "
+            "VALUES (?, now(), ?, ?)",
+            [as_of, items, perf_counter() - started],
+        )
     return items
 
 

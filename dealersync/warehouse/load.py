@@ -23,6 +23,7 @@ from dealersync.schemas.contract import (
     WARNING,
 )
 from dealersync.schemas.messages import message_sql
+from dealersync.warehouse.db import transaction
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
 
@@ -122,15 +123,11 @@ def load_file(
         raise ValueError(f"{parsed.file_name} was not parsed ({parsed.status}); record it with record_file")
     started = time.perf_counter()
     loader = _FileLoader(con, parsed, run_id=run_id, as_of=as_of)
-    con.begin()
     try:
-        load = loader.load()
-        load.seconds = time.perf_counter() - started
-        _insert_file_row(con, parsed, run_id=run_id, status=LOADED, load=load, stored_as=stored_as)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with transaction(con):
+            load = loader.load()
+            load.seconds = time.perf_counter() - started
+            _insert_file_row(con, parsed, run_id=run_id, status=LOADED, load=load, stored_as=stored_as)
     finally:
         loader.unregister()
     return load

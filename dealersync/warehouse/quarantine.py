@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from dealersync.warehouse.db import transaction
 from dealersync.warehouse.summaries import DEALERS_OWN
 
 
@@ -81,15 +82,10 @@ def close_entries(con: duckdb.DuckDBPyConnection, entry_ids: list[int]) -> int:
             "entries with their ids"
         )
     closed = 0
-    con.begin()
-    try:
+    with transaction(con):
         for table in ("quarantine.rejected_rows", "quarantine.warnings"):
             closed += con.execute(
                 f"UPDATE {table} SET resolved_at = now() WHERE resolved_at IS NULL AND entry_id IN (SELECT unnest(?))",
                 [list(entry_ids)],
             ).fetchall()[0][0]
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return closed

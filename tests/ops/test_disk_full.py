@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from faults import DiskFullAtCommit
 
 from dealersync.settings import Settings
 from dealersync.transforms.quality_summary import Period
 from dealersync.warehouse.db import migrate, open_warehouse
 from dealersync.warehouse.summaries import alert_levels, refresh_summaries
-
-NO_SPACE = 'Could not write file "warehouse.duckdb.wal": No space left on device'
-
-
-class DiskFullAtCommit:
-    """A connection whose COMMIT fails as DuckDB's does when the write-ahead log cannot be written:
-    the transaction is over (rolled back) and the error says why."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self._con = con
-
-    def __getattr__(self, name):
-        return getattr(self._con, name)
-
-    def commit(self):
-        self._con.rollback()
-        raise duckdb.TransactionException(f"TransactionContext Error: Failed to commit: {NO_SPACE}")
 
 
 def test_summaries_that_cannot_be_committed_say_the_disk_is_full(tmp_path):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import openpyxl
 import pytest
+from faults import DiskFullAtCommit
 
 from dealersync.exports.due_list import CSV, OVERVIEW, XLSX, UnknownScope, due_list_folder, exported_due_lists
 from dealersync.transforms.due_list import DUE_LIST_COLUMNS
@@ -98,6 +100,13 @@ def test_computing_a_list_leaves_the_order_of_other_queries_as_it_was(core, monk
     with pytest.raises(Exception, match="no_such_table"):
         store_due_list(core, DAY, 7)
     assert core.execute(order).fetchall() == [(True,)]
+
+
+def test_a_list_that_cannot_be_committed_says_the_disk_is_full_and_keeps_the_days_rows(core):
+    store_due_list(core, DAY, 7)
+    with pytest.raises(duckdb.TransactionException, match="No space left on device"):
+        store_due_list(DiskFullAtCommit(core), DAY, 7)
+    assert len(rows(core, DAY)) == 3
 
 
 def test_items_of_a_dealer_or_region_in_working_order(core):

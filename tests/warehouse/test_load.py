@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import duckdb
 import polars as pl
 import pytest
+from faults import DiskFullAtCommit
 from parsed_builders import parsed_file, parsed_sheet, rejection, table_digests, warning
 
 from dealersync.parsed import REFUSED, ParsedFile
@@ -261,6 +263,16 @@ def test_a_failure_in_the_middle_of_a_file_leaves_the_warehouse_as_before(wareho
     monkeypatch.undo()
     loaded = load_file(warehouse, dealer_file, run_id=3, as_of=DAY)  # the connection is fine afterwards
     assert loaded.rows_loaded == 4
+
+
+def test_a_file_that_cannot_be_committed_says_the_disk_is_full(warehouse):
+    # Before: the rollback after the failed COMMIT raised "cannot rollback - no transaction is active",
+    # and that was what etl.files and the run's log gave as the file's reason.
+    before = table_digests(warehouse, ("raw", "core", "quarantine", "etl"))
+    dealer_file = parsed_file(parsed_sheet("service_visits", [visit("W1")]))
+    with pytest.raises(duckdb.TransactionException, match="No space left on device"):
+        load_file(DiskFullAtCommit(warehouse), dealer_file, run_id=2, as_of=DAY)
+    assert table_digests(warehouse, ("raw", "core", "quarantine", "etl")) == before
 
 
 def test_reference_kinds_load_first_so_customers_get_their_dealers_region(con):

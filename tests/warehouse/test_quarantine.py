@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
+from faults import DiskFullAtCommit
 from parsed_builders import parsed_file, parsed_sheet, rejection, warning
 
 from dealersync.warehouse.load import load_file
@@ -92,3 +94,17 @@ def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
     assert close_entries(con, [entry_id]) == 0
     assert open_entries(con).height == 0
     assert open_entries(con, only_open=False).select("resolved_by_run", "days_open").rows() == [(None, 0)]
+
+
+def test_closing_an_entry_that_cannot_be_committed_says_the_disk_is_full_and_leaves_it_open(con):
+    wrong_key = parsed_sheet(
+        "letters",
+        [],
+        rejected=[letter("D999", "L1")],
+        problems=[rejection(2, "dealer_code", "unknown_dealer")],
+    )
+    load_file(con, parsed_file(wrong_key), run_id=1, as_of=DAY)
+    (entry_id,) = open_entries(con).get_column("entry_id").to_list()
+    with pytest.raises(duckdb.TransactionException, match="No space left on device"):
+        close_entries(DiskFullAtCommit(con), [entry_id])
+    assert open_entries(con).get_column("entry_id").to_list() == [entry_id]
