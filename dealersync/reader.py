@@ -986,6 +986,12 @@ def _kind_label(kind: str) -> str:
     return f"{SHEETS[kind].zh} ({kind})"
 
 
+def _own_header(kind: str, field: str, header: str) -> bool:
+    """Whether `header` is the contract's own header of `field` (记录编号, or call_id), not one of its aliases."""
+    column = SHEETS[kind].column(field)
+    return clean_label(header) in {clean_label(column.zh), clean_label(column.name)}
+
+
 def _sheet_read(
     name: str,
     kind: str,
@@ -1017,6 +1023,20 @@ def _sheet_read(
             if split[0] == column:  # the field is shown (and marked) under its date column
                 headers[target], header_letters[target], field_columns[target] = header, letter, column
             continue
+        if (
+            target in headers
+            and target in SHEETS[kind].key
+            and _own_header(kind, target, header) != _own_header(kind, target, headers[target])
+        ):
+            # a key's own header wins over a looser alias (序号, a row number, beside 记录编号); the other
+            # column is kept aside with the unknown ones, in the raw layer
+            if _own_header(kind, target, header):
+                loose = headers.pop(target)
+                extra_columns[loose] = field_columns.pop(target)
+                del header_letters[target]
+            else:
+                extra_columns[f"{header} ({letter})" if header in extra_columns else header] = column
+                continue
         if target in headers:
             together = (
                 " (a date column and a time column are read as one when one holds dates alone and the other "

@@ -229,6 +229,28 @@ def test_two_columns_meaning_one_field_otherwise_refuse_the_file(tmp_path, alias
         read_workbook(write_xlsx(tmp_path / "calls.xlsx", {"电话回访记录": rows}), aliases)
 
 
+@pytest.mark.parametrize("loose_first", [True, False])
+def test_a_keys_own_header_wins_over_a_looser_alias_beside_it(tmp_path, aliases, loose_first):
+    """序号 (a row number) is also an alias of call_id: beside 记录编号 it is kept aside, not a refusal."""
+    headers, call = [h for h in CALL_HEADERS if h != "记录编号"], [c for c in CALL if c != "K1"]
+    numbered = ["序号", "记录编号"] if loose_first else ["记录编号", "序号"]
+    values = ["1", "K1"] if loose_first else ["K1", "1"]
+    rows = [[*numbered, *headers, "通话时间"], [*values, *call, "2026-11-20 10:30"]]
+    read = read_one(write_xlsx(tmp_path / "calls.xlsx", {"电话回访记录": rows}), aliases)
+    assert read.headers["call_id"] == "记录编号"
+    assert read.frame["call_id"].to_list() == ["K1"]
+    assert read.extra_headers == ["序号"]
+    assert json.loads(read.frame["_extra"][0]) == {"序号": "1"}
+
+
+def test_two_loose_aliases_of_one_field_still_refuse_the_file(tmp_path, aliases):
+    rows = [["序号", "编号", *CALL_HEADERS, "通话时间"], ["1", "2", *CALL, "2026-11-20 10:30"]]
+    with pytest.raises(
+        FileRefused, match="'序号' \\(column A\\) and '编号' \\(column B\\) both mean call_id"
+    ):
+        read_workbook(write_xlsx(tmp_path / "calls.xlsx", {"电话回访记录": rows}), aliases)
+
+
 def test_a_two_level_header_is_read_from_its_lower_row_with_the_merged_cells_above(tmp_path, aliases):
     """The seed's forms group columns (联系方式 over phone and address); single columns span both rows."""
     with xlsxwriter.Workbook(tmp_path / "two.xlsx") as book:
