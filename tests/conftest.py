@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 # Prefect reads these when it is first imported: give the tests their own home and a quiet server.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="dealersync-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # The developer's own .env or environment must not steer the tests.
