@@ -136,8 +136,8 @@ def _run_night(settings, day: date | None, force: bool = False, settle_seconds: 
             _styled(
                 "the run failed:",
                 "bold red",
-                f"{type(error).__name__}: {error}; files loaded before the failure stay loaded, "
-                "the file being loaded was rolled back",
+                f"{type(error).__name__}: {error}; a file is loaded whole or not at all: those loaded before "
+                "the failure stay loaded (etl.files lists them), the others are loaded by the next run",
             )
         )
         raise typer.Exit(2) from None
