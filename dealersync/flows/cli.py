@@ -697,7 +697,8 @@ def backfill(
 
     Example: dealersync backfill --from 2026-11-01 --to 2026-11-26 -w /srv/aftersales.duckdb
 
-    Reads no files; running it twice changes nothing. Exit code 3 while a run holds the warehouse.
+    Reads no files; running it twice changes nothing; a day after today is refused. Exit code 3 while a
+    run holds the warehouse.
     """
     from dealersync.flows.backfill import backfill as backfill_flow
     from dealersync.flows.backfill import days_between
@@ -709,6 +710,11 @@ def backfill(
         days_between(first, last)
     except ValueError as error:
         raise UserError(str(error)) from None
+    if last > settings.today():
+        raise UserError(
+            f"--to {last} is after today ({settings.today()} in {settings.timezone}): due lists are recomputed "
+            "for today or past days, as the records stood at their end"
+        )
     _require_warehouse(settings)
     with prefect_api(api_url=settings.prefect_api_url):
         result = backfill_flow(first, last, warehouse=settings.warehouse_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from cli_main import run_main as dealersync
@@ -40,12 +40,19 @@ def test_restore_lists_the_backups_then_brings_one_back(warehouse, capsys, monke
     assert replaced.path.name in " ".join(out.split())
 
 
+NEXT_WEEK = date.today() + timedelta(days=7)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["restore", "warehouse-20200101-000000.duckdb"], "no backup warehouse-20200101-000000.duckdb"),
         (["backfill", "--from", "2026-11-20", "--to", "2026-11-01"], "ends (2026-11-01) before it starts"),
         (["backfill", "--from", "2026-11-01", "--to", "2026/11/20"], "is not a date"),
+        (
+            ["backfill", "--from", str(NEXT_WEEK - timedelta(days=3)), "--to", str(NEXT_WEEK)],
+            "is after today",
+        ),
         (
             ["backfill", "--from", "2026-11-01", "--to", "2026-11-02", "-w", "nowhere.duckdb"],
             "no warehouse at",
