@@ -227,6 +227,14 @@ RULES: dict[str, Rule] = _rules(
         "{other_column}为“{other_cell}”时{column}不能为空，请填写：{accepted}",
     ),
     Rule(
+        "error_type_on_correct_shipment",
+        WARNING,
+        '{column} is "{cell}" but {other_column} is not 否, so the line counts as shipped correctly; if '
+        "it was wrong, set {other_column} to 否, else clear {column}",
+        "{column}填了“{cell}”，但{other_column}不是“否”，此行按发货正确统计；如确有差错，请将{other_column}"
+        "改为“否”，否则请清空{column}",
+    ),
+    Rule(
         "work_order_required",
         REJECTED,
         '{column} is blank; a call of {other_column} "{other_cell}" must name the work order it follows up',

@@ -62,6 +62,7 @@ COMPARED_WITH: dict[str, str] = {
     "end_before_start": "start_date",
     "resolution_required": "resolved_date",
     "error_type_required": "shipped_correct",
+    "error_type_on_correct_shipment": "shipped_correct",
     "work_order_required": "call_type",
     "campaign_required": "call_type",
     "complaint_required": "call_type",
@@ -436,6 +437,26 @@ class ServiceVisitWarnings(VinWarnings):
         )
 
 
+class PartShipmentWarnings(pa.DataFrameModel):
+    """Warnings on shipments: an error type on a line not marked wrong ("shipped_correct: blank = correct").
+
+    The line counts as shipped correctly, as the contract says; the steward is told, since one of the two
+    cells is wrong and the shipping-accuracy figure depends on which.
+    """
+
+    shipped_correct: Flag = _optional()
+    error_type: Text = _optional()
+
+    error_type_on_a_correct_line = _rule(
+        "error_type",
+        "error_type_on_correct_shipment",
+        pl.col("error_type").is_null() | (pl.col("shipped_correct").fill_null(True).not_()),
+    )
+
+    class Config:
+        strict = False
+
+
 MODELS: dict[str, type[SheetModel]] = {
     "customers": Customers,
     "service_visits": ServiceVisits,
@@ -452,6 +473,7 @@ MODELS: dict[str, type[SheetModel]] = {
 WARNING_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "customers": VinWarnings,
     "service_visits": ServiceVisitWarnings,
+    "part_shipments": PartShipmentWarnings,
 }
 
 

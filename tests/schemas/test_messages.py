@@ -46,6 +46,7 @@ def test_warnings_are_the_contract_warnings():
         "no_customer_file",
         "customer_differs",
         "vehicle_changed_owner",  # the loader's: a vehicle the warehouse knew as another customer's
+        "error_type_on_correct_shipment",  # 差错类型 on a line whose 发货是否正确 is 是 or blank (= correct)
     }
 
 

@@ -778,3 +778,25 @@ def test_a_key_repeated_in_a_later_sheet_of_the_file_is_rejected_there(aliases, 
         (4, "duplicate_key_in_file"),
     ]
     assert problems[0][2].startswith("this row repeats row 2 of sheet 维修记录 (经销商代码/工单号 D0012|WO1)")
+
+
+def test_an_error_type_on_a_line_not_marked_wrong_is_a_warning_and_the_line_loads(aliases):
+    """差错类型 破损 with 发货是否正确 是 or blank: one of the two cells is wrong; the line counts as correct."""
+    result = check(
+        aliases,
+        "part_shipments",
+        {"shipment_line_id": "SL1", "shipped_correct": "是", "error_type": "破损"},
+        {"shipment_line_id": "SL2", "shipped_correct": None, "error_type": "破损"},
+        {"shipment_line_id": "SL3", "shipped_correct": "否", "error_type": "破损"},
+        {"shipment_line_id": "SL4", "shipped_correct": "是", "error_type": None},
+    )
+    assert found(result) == [
+        (2, "error_type", "error_type_on_correct_shipment"),
+        (3, "error_type", "error_type_on_correct_shipment"),
+    ]
+    assert set(result.problems["severity"]) == {"warning"}
+    assert result.clean.height == 4
+    assert result.problems["message"][0] == (
+        '差错类型 is "破损" but 发货是否正确 is not 否, so the line counts as shipped correctly; if it was wrong, '
+        "set 发货是否正确 to 否, else clear 差错类型"
+    )
