@@ -605,9 +605,12 @@ def _period(text: str | None, settings: Settings) -> Period:
     if not text:
         return Period.containing(WEEK, settings.today()).previous()
     try:
-        return Period.parse(text)
-    except ValueError:
+        period = Period.parse(text)
+        chart_periods(period)  # the charts reach back before the period, its alerts' weeks beyond it
+        period.weeks()
+    except (ValueError, OverflowError):  # OverflowError: a period at the calendar's edge (0001, 9999)
         raise PageError(400, "error.bad_period", value=text[:40]) from None
+    return period
 
 
 def _view_scope(view: str | None, scope: Scope) -> Scope:

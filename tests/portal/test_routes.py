@@ -224,6 +224,10 @@ def test_data_is_shown_as_stored_and_escaped(portal):
         ("/due-lists?date=2026-11-20&region=火星", 404, "火星"),
         ("/summary?period=2026-W60", 400, "2026-W60"),
         ("/summary?period=next week", 400, "next week"),
+        ("/summary?period=9999-W52", 400, "9999-W52"),  # the calendar's last week, then no following one
+        ("/summary?period=0001-W01", 400, "0001-W01"),  # the charts reach back before the calendar's start
+        ("/summary?period=0001", 400, "0001"),
+        ("/summary/kpi.csv?period=9999-12", 400, "9999-12"),
         ("/summary?view=dealers:D1", 400, "dealers:D1"),
         ("/steward/files/not-a-hash", 404, ""),
         (f"/steward/files/{'0' * 64}", 404, ""),
