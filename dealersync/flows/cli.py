@@ -579,7 +579,7 @@ def quarantine(
         list[int] | None,
         typer.Option(
             "--close",
-            help="Close an open entry by hand, e.g. a row sent again under a corrected key (entry id; repeatable).",
+            help="Close an open entry by hand, e.g. a row sent again under a corrected key (entry id; repeatable; with --dealer, only that dealer's).",
         ),
     ] = None,
     zh: Annotated[bool, typer.Option("--zh", help="Messages in Chinese.")] = False,
@@ -605,7 +605,7 @@ def quarantine(
     try:
         if close:
             try:
-                closed = close_entries(con, close)
+                closed = close_entries(con, close, code)
             except UnknownEntries as error:
                 raise UserError(str(error)) from None
             asked = len(set(close))

@@ -62,24 +62,30 @@ class UnknownEntries(ValueError):
     """Entry ids the quarantine never held (a typo): nothing is closed."""
 
 
-def close_entries(con: duckdb.DuckDBPyConnection, entry_ids: list[int]) -> int:
+def close_entries(con: duckdb.DuckDBPyConnection, entry_ids: list[int], dealer: str | None = None) -> int:
     """Close open entries by hand (e.g. a row whose key itself was wrong, sent again under the right key).
 
     They are resolved now, by no run; returns how many were open. Raises UnknownEntries, closing
-    nothing, when an id is no entry at all.
+    nothing, when an id is no entry at all, or, given a `dealer`, none of that dealer's (open_entries).
     """
     if not entry_ids:
         return 0
-    known = {
-        entry_id
-        for (entry_id,) in con.execute(
-            "SELECT entry_id FROM quarantine.entries WHERE entry_id IN (SELECT unnest(?))", [list(entry_ids)]
-        ).fetchall()
-    }
+    if dealer is None:
+        known = {
+            entry_id
+            for (entry_id,) in con.execute(
+                "SELECT entry_id FROM quarantine.entries WHERE entry_id IN (SELECT unnest(?))",
+                [list(entry_ids)],
+            ).fetchall()
+        }
+    else:
+        known = set(open_entries(con, dealer, only_open=False).get_column("entry_id").to_list())
     if unknown := sorted(set(entry_ids) - known):
+        whose = f" of dealer {dealer}" if dealer else ""
+        listing = f" --dealer {dealer}" if dealer else ""
         raise UnknownEntries(
-            f"no quarantine entry {', '.join(map(str, unknown))}; `dealersync quarantine --all` lists the "
-            "entries with their ids"
+            f"no quarantine entry {', '.join(map(str, unknown))}{whose}; nothing was closed. "
+            f"`dealersync quarantine{listing} --all` lists the entries with their ids"
         )
     closed = 0
     with transaction(con):

@@ -96,6 +96,24 @@ def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
     assert open_entries(con, only_open=False).select("resolved_by_run", "days_open").rows() == [(None, 0)]
 
 
+def test_a_dealers_steward_closes_only_that_dealers_entries(con):
+    """`quarantine --dealer D002 --close ID` with an id of D001's (a typo, another dealer's list) closes nothing."""
+    known_dealers(con, "D001", "D002")
+    sheet = parsed_sheet(
+        "letters",
+        [],
+        rejected=[letter("D001", "W1"), letter("D002", "W2")],
+        problems=[rejection(2, "sent_date", "in_future"), rejection(3, "sent_date", "in_future")],
+    )
+    load_file(con, parsed_file(sheet), run_id=1, as_of=DAY)
+    entries = dict(open_entries(con).select("dealer_code", "entry_id").rows())
+    with pytest.raises(UnknownEntries, match=f"no quarantine entry {entries['D001']} of dealer D002"):
+        close_entries(con, [entries["D002"], entries["D001"]], "D002")
+    assert open_entries(con).height == 2
+    assert close_entries(con, [entries["D002"]], "D002") == 1
+    assert open_entries(con).get_column("dealer_code").to_list() == ["D001"]
+
+
 def test_closing_an_entry_that_cannot_be_committed_says_the_disk_is_full_and_leaves_it_open(con):
     wrong_key = parsed_sheet(
         "letters",
