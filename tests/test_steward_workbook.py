@@ -366,3 +366,26 @@ def test_a_file_name_with_undecodable_bytes_still_gets_its_copy(tmp_path, aliase
     assert openpyxl.load_workbook(report.workbook).worksheets[0]["A1"].value == "文件 File: D0001?.xlsx"
     (record,) = list(csv.DictReader(report.problems_csv.open(encoding="utf-8-sig")))
     assert record["file"] == "D0001?.xlsx"
+
+
+def test_a_marked_copy_fixed_and_sent_again_is_marked_afresh(tmp_path, aliases):
+    """README step 4: the steward fixes red cells in the marked copy and sends it back; its new copy marks
+    only what is still wrong, under one problem list, not the old list, fills and comments of fixed cells."""
+    rows = [VISIT_HEADERS, visit(1, 车架号="VIN?"), visit(2, 车架号="NOT A VIN")]
+    path = write_xlsx(tmp_path / "D0001_台账.xlsx", {"维修保养记录": rows})
+    first = write_steward_report(check(path, aliases), path, tmp_path / "first")
+    fixed = openpyxl.load_workbook(first.workbook)
+    vin = column_of(fixed["维修保养记录"], 1, "车架号")
+    fixed["维修保养记录"].cell(2, vin).value = VIN  # row 2 fixed, row 3 still wrong
+    resent = tmp_path / "sent again" / "D0001_台账.xlsx"
+    resent.parent.mkdir()
+    fixed.save(resent)
+
+    parsed = check(resent, aliases)
+    second = openpyxl.load_workbook(write_steward_report(parsed, resent, tmp_path / "second").workbook)
+    assert second.sheetnames == [PROBLEM_SHEET, "维修保养记录"]
+    marked = marked_cells(second)
+    assert list(marked) == [("维修保养记录", 3, vin)]
+    assert marked[("维修保养记录", 3, vin)][1].count("[vin_format]") == 1
+    assert [r["单元格 Cell"] for r in problem_rows(second)] == [f"{openpyxl.utils.get_column_letter(vin)}3"]
+    assert not any(PROBLEM_SHEET in str(c.value) for row in second.worksheets[0].iter_rows() for c in row)

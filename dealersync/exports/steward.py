@@ -138,6 +138,8 @@ def write_steward_report(
         return StewardReport(parsed.file_name, None, csv_path, refusal.height, notes=notes)
     problems = _listed_problems(parsed, extra_problems)
     for sheet_name, reason in parsed.skipped_sheets:
+        if _is_problem_sheet(sheet_name):
+            continue  # an earlier marked copy's list, sent back: replaced by this one
         notes.append(f"工作表“{sheet_name}”未读取 / sheet '{sheet_name}' was not read: {reason}")
     if parsed.rows_read > max_copy_rows:
         notes.insert(0, _too_big_note(parsed.rows_read, max_copy_rows))
@@ -151,6 +153,7 @@ def write_steward_report(
         book, opened_note = _open_copy(source)
         if opened_note:
             notes.insert(0, opened_note)
+        _drop_earlier_marks(book)
         places = _places(book, parsed, problems)
         marked, comment_note = _mark_cells(book, problems, places)
         if comment_note:
@@ -296,6 +299,31 @@ def _open_copy(source: Path) -> tuple[openpyxl.Workbook, str | None]:
         "fix it, save it as .xlsx and send it again"
     )
     return _cells_copy(source), note
+
+
+def _is_problem_sheet(title: str) -> bool:
+    return title == PROBLEM_SHEET or re.fullmatch(rf"{re.escape(PROBLEM_SHEET)} \(\d+\)", title) is not None
+
+
+def _drop_earlier_marks(book: openpyxl.Workbook) -> None:
+    """A marked copy fixed in place and sent back: its old problem list, red and yellow fills and comments go.
+
+    Only a workbook holding an earlier problem list is touched, so that only what is still wrong is marked.
+    """
+    earlier = [sheet for sheet in book.worksheets if _is_problem_sheet(sheet.title)]
+    if not earlier:
+        return
+    for sheet in earlier:
+        book.remove(sheet)
+    ours = {REJECTED_FILL.fgColor.rgb, WARNING_FILL.fgColor.rgb}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
+                    cell.comment = None
+                if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb in ours:
+                    cell.fill = PatternFill()
+    book.active = 0
 
 
 def _too_big_note(rows: int, limit: int) -> str:
