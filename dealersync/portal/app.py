@@ -502,9 +502,9 @@ def _add_routes(app: FastAPI) -> None:
     def steward(request: Request, scope=Depends(current_scope)):
         settings = settings_of(request)
         with _warehouse(settings) as con:
-            files = queries.files_with_problems(con)
-            owners = queries.file_dealers(con, files["sha256"].to_list())
             dealers = _scope_dealers(con, scope)
+            files = queries.files_with_problems(con, dealers)
+            owners = queries.file_dealers(con, files["sha256"].to_list())
         rows = []
         for row in files.to_dicts():
             row["dealers"] = owners.get(row["sha256"], [])

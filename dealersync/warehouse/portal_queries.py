@@ -273,17 +273,31 @@ def file_dealers(con: duckdb.DuckDBPyConnection, hashes: Sequence[str]) -> dict[
     return {sha: found.get(sha, []) for sha in hashes}
 
 
-def files_with_problems(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
+def files_with_problems(
+    con: duckdb.DuckDBPyConnection, dealers: Sequence[str] | None = None, limit: int = 200
+) -> pl.DataFrame:
     """The latest record of each file (by content) that was refused, failed, or had rows rejected or warned.
 
-    With the run's as-of day and the entries of the file still open. Newest first.
+    With the run's as-of day and the entries of the file still open. Newest first; given `dealers`, only
+    the files whose rows name one of them (as file_dealers), the newest `limit` of those.
     """
+    named = " UNION ALL ".join(
+        [
+            *(
+                f"SELECT file_sha256, upper(trim(dealer_code)) AS dealer_code FROM raw.{kind}"
+                for kind in RAW_WITH_DEALER
+            ),
+            "SELECT file_sha256, dealer_code FROM quarantine.entries",
+        ]
+    )
     return con.sql(
-        """
+        f"""
         WITH latest AS (
             SELECT f.*, r.as_of
             FROM etl.files AS f JOIN etl.runs AS r USING (run_id)
-            WHERE f.status IN ('refused', 'failed') OR f.rows_rejected > 0 OR f.rows_warned > 0
+            WHERE (f.status IN ('refused', 'failed') OR f.rows_rejected > 0 OR f.rows_warned > 0)
+              AND ($dealers IS NULL
+                   OR f.sha256 IN (SELECT file_sha256 FROM ({named}) WHERE list_contains($dealers, dealer_code)))
             QUALIFY row_number() OVER (PARTITION BY f.sha256 ORDER BY f.processed_at DESC) = 1
         ),
         open_entries AS (
@@ -300,7 +314,7 @@ def files_with_problems(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.
         ORDER BY l.processed_at DESC, l.file_name
         LIMIT $limit
         """,
-        params={"limit": limit},
+        params={"dealers": None if dealers is None else list(dealers), "limit": limit},
     ).pl()
 
 

@@ -489,6 +489,34 @@ def test_steward_file_with_its_problems_and_annotated_copy(portal):
     assert portal().get(f"/steward/files/{SHA_REFUSED}").status_code == 200
 
 
+def test_a_dealer_sees_its_files_among_many_newer_files_of_other_dealers(portal_data, tmp_path):
+    """The page lists the newest 200 files with problems; a dealer's are the newest 200 of its own."""
+    warehouse, exports = portal_data
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("""
+    INSERT INTO etl.files (run_id, file_name, sha256, size_bytes, source, status, reason, rows_read, rows_loaded,
+                           rows_warned, rows_rejected, seconds, processed_at)
+    SELECT 1, 'D3_' || i || '.xlsx', sha256(i::VARCHAR), 1000, 'dealer', 'loaded', NULL, 1, 1, 1, 0, 0.1,
+           TIMESTAMPTZ '2026-11-20 03:00:00+00' + to_seconds(i)
+    FROM range(250) AS t(i);
+    INSERT INTO raw.customers (run_id, file_sha256, sheet, excel_row, loaded_at, dealer_code, customer_id)
+    SELECT 1, sha256(i::VARCHAR), '客户档案', 2, TIMESTAMPTZ '2026-11-20 03:00:00+00', 'D3', 'C3'
+    FROM range(250) AS t(i);
+    """)
+    con.close()
+    client = TestClient(create_app(portal_settings(copy, exports, TOKENS)))
+    for token, name in (
+        (D1_TOKEN, "D1_客服台账.xlsx"),
+        (NORTH_TOKEN, "D1_客服台账.xlsx"),
+        (ALL_TOKEN, "D3_249.xlsx"),
+    ):
+        page = client.get("/steward", headers={"authorization": f"Bearer {token}"}).text
+        shown = {row[1].split(" ")[0] for row in html_table(page, "files")[1:] if len(row) > 1}
+        assert name in shown, token
+
+
 def test_runs_with_their_files(portal):
     page = portal().get("/runs", headers={"accept-language": "en"}).text
     assert "3 files: 2 loaded, 1 refused" in page and "mystery.xlsx" in page
