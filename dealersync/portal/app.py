@@ -58,6 +58,7 @@ from dealersync.warehouse.db import WarehouseError, connect
 
 HERE = Path(__file__).parent
 ROWS_SHOWN = 2000  # a table shows this many items; the download has them all
+PROBLEMS_SHOWN = 2000  # a file's page lists this many problems; its marked copy and CSV have them all
 LOGIN_BODY_LIMIT = 4096
 SESSION_HOURS = 12
 LANG_COOKIE = "lang"
@@ -528,7 +529,7 @@ def _add_routes(app: FastAPI) -> None:
             if dealers is not None and not set(owners) & set(dealers):
                 raise PageError(404, "error.no_such_file")
             sheets = queries.file_sheets(con, sha256)
-            problems = queries.file_problems(con, sha256, dealers)
+            problems = queries.file_problems(con, sha256, dealers, limit=PROBLEMS_SHOWN + 1)
         record["dealers"] = owners
         return _render(
             request,
@@ -536,7 +537,8 @@ def _add_routes(app: FastAPI) -> None:
             scope=scope,
             file=record,
             sheets=sheets.to_dicts(),
-            problems=problems.to_dicts(),
+            problems=problems.head(PROBLEMS_SHOWN).to_dicts(),
+            problems_cut=PROBLEMS_SHOWN if problems.height > PROBLEMS_SHOWN else None,
             downloads=_steward_files(settings, record, scope, dealers),
         )
 

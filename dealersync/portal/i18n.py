@@ -181,6 +181,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "steward.no_annotated": ("这个文件没有标注工作簿。", "No annotated workbook for this file."),
     "steward.sheets": ("工作表", "Sheets"),
     "steward.problems": ("问题", "Problems"),
+    "steward.problems_cut": (
+        "只显示前 {shown} 个问题；标注工作簿和问题清单 CSV 列出全部问题",
+        "The first {shown} problems are shown; the annotated workbook and the problem list CSV have them all",
+    ),
     "steward.no_problems": ("没有单元格问题。", "No cell problem."),
     "steward.none": ("没有有问题的文件。", "No file with problems."),
     "steward.back": ("返回文件列表", "Back to the files"),

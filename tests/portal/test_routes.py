@@ -517,6 +517,29 @@ def test_a_dealer_sees_its_files_among_many_newer_files_of_other_dealers(portal_
         assert name in shown, token
 
 
+def test_a_file_with_more_problems_than_the_page_shows_says_where_the_rest_are(portal_data, tmp_path):
+    warehouse, exports = portal_data
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    con.execute(f"""
+    INSERT INTO quarantine.warnings (run_id, file_sha256, file_name, sheet, kind, excel_row, column_name, field,
+        cell_value, rule, message, message_zh, dealer_code, business_key, first_seen_at, last_seen_at)
+    SELECT 1, '{SHA_D1}', 'D1_客服台账.xlsx', '客户档案', 'customers', 10 + i, '车架号', 'vin', 'VIN', 'vin_check_digit',
+           'vin check digit', '车架号校验位不对', 'D1', 'D1|W' || i, now(), now()
+    FROM range(2000) AS t(i);
+    """)
+    con.close()
+    client = TestClient(create_app(portal_settings(copy, exports)))
+    page = client.get(f"/steward/files/{SHA_D1}", headers={"accept-language": "en"}).text
+    assert len(html_table(page, "problems")) == 1 + 2000
+    assert (
+        "The first 2000 problems are shown; the annotated workbook and the problem list CSV have them all"
+        in page
+    )
+    assert 'id="problems-cut"' not in client.get(f"/steward/files/{SHA_D3}").text
+
+
 def test_runs_with_their_files(portal):
     page = portal().get("/runs", headers={"accept-language": "en"}).text
     assert "3 files: 2 loaded, 1 refused" in page and "mystery.xlsx" in page
