@@ -26,7 +26,9 @@ from dealersync.exports.steward import (
     file_owner,
     write_steward_report,
 )
+from dealersync.parsed import REFUSED, ParsedFile
 from dealersync.pipeline import process_file
+from dealersync.reader import RESAVE
 from dealersync.samples import generate_inbox
 from dealersync.settings import Settings
 from dealersync.transforms.validate import Refs
@@ -315,6 +317,44 @@ def test_a_refused_file_gets_its_reason_in_the_csv_and_no_copy(tmp_path, aliases
     assert report.workbook is None
     (record,) = list(csv.DictReader(report.problems_csv.open(encoding="utf-8-sig")))
     assert record["rule"] == "file_refused" and "not an Excel workbook" in record["message"]
+    # A clerk who reads no English still learns what to do.
+    assert "请用 Excel 打开，另存为 .xlsx 后重新发送" in record["message_zh"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "says"),
+    [
+        (
+            f"the file is damaged or incomplete (not a readable zip archive); {RESAVE}",
+            "另存为 .xlsx 后重新发送",
+        ),
+        (
+            "the workbook is protected with a password, so it cannot be read; open it in Excel, remove the "
+            "password ..., save it and send it again",
+            "去掉打开密码",
+        ),
+        (
+            "no sheet of this workbook is one we know ('Sheet1': ...); name each sheet after what it holds, "
+            "e.g. 客户档案, 维修保养记录, 跟踪服务电话记录, and send the file again",
+            "按内容给工作表命名",
+        ),
+        (
+            "sheet 'x' has 2,000,000 rows, more than the 1,048,576 a sheet may have; split it into smaller "
+            "workbooks (for example one per month) and send them again",
+            "拆成几个较小的工作簿",
+        ),
+        (f"sheet 'x' of the workbook is damaged and cannot be read (bad record); {RESAVE}", "另存为 .xlsx"),
+        (
+            "sheet 'x': the columns '手机' (column C) and '联系电话' (column D) both mean phone (联系电话); delete "
+            "or rename one of them and send the file again",
+            "删除或重命名其中一列",
+        ),
+    ],
+)
+def test_a_refusal_tells_the_clerk_in_chinese_what_to_do(reason, says):
+    refused = ParsedFile(Path("x.xlsx"), "x.xlsx", "0" * 64, 10, REFUSED, reason=reason)
+    (message_zh,) = steward_export._refusal_frame(refused)["message_zh"]
+    assert says in message_zh and reason in message_zh
 
 
 def test_openpyxl_is_refused_without_defusedxml(tmp_path, aliases, monkeypatch):

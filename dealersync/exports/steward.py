@@ -19,6 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from dealersync.exports.cells import safe_frame
 from dealersync.parsed import PARSED, ParsedFile
+from dealersync.reader import RESAVE
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
 
 # Excel's own "Bad" and "Neutral" cell-style colours: red for a rejected cell, yellow for a warned one.
@@ -248,13 +249,41 @@ def _refusal_frame(parsed: ParsedFile) -> pl.DataFrame:
             "cell_value": [""],
             "rule": ["file_refused"],
             "message": [f"the whole file was refused, nothing of it was loaded: {reason}"],
-            "message_zh": [f"整个文件被拒收，未导入任何内容：{reason}"],
+            "message_zh": [f"整个文件被拒收，未导入任何内容：{_refusal_action_zh(reason)}{reason}"],
             "severity": [REJECTED],
             "dealer_code": [""],
             "business_key": [""],
         },
         schema=_problem_schema(),
     )
+
+
+# What to do about a refusal, in Chinese, by words of the reader's reason (which is in English).
+REFUSAL_ACTIONS_ZH = (
+    (
+        RESAVE,
+        "文件不是可读的 Excel 工作簿（可能是改了扩展名的文本文件，或已损坏）：请用 Excel 打开，另存为 .xlsx 后重新发送。",
+    ),
+    (
+        "is protected with a password",
+        "工作簿设有打开密码，无法读取：请在 Excel 中去掉打开密码，保存后重新发送。",
+    ),
+    (
+        "no sheet of this workbook is one we know",
+        "没有可识别的工作表：请按内容给工作表命名（如 客户档案、维修保养记录、跟踪服务电话记录）后重新发送。",
+    ),
+    ("a sheet may have", "工作表太大：请删除用不到的行列，或拆成几个较小的工作簿（例如每月一个）分别发送。"),
+    ("cells a sheet may span", "工作表太大：请删除表格以外的内容（或拆分工作簿）后重新发送。"),
+    ("both mean", "有两列表示同一字段：请删除或重命名其中一列后重新发送。"),
+)
+
+
+def _refusal_action_zh(reason: str) -> str:
+    """The Chinese sentence saying what to do about a refusal; the reader's reason follows it as written."""
+    for words, action in REFUSAL_ACTIONS_ZH:
+        if words in reason:
+            return action + "原因："
+    return ""
 
 
 # --- the workbook -----------------------------------------------------------------------------------
