@@ -127,9 +127,9 @@ def exports_file(exports_dir: Path, relative: str) -> tuple[Path, PurePosixPath]
     root = Path(exports_dir).resolve()
     try:
         target = (root / relative).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if not target.is_relative_to(root) or not target.is_file():
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+    except (OSError, RuntimeError, ValueError):  # OSError: a name longer than the file system allows
         return None
     inside = PurePosixPath(target.relative_to(root).as_posix())
     if (

@@ -342,6 +342,8 @@ def test_region_download_lists_every_dealer_of_the_region_even_with_nothing_due(
         "notes.txt",
         "due_lists",
         "secret.csv%00.xlsx",
+        "a" * 300 + ".xlsx",  # a name longer than the file system allows
+        "due_lists/" + "a" * 5000,
     ],
 )
 def test_no_download_outside_the_exports_folder(portal, path):
