@@ -596,6 +596,7 @@ def quarantine(
 
     from dealersync.exports.cells import safe_frame
     from dealersync.warehouse.db import connect
+    from dealersync.warehouse.portal_queries import known_dealer
     from dealersync.warehouse.quarantine import UnknownEntries, close_entries, open_entries
 
     settings = _settings(warehouse=warehouse)
@@ -615,6 +616,7 @@ def quarantine(
             )
             return
         entries = open_entries(con, code, only_open)
+        unknown_dealer = bool(code) and entries.is_empty() and not known_dealer(con, code)
     finally:
         con.close()
     if csv:
@@ -623,6 +625,8 @@ def quarantine(
     if entries.is_empty():
         scope = f"dealer {code}" if code else "the warehouse"
         console.print(f"No {'open ' if only_open else ''}quarantine entries for {scope}.")
+        if unknown_dealer:
+            console.print(f"(There is no dealer {code} in the warehouse: check the code.)")
         return
     shown = entries if limit == 0 else entries.head(limit)
     table = Table(title=f"Quarantine: {entries.height} {'open ' if only_open else ''}entries, oldest first")

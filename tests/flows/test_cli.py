@@ -232,3 +232,23 @@ def test_reading_while_the_night_writes_is_one_line_not_a_traceback(command, tmp
         code, _, err = run_main([*command, "-w", warehouse], capsys, monkeypatch)
     assert code == 3, err  # busy: nothing was done, try again later
     assert "is being written by another process" in err and "Traceback" not in err
+
+
+def test_quarantine_of_a_dealer_code_nobody_has_says_so(tmp_path):
+    """A mistyped code (D00O1) must not read as "nothing left to fix"."""
+    from dealersync.warehouse.db import open_warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    con = open_warehouse(warehouse)
+    con.execute("""
+    INSERT INTO core.dealers (dealer_code, name, region, valid_from, run_id, file_sha256, sheet, excel_row, loaded_at)
+    VALUES ('D0001', '一号店', '华北', DATE '2020-01-01', 1, 'seed', 'test', 2, now())
+    """)
+    con.close()
+    typo = CliRunner().invoke(app, ["quarantine", "-w", str(warehouse), "--dealer", "d00o1"])
+    assert typo.exit_code == 0 and "There is no dealer D00O1 in the warehouse: check the code." in typo.output
+    known = CliRunner().invoke(app, ["quarantine", "-w", str(warehouse), "--dealer", "D0001"])
+    assert (
+        "No open quarantine entries for dealer D0001." in known.output
+        and "check the code" not in known.output
+    )
