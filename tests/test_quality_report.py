@@ -398,3 +398,17 @@ def test_a_warehouse_without_dealers_yet_still_gets_a_report(tmp_path):
         "rejection_rate",
         "top_rules",
     ]
+
+
+def column_width(sheet, header: str) -> float:
+    """The width Excel gives the column headed `header` (row 3), from the column ranges xlsxwriter writes."""
+    index = [c.value for c in sheet[3]].index(header) + 1
+    ranges = [d for d in sheet.column_dimensions.values() if d.min <= index <= d.max]
+    return ranges[0].width
+
+
+def test_the_dissatisfied_call_times_fit_their_column(report):
+    """A date and time (2026-11-22 23:59, 16 characters) in a narrower column shows as ##### in Excel."""
+    calls = report["Dissatisfied calls"]
+    assert calls.cell(row=4, column=3).number_format == "yyyy-mm-dd hh:mm"
+    assert column_width(calls, "call_time") >= len("2026-11-22 23:59") + 1

@@ -337,6 +337,7 @@ def _dissatisfied_sheet(w: _Writer, con, period: Period) -> None:
         sheet.write_string(2, 0, "No dissatisfied call.")
     w.table(sheet, 2, calls, {"call_time": w.datetime, "customer_request": w.wrap, "notes": w.wrap})
     sheet.set_column(0, 7, 13)
+    sheet.set_column(2, 2, 17)  # call_time: yyyy-mm-dd hh:mm, shown as ##### when narrower
     sheet.set_column(8, 8, 60)
     sheet.set_column(10, 10, 40)
 
