@@ -412,3 +412,16 @@ def test_the_dissatisfied_call_times_fit_their_column(report):
     calls = report["Dissatisfied calls"]
     assert calls.cell(row=4, column=3).number_format == "yyyy-mm-dd hh:mm"
     assert column_width(calls, "call_time") >= len("2026-11-22 23:59") + 1
+
+
+def test_an_empty_alert_or_call_list_says_so_under_its_header(tmp_path):
+    """No alert and no dissatisfied call: the sentence is shown, not overwritten by the table's header."""
+    con = open_warehouse(tmp_path / "empty.duckdb")
+    book = openpyxl.load_workbook(refreshed_report(con, W47, tmp_path / "empty.xlsx", LEVELS))
+    con.close()
+    for sheet, header, message in (
+        ("Batch alerts", "week", "No alert."),
+        ("Dissatisfied calls", "region", "No dissatisfied call."),
+    ):
+        assert book[sheet].cell(row=3, column=1).value == header
+        assert book[sheet].cell(row=4, column=1).value == message

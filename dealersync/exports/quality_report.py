@@ -282,8 +282,6 @@ def _alert_sheet(w: _Writer, con, period: Period) -> None:
         "ORDER BY week, CASE level WHEN 'red' THEN 0 ELSE 1 END, q_value",
         params=[[week.label for week in period.weeks()]],
     ).pl()
-    if alerts.is_empty():
-        sheet.write_string(2, 0, "No alert.")
     formats = {
         "expected": w.decimal,
         "ratio": w.decimal,
@@ -292,6 +290,8 @@ def _alert_sheet(w: _Writer, con, period: Period) -> None:
         "q_value": w.small,
     }
     w.table(sheet, 2, alerts, formats)
+    if alerts.is_empty():
+        sheet.write_string(3, 0, "No alert.")
     for r, level in enumerate(alerts["level"], start=3):
         sheet.write_string(r, 1, level, w.red if level == "red" else w.amber)
     sheet.set_column(0, 15, 12)
@@ -333,9 +333,9 @@ def _dissatisfied_sheet(w: _Writer, con, period: Period) -> None:
     calls = calls.with_columns(
         pl.col("needs_action").replace_strict({True: "yes", False: "no"}, default=None, return_dtype=pl.Utf8)
     )
-    if calls.is_empty():
-        sheet.write_string(2, 0, "No dissatisfied call.")
     w.table(sheet, 2, calls, {"call_time": w.datetime, "customer_request": w.wrap, "notes": w.wrap})
+    if calls.is_empty():
+        sheet.write_string(3, 0, "No dissatisfied call.")
     sheet.set_column(0, 7, 13)
     sheet.set_column(2, 2, 17)  # call_time: yyyy-mm-dd hh:mm, shown as ##### when narrower
     sheet.set_column(8, 8, 60)
