@@ -137,12 +137,30 @@ def warehouse(tmp_path):
     insert(
         con,
         "raw.service_visits",
-        [{"run_id": 1, "dealer_code": " d1 ", "excel_row": n} for n in range(2, 12)],
+        [
+            {"run_id": 1, "file_sha256": "f1", "sheet": "维修", "dealer_code": " d1 ", "excel_row": n}
+            for n in range(2, 12)
+        ],
     )
     # The parts warehouse's rows name the dealer shipped to: they are the warehouse's, not D1's.
     insert(
-        con, "raw.part_shipments", [{"run_id": 1, "dealer_code": "D1", "excel_row": n} for n in range(2, 7)]
+        con,
+        "raw.part_shipments",
+        [
+            {"run_id": 1, "file_sha256": "f2", "sheet": "出库", "dealer_code": "D1", "excel_row": n}
+            for n in range(2, 7)
+        ],
     )
+    insert(
+        con,
+        "etl.file_sheets",
+        [
+            {"run_id": 1, "file_sha256": "f1", "sheet": "维修", "kind": "service_visits", "rows_read": 10,
+             "rows_rejected": 1},
+            {"run_id": 1, "file_sha256": "f2", "sheet": "出库", "kind": "part_shipments", "rows_read": 5,
+             "rows_rejected": 1},
+        ],
+    )  # fmt: skip
     insert(
         con,
         "quarantine.rejected_rows",

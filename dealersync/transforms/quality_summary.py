@@ -207,19 +207,22 @@ FIGURES: dict[str, Figure] = {
             "Rows received (接收行数)",
             COUNT,
             "Data rows read by runs whose as-of day is in the period: a dealer's are those of its own "
-            "sheets (customers, visits, calls, letters, complaints); the company's, every workbook's.",
+            "sheets (customers, visits, calls, letters, complaints), a sheet counting for the dealer most "
+            "of its rows name; the company's, every workbook's.",
         ),
         Figure(
             "rows_warned",
             "Rows with warnings (警告行数)",
             COUNT,
-            "Rows of those runs loaded with at least one warning (distinct file, sheet and Excel row).",
+            "Rows of those sheets loaded with at least one warning (distinct rows, as each run counted "
+            "them in etl.file_sheets).",
         ),
         Figure(
             "rows_rejected",
             "Rows rejected (拒收行数)",
             COUNT,
-            "Rows of those runs sent to quarantine (distinct file, sheet and Excel row).",
+            "Rows of those sheets rejected (distinct rows, as each run counted them in etl.file_sheets: "
+            "a row rejected again in a later run still counts for the earlier one).",
         ),
         Figure(
             "rejection_rate",
@@ -488,29 +491,20 @@ def critical_failure_facts(failures: pl.LazyFrame, parts: pl.LazyFrame) -> pl.La
     )
 
 
-def data_quality_facts(received_rows: pl.LazyFrame, problem_rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows received, warned and rejected (distinct rows) per dealer and run day, and the rejected share.
+def data_quality_facts(received_rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows received, warned and rejected per dealer and run day, and the rejected share.
 
-    `received_rows`: dealer_code, day (the run's as-of day), rows. `problem_rows`: dealer_code, day,
-    severity ("rejected" or "warning"), rule, file_sha256, sheet, excel_row.
+    `received_rows`: dealer_code, day (the run's as-of day), rows, warned, rejected (distinct rows, as
+    each run counted them).
     """
-    distinct_rows = problem_rows.unique(["dealer_code", "severity", "file_sha256", "sheet", "excel_row"])
-    rejected = distinct_rows.filter(pl.col("severity") == "rejected")
+    facts = (
+        ("rows_received", pl.col("rows"), pl.lit(None)),
+        ("rows_warned", pl.col("warned"), pl.lit(None)),
+        ("rows_rejected", pl.col("rejected"), pl.lit(None)),
+        ("rejection_rate", pl.col("rejected"), pl.col("rows")),
+    )
     return pl.concat(
-        [
-            _fact(received_rows, pl.col("day"), "rows_received", pl.lit(ALL), pl.col("rows"), pl.lit(None)),
-            _fact(received_rows, pl.col("day"), "rejection_rate", pl.lit(ALL), pl.lit(0), pl.col("rows")),
-            _fact(
-                distinct_rows.filter(pl.col("severity") == "warning"),
-                pl.col("day"),
-                "rows_warned",
-                pl.lit(ALL),
-                pl.lit(1),
-                pl.lit(None),
-            ),
-            _fact(rejected, pl.col("day"), "rows_rejected", pl.lit(ALL), pl.lit(1), pl.lit(None)),
-            _fact(rejected, pl.col("day"), "rejection_rate", pl.lit(ALL), pl.lit(1), pl.lit(0)),
-        ]
+        [_fact(received_rows, pl.col("day"), figure, pl.lit(ALL), n, d) for figure, n, d in facts]
     )
 
 
@@ -669,7 +663,6 @@ def summary_facts(
     failures: pl.LazyFrame,
     parts: pl.LazyFrame,
     received_rows: pl.LazyFrame,
-    problem_rows: pl.LazyFrame,
     periods: Sequence[Period],
 ) -> pl.LazyFrame:
     """Every fact of every figure for the periods and the one before each, tagged with its period."""
@@ -681,7 +674,7 @@ def summary_facts(
             shipment_facts(shipments),
             complaint_flow_facts(complaints),
             critical_failure_facts(failures, parts),
-            data_quality_facts(received_rows, problem_rows),
+            data_quality_facts(received_rows),
         ]
     )
     return pl.concat([facts_in_periods(dated, computed), complaint_stock_facts(complaints, computed)])

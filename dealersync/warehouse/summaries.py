@@ -52,16 +52,33 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
 
 
 def _received_rows_sql() -> str:
+    """Rows read, warned and rejected per dealer and run day, as each run counted them (etl.file_sheets).
+
+    A quarantine entry keeps only the run that saw its problem last, so a past run's counts come from
+    etl.file_sheets. A sheet of a dealer's own kinds counts for the dealer most of its rows name (its
+    rows are all counted together, so a dealer never has more rows rejected than received); any other
+    sheet counts for the company only.
+    """
     dealer = "NULLIF(upper(trim(dealer_code)), '')"
-    parts = [
-        f"SELECT {dealer if kind in DEALERS_OWN else 'NULL'} AS dealer_code, run_id FROM raw.{kind}"
-        for kind in RAW_KINDS
+    named = [
+        f"SELECT run_id, file_sha256, sheet, {dealer} AS dealer_code FROM raw.{kind} JOIN runs USING (run_id)"
+        for kind in DEALERS_OWN
     ]
-    return (
-        "SELECT r.dealer_code, runs.as_of AS day, count(*)::BIGINT AS rows "
-        f"FROM ({' UNION ALL '.join(parts)}) AS r JOIN etl.runs AS runs USING (run_id) "
-        "WHERE runs.as_of BETWEEN ? AND ? GROUP BY ALL"
-    )
+    return f"""
+        WITH runs AS (SELECT run_id, as_of FROM etl.runs WHERE as_of BETWEEN ? AND ?),
+        named AS ({" UNION ALL ".join(named)}),
+        owners AS (
+            SELECT run_id, file_sha256, sheet, first(dealer_code ORDER BY rows DESC, dealer_code) AS dealer_code
+            FROM (SELECT run_id, file_sha256, sheet, dealer_code, count(*) AS rows FROM named
+                  WHERE dealer_code IS NOT NULL GROUP BY ALL)
+            GROUP BY ALL
+        )
+        SELECT o.dealer_code, runs.as_of AS day, sum(s.rows_read)::BIGINT AS rows,
+               sum(s.rows_warned)::BIGINT AS warned, sum(s.rows_rejected)::BIGINT AS rejected
+        FROM etl.file_sheets AS s JOIN runs USING (run_id) LEFT JOIN owners AS o USING (run_id, file_sha256, sheet)
+        WHERE s.kind IS NOT NULL
+        GROUP BY ALL
+    """
 
 
 PROBLEM_ROWS_SQL = f"""
@@ -150,7 +167,6 @@ def refresh_summaries(
         inputs["failures"],
         inputs["parts"],
         inputs["received_rows"],
-        inputs["problem_rows"],
         periods,
     )
     bounds = pl.DataFrame(

@@ -73,7 +73,13 @@ FAILURE_COLUMNS = {
     "component": pl.Utf8,
 }
 PART_COLUMNS = {"part_no": pl.Utf8, "component": pl.Utf8, "critical": pl.Boolean}
-RECEIVED_COLUMNS = {"dealer_code": pl.Utf8, "day": pl.Date, "rows": pl.Int64}
+RECEIVED_COLUMNS = {
+    "dealer_code": pl.Utf8,
+    "day": pl.Date,
+    "rows": pl.Int64,
+    "warned": pl.Int64,
+    "rejected": pl.Int64,
+}
 PROBLEM_COLUMNS = {
     "dealer_code": pl.Utf8,
     "day": pl.Date,
@@ -165,7 +171,12 @@ FAILURES = [
     ("F4", D(2026, 11, 21), "D3", "P-SEAT", "other"),  # a part marked critical
 ]
 PARTS = [("P-MOTOR", "motor", True), ("P-BOLT", "other", False), ("P-SEAT", "other", True)]
-RECEIVED = [("D1", D(2026, 11, 17), 100), ("D3", D(2026, 11, 18), 50), ("D1", D(2026, 11, 24), 10)]
+# Rows read, warned and rejected per dealer and run day (as the runs counted them)
+RECEIVED = [
+    ("D1", D(2026, 11, 17), 100, 1, 2),
+    ("D3", D(2026, 11, 18), 50, 0, 0),
+    ("D1", D(2026, 11, 24), 10, 0, 1),
+]
 PROBLEMS = [
     ("D1", D(2026, 11, 17), "rejected", "not_a_date", "f1", "维修记录", 5),
     ("D1", D(2026, 11, 17), "rejected", "required", "f1", "维修记录", 5),  # same row, second rule
@@ -174,7 +185,7 @@ PROBLEMS = [
 ]
 
 
-def kpis(periods, visits=(), calls=(), complaints=(), shipments=(), failures=(), received=(), problems=()):
+def kpis(periods, visits=(), calls=(), complaints=(), shipments=(), failures=(), received=()):
     periods = [Period.parse(p) if isinstance(p, str) else p for p in periods]
     facts = summary_facts(
         frame(list(visits), VISIT_COLUMNS),
@@ -184,7 +195,6 @@ def kpis(periods, visits=(), calls=(), complaints=(), shipments=(), failures=(),
         frame(list(failures), FAILURE_COLUMNS),
         frame(PARTS, PART_COLUMNS),
         frame(list(received), RECEIVED_COLUMNS),
-        frame(list(problems), PROBLEM_COLUMNS),
         periods,
     )
     return quality_kpis(facts, DEALERS.lazy(), periods).collect()
@@ -192,7 +202,7 @@ def kpis(periods, visits=(), calls=(), complaints=(), shipments=(), failures=(),
 
 @pytest.fixture(scope="module")
 def week47():
-    return kpis(["2026-W47"], VISITS, CALLS, COMPLAINTS, SHIPMENTS, FAILURES, RECEIVED, PROBLEMS)
+    return kpis(["2026-W47"], VISITS, CALLS, COMPLAINTS, SHIPMENTS, FAILURES, RECEIVED)
 
 
 def kpi(table, figure, scope=ALL, item=ALL, period=None):
@@ -289,9 +299,9 @@ def test_critical_failures_by_component_include_parts_marked_critical(week47):
     assert kpi(week47, "critical_failures", "D3", item="motor")["value"] == 1
 
 
-def test_data_quality_counts_distinct_rows_per_dealer(week47):
+def test_data_quality_counts_the_rows_of_the_runs_of_the_period_per_dealer(week47):
     assert kpi(week47, "rows_received", "D1")["value"] == 100  # the run of the 24th is week 48
-    assert kpi(week47, "rows_rejected", "D1")["value"] == 2  # row 5 failed two rules
+    assert kpi(week47, "rows_rejected", "D1")["value"] == 2
     assert kpi(week47, "rows_warned", "D1")["value"] == 1
     rate = kpi(week47, "rejection_rate", "D1")
     assert (rate["numerator"], rate["denominator"], rate["value"]) == (2, 100, 0.02)
@@ -320,7 +330,7 @@ def test_dissatisfied_calls_are_listed_with_the_customers_words():
 
 
 def test_an_empty_period_has_empty_rates_and_zero_counts():
-    table = kpis(["2026-W30"], VISITS, CALLS, COMPLAINTS, SHIPMENTS, FAILURES, RECEIVED, PROBLEMS)
+    table = kpis(["2026-W30"], VISITS, CALLS, COMPLAINTS, SHIPMENTS, FAILURES, RECEIVED)
     for figure in FIGURES.values():
         row = kpi(table, figure.name)
         if figure.kind == "rate":

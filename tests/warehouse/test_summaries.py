@@ -1,0 +1,72 @@
+"""The quality marts refreshed from files loaded by the loader (warehouse/summaries.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from parsed_builders import parsed_file, parsed_sheet, rejection
+
+from dealersync.settings import Settings
+from dealersync.transforms.quality_summary import Period
+from dealersync.warehouse.load import load_file
+from dealersync.warehouse.runs import start_run
+from dealersync.warehouse.summaries import alert_levels, refresh_summaries
+
+W47, W48 = Period.parse("2026-W47"), Period.parse("2026-W48")
+LEVELS = alert_levels(Settings(_env_file=None))
+
+
+def load_on(con, as_of: date, sheet) -> None:
+    """Load one sheet as a file of its own, in a new run of the day `as_of`."""
+    name = f"{sheet.kind}.xlsx"
+    load_file(con, parsed_file(sheet, name=name), run_id=start_run(con, as_of=as_of, inbox=None), as_of=as_of)
+
+
+def d1_letters(*letter_ids: str):
+    """A letter log of D1 whose last row has a date that is not one: read, then rejected."""
+    rows = [
+        {"dealer_code": "D1", "letter_id": i, "customer_id": "C1", "sent_date": date(2026, 11, 2)}
+        | {"letter_type": "notice"}
+        for i in (*letter_ids, "L9")
+    ]
+    rows[-1]["sent_date"] = "not a date"
+    problem = rejection(len(rows) + 1, "sent_date", "not_a_date")
+    return parsed_sheet("letters", rows[:-1], rejected=rows[-1:], problems=[problem])
+
+
+def data_quality(con, period: Period) -> dict[str, tuple]:
+    rows = con.execute(
+        "SELECT figure, numerator, denominator FROM mart.quality_kpi WHERE period = ? AND scope = 'D1' "
+        "AND figure IN ('rows_received', 'rows_rejected', 'rejection_rate')",
+        [period.label],
+    ).fetchall()
+    return {figure: (numerator, denominator) for figure, numerator, denominator in rows}
+
+
+def test_a_row_rejected_again_in_a_later_week_still_counts_for_the_first(con):
+    """The same bad row, read in week 47 and again (in a changed file) in week 48, was rejected in both.
+
+    Its quarantine entry moves to the run that saw it last; week 47, refreshed again in week 48 as the
+    week before, keeps its rejected row (it showed 0 rejected of 2 received).
+    """
+    load_on(
+        con,
+        date(2026, 11, 16),
+        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
+    )
+    load_on(con, date(2026, 11, 18), d1_letters("L1"))
+    refresh_summaries(con, [W47], LEVELS)
+    assert data_quality(con, W47)["rows_rejected"] == (1, None)
+
+    load_on(con, date(2026, 11, 25), d1_letters("L1", "L2"))
+    refresh_summaries(con, [W47, W48], LEVELS)
+    assert data_quality(con, W47) == {
+        "rows_received": (2, None),
+        "rows_rejected": (1, None),
+        "rejection_rate": (1, 2),
+    }
+    assert data_quality(con, W48) == {
+        "rows_received": (3, None),
+        "rows_rejected": (1, None),
+        "rejection_rate": (1, 3),
+    }
