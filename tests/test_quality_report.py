@@ -230,7 +230,8 @@ def test_refresh_for_report_fills_the_chart_periods_once(warehouse):
     # weeks ending in November: W44 (Sunday 1st) .. W48; all but W48 were charted for W47
     assert [p.label for p in november if p.type == "week"] == ["2026-W48"]
     assert refreshed_periods(warehouse, chart_periods(W47)) == set(chart_periods(W47))
-    assert refresh_for_report(warehouse, W47, LEVELS) == [W47]  # only its own period is recomputed
+    # only its own period and the one before (charted beside its 'previous') are recomputed
+    assert refresh_for_report(warehouse, W47, LEVELS) == [W47, W47.previous()]
 
 
 def test_reports_are_due_once_per_finished_period(warehouse, tmp_path):
@@ -443,3 +444,25 @@ def test_an_empty_alert_or_call_list_says_so_under_its_header(tmp_path):
     ):
         assert book[sheet].cell(row=3, column=1).value == header
         assert book[sheet].cell(row=4, column=1).value == message
+
+
+def test_the_trend_shows_the_same_previous_period_as_the_kpi_sheet(warehouse, tmp_path):
+    """A call for week 46 logged after week 46 was charted: the W47 report's chart and its 'previous' agree."""
+    refresh_for_report(warehouse, W47, LEVELS)  # charts weeks 36..46 once
+    insert(
+        warehouse,
+        "core.follow_up_calls",
+        [
+            {"dealer_code": "D1", "call_id": "K3", "call_time": datetime(2026, 11, 8, 10),
+             "call_type": "first_follow_up", "work_order_no": "V2", "outcome": "reached"},
+        ],
+    )  # fmt: skip
+    book = openpyxl.load_workbook(refreshed_report(warehouse, W47, tmp_path / "w47.xlsx", LEVELS))
+    kpis = book["KPIs"]
+    row = next(
+        r for r in range(5, 5 + len(HEADLINE)) if kpis.cell(row=r, column=1).value.startswith("Return")
+    )
+    trends = book["Trends"]
+    w46 = next(r for r in range(4, 16) if trends.cell(row=r, column=1).value == "2026-W46")
+    assert kpis.cell(row=row, column=5).value == 1.0  # V2, reached on the 8th, by its window end
+    assert trends.cell(row=w46, column=2).value == 1.0

@@ -258,12 +258,15 @@ def nightly_periods(as_of: date) -> list[Period]:
 
 
 def refresh_for_report(con: duckdb.DuckDBPyConnection, period: Period, levels: AlertLevels) -> list[Period]:
-    """Refresh the period, and the chart periods and weeks (for its batch alerts) not yet refreshed.
+    """Refresh the period and the one before; the chart periods and weeks (batch alerts) not yet refreshed.
 
-    Returns the periods refreshed, the report's own first.
+    The period before is always recomputed: the report shows it twice (the KPIs' previous value, computed
+    afresh, and the trend's last but one point), and both must say the same. Returns the periods
+    refreshed, the report's own first.
     """
-    others = [p for p in (*chart_periods(period)[:-1], *period.weeks()) if p != period]
-    stale = [period, *(p for p in others if p not in refreshed_periods(con, others))]
+    own = [period, period.previous()]
+    others = [p for p in (*chart_periods(period)[:-1], *period.weeks()) if p not in own]
+    stale = [*own, *(p for p in others if p not in refreshed_periods(con, others))]
     refresh_summaries(con, stale, levels)
     return stale
 
