@@ -466,3 +466,27 @@ def test_the_trend_shows_the_same_previous_period_as_the_kpi_sheet(warehouse, tm
     w46 = next(r for r in range(4, 16) if trends.cell(row=r, column=1).value == "2026-W46")
     assert kpis.cell(row=row, column=5).value == 1.0  # V2, reached on the 8th, by its window end
     assert trends.cell(row=w46, column=2).value == 1.0
+
+
+def shown_percent(cell) -> str:
+    """The text Excel shows for a cell of a 0.0…% format."""
+    decimals = len(cell.number_format.split(".")[1]) - 1 if "." in cell.number_format else 0
+    return f"{cell.value * 100:.{decimals}f}%"
+
+
+def test_a_rate_just_below_its_target_does_not_show_as_the_target(warehouse, tmp_path):
+    """2,499 of 2,500 warranty visits reached is 99.96%: shown as '100.0%' beside 'NO' it read as a contradiction."""
+    refresh_for_report(warehouse, W47, LEVELS)
+    warehouse.execute(
+        "UPDATE mart.quality_kpi SET numerator = 2499, denominator = 2500, value = 2499 / 2500 "
+        "WHERE period = '2026-W47' AND scope_type = 'company' AND figure = 'return_visit_rate'"
+    )
+    sheet = openpyxl.load_workbook(write_quality_report(warehouse, W47, tmp_path / "w47.xlsx"))["KPIs"]
+    row = next(
+        r for r in range(5, 5 + len(HEADLINE)) if sheet.cell(row=r, column=1).value.startswith("Return")
+    )
+    assert sheet.cell(row=row, column=4).value == "NO"
+    assert shown_percent(sheet.cell(row=row, column=2)) == "99.96%"
+    assert shown_percent(sheet.cell(row=row, column=3)) == "100.0%"
+    satisfaction = row + 2
+    assert sheet.cell(row=satisfaction, column=2).number_format == "0.0%"  # 0% of 98%: one decimal, as usual

@@ -106,6 +106,7 @@ class _Writer:
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
         )
         self.percent = workbook.add_format({"num_format": "0.0%"})
+        self.percents = {1: self.percent}
         self.number = workbook.add_format({"num_format": "#,##0"})
         self.decimal = workbook.add_format({"num_format": "0.00"})
         self.small = workbook.add_format({"num_format": "0.0000"})
@@ -118,6 +119,19 @@ class _Writer:
 
     def value_format(self, figure: str):
         return self.percent if FIGURES[figure].kind == RATE else self.number
+
+    def rate_against_target(self, value: float | None, target: float | None):
+        """0.0%, or as many more decimals as a rate below its target needs not to show as the target.
+
+        2,499 of 2,500 is 99.96%: at one decimal it would read 100.0% beside "meets target: NO".
+        """
+        decimals = 1
+        if value is not None and target is not None and value < target:
+            while decimals < 6 and round(value * 100, decimals) >= round(target * 100, decimals):
+                decimals += 1
+        if decimals not in self.percents:
+            self.percents[decimals] = self.workbook.add_format({"num_format": f"0.{'0' * decimals}%"})
+        return self.percents[decimals]
 
     def table(self, sheet, row: int, frame: pl.DataFrame, formats: dict | None = None) -> int:
         """Write a frame with a header row at `row`; return the next free row."""
@@ -162,7 +176,10 @@ def _kpi_sheet(w: _Writer, con, period: Period) -> None:
         row = by_figure.get(figure, {})
         fmt = w.value_format(figure)
         sheet.write_string(r, 0, FIGURES[figure].label)
-        _number(sheet, r, 1, row.get("value"), fmt)
+        if FIGURES[figure].kind == RATE:
+            _number(sheet, r, 1, row.get("value"), w.rate_against_target(row.get("value"), row.get("target")))
+        else:
+            _number(sheet, r, 1, row.get("value"), fmt)
         _number(sheet, r, 2, row.get("target"), fmt)
         if row.get("target") is not None and row.get("value") is not None:
             met = row["value"] >= row["target"]
