@@ -490,3 +490,16 @@ def test_a_rate_just_below_its_target_does_not_show_as_the_target(warehouse, tmp
     assert shown_percent(sheet.cell(row=row, column=3)) == "100.0%"
     satisfaction = row + 2
     assert sheet.cell(row=satisfaction, column=2).number_format == "0.0%"  # 0% of 98%: one decimal, as usual
+
+
+def test_a_week_without_any_night_still_gets_its_report(warehouse, tmp_path):
+    """The nightly run stopped from the Monday of week 46 to the Sunday of week 47 (a holiday, an outage).
+
+    Week 46's report fell due during week 47 and was never written: the first night of week 48 writes
+    it with week 47's. Only the periods after the last report written are caught up, oldest first.
+    """
+    record_report(warehouse, Period.parse("2026-W45"), tmp_path / "w45.xlsx")
+    record_report(warehouse, Period.parse("2026-10"), tmp_path / "oct.xlsx")
+    record_report(warehouse, Period.parse("2025"), tmp_path / "2025.xlsx")
+    due = reports_due(warehouse, date(2026, 11, 23))
+    assert [p.label for p in due] == ["2026-W46", "2026-W47"]

@@ -275,11 +275,23 @@ def reports_due(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Period]:
     """Finished periods whose report has not been written: last week, month and year as of `as_of`.
 
     "The weekly report": on the first run of a week, last week's report is written (likewise months and
-    years); a period whose report is recorded in mart.quality_reports is not written again.
+    years); a period whose report is recorded in mart.quality_reports is not written again. A period
+    finished since the last report of its type and missed (no night ran while it was the last one) is
+    written too, oldest first.
     """
-    finished = [Period.containing(period_type, as_of).previous() for period_type in PERIOD_TYPES]
     written = set(con.execute("SELECT DISTINCT period_type, period FROM mart.quality_reports").fetchall())
-    return [p for p in finished if (p.type, p.label) not in written]
+    due = []
+    for period_type in PERIOD_TYPES:
+        starts = [Period.parse(label).start for kind, label in written if kind == period_type]
+        last_written = max(starts, default=None)
+        period, missed = Period.containing(period_type, as_of).previous(), []
+        while (period.type, period.label) not in written:
+            missed.append(period)
+            period = period.previous()
+            if last_written is None or period.start <= last_written:
+                break
+        due += missed[::-1]
+    return due
 
 
 def record_report(con: duckdb.DuckDBPyConnection, period: Period, path: Path) -> None:
