@@ -285,7 +285,7 @@ class _FileLoader:
 
     def load_sheet(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
         """One sheet's raw rows and core rows (`clean` and `raw` name its frames registered with DuckDB)."""
-        if not self.raw_already_received:
+        if not self.raw_already_received or not self.raw_holds(sheet):
             self.insert_raw(sheet, raw)
         if sheet.kind == "dealers":
             self.load_history("dealers", DEALER_KEY, DEALER_ATTRIBUTES, self.source(sheet, clean), sheet)
@@ -330,6 +330,18 @@ class _FileLoader:
         )
         spec = SHEETS["part_failures"]
         self.upsert("part_failures", spec.key, (*spec.names, "component_derived"), source, sheet)
+
+    def raw_holds(self, sheet: ParsedSheet) -> bool:
+        """Whether raw.<kind> holds this sheet of this content already (the file loaded again, --force).
+
+        A sheet an earlier load skipped as unknown (recognised now, after an alias was added) has no raw
+        rows yet: they are inserted, so its core rows' lineage leads to them.
+        """
+        found = self.run(
+            f"SELECT 1 FROM raw.{sheet.kind} WHERE file_sha256 = $sha AND sheet = $sheet LIMIT 1",
+            sheet=sheet.sheet,
+        )
+        return found.fetchone() is not None
 
     def insert_raw(self, sheet: ParsedSheet, raw: str) -> None:
         """raw.<kind>: every row read, cells as text, unknown columns as JSON in `extra`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -114,6 +115,25 @@ def test_the_same_file_twice_changes_nothing(warehouse):
     again = load_file(warehouse, dealer_file, run_id=3, as_of=date(2024, 3, 2))
     assert table_digests(warehouse) == before
     assert (again.rows_read, again.rows_loaded, again.rows_rejected) == (5, 4, 1)
+
+
+def test_a_sheet_first_skipped_then_recognised_in_the_same_file_gets_its_raw_rows(warehouse):
+    customers = parsed_sheet("customers", [customer()])
+    visits = parsed_sheet("service_visits", [visit()], sheet="维修记录")
+    whole = parsed_file(customers, visits)
+    unknown = dataclasses.replace(
+        whole, sheets=[customers], skipped_sheets=[("维修记录", "not a contract sheet")]
+    )
+    load_file(warehouse, unknown, run_id=2, as_of=DAY)
+    load_file(warehouse, whole, run_id=3, as_of=date(2024, 3, 2))  # run --force after adding an alias
+    assert rows(warehouse, "SELECT count(*) FROM raw.customers") == [(1,)]
+    assert rows(
+        warehouse,
+        """
+        SELECT v.work_order_no, r.work_order_no FROM core.service_visits AS v
+        LEFT JOIN raw.service_visits AS r USING (file_sha256, sheet, excel_row)
+        """,
+    ) == [("W1", "W1")]
 
 
 def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
