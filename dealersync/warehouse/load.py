@@ -206,7 +206,7 @@ class _FileLoader:
         self.parsed = parsed
         self.params = {
             "run_id": run_id,
-            "as_of": as_of,
+            "as_of": _first_day_loaded(con, parsed.sha256, as_of),
             "sha": parsed.sha256,
             "file_name": parsed.file_name,
             "loaded_at": datetime.now(UTC),
@@ -773,6 +773,20 @@ FILE_SHEET_COLUMNS = (
     "title_rows",
     "skipped_reason",
 )
+
+
+def _first_day_loaded(con: duckdb.DuckDBPyConnection, sha256: str, as_of: date) -> date:
+    """The day a file's content says what holds: `as_of`, or the as-of day of a run that loaded it before.
+
+    The same content loaded again (run --force after an alias was added) says what it said then; on the
+    day of the later run it would bring back what the files loaded since have changed.
+    """
+    (before,) = con.execute(
+        "SELECT min(r.as_of) FROM etl.files AS f JOIN etl.runs AS r USING (run_id) "
+        "WHERE f.sha256 = ? AND f.status = 'loaded'",
+        [sha256],
+    ).fetchone()
+    return as_of if before is None else min(before, as_of)
 
 
 def _columns(names: tuple[str, ...], alias: str = "") -> str:

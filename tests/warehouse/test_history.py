@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from parsed_builders import parsed_file, parsed_sheet
 
 from dealersync.warehouse.load import load_file
+from dealersync.warehouse.runs import start_run
 
 VIN1, VIN2 = "LSVAB4BR5EN000001", "LSVAB4BR5EN000002"
 
@@ -138,3 +139,15 @@ def test_nightly_loads_give_contiguous_versions_that_say_what_the_latest_file_sa
         expected = said[max(d for d in said if d <= day)]
         (covering,) = [p for _, p, f, t, _ in history if f <= day and (t is None or day < t)]
         assert covering == expected
+
+
+def test_an_old_file_loaded_again_does_not_reopen_what_a_later_file_changed(con):
+    # run --force after adding an alias loads the same content again: it says what it said the day it
+    # first loaded, not the day of the forced run (before: the old phone came back as a new version)
+    old, new = customer_file("13812345678"), customer_file("13900000000")
+    for day, parsed in ((date(2024, 3, 1), old), (date(2024, 4, 1), new), (date(2024, 5, 1), old)):
+        load_file(con, parsed, run_id=start_run(con, as_of=day, inbox=None), as_of=day)
+    assert versions(con) == [
+        ("C1", "13812345678", date(2024, 3, 1), date(2024, 4, 1), False),
+        ("C1", "13900000000", date(2024, 4, 1), None, True),
+    ]
