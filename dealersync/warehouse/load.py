@@ -212,6 +212,9 @@ class _FileLoader:
             "loaded_at": datetime.now(UTC),
         }
         self.raw_already_received = parsed.sha256 in loaded_hashes(con)
+        (self.params["first_loaded_at"],) = con.execute(
+            "SELECT min(processed_at) FROM etl.files WHERE sha256 = ? AND status = 'loaded'", [parsed.sha256]
+        ).fetchone()
         self.registered: list[str] = []
 
     def run(self, sql: str, **params: object) -> duckdb.DuckDBPyConnection:
@@ -395,16 +398,36 @@ class _FileLoader:
         return f"r.{field}::VARCHAR" if field in sheet.raw.columns else "NULL::VARCHAR"
 
     def upsert(
-        self, table: str, key: tuple[str, ...], columns: tuple[str, ...], source: str, sheet: ParsedSheet
+        self,
+        table: str,
+        key: tuple[str, ...],
+        columns: tuple[str, ...],
+        source: str,
+        sheet: ParsedSheet,
+        *,
+        keep_later_files: bool = True,
     ) -> None:
-        """MERGE rows into core.<table> by key; a matched row changes only when one of its values differs."""
+        """MERGE rows into core.<table> by key; a matched row changes only when one of its values differs.
+
+        Content loaded before and loaded again (run --force) leaves alone, when `keep_later_files`, the
+        rows a file loaded since its first load wrote: it would undo their corrections.
+        """
         values = [c for c in columns if c not in key]
         changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)
         assignments = ", ".join(f"{c} = s.{c}" for c in (*values, *LINEAGE))
+        later = ""
+        if keep_later_files and self.params["first_loaded_at"] is not None:
+            later = f"""
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM core.{table} AS t
+                    JOIN etl.files AS w ON w.run_id = t.run_id AND w.sha256 = t.file_sha256 AND w.status = 'loaded'
+                    WHERE {" AND ".join(f"t.{k} = s.{k}" for k in key)} AND w.processed_at > $first_loaded_at
+                )
+            """
         self.run(
             f"""
             MERGE INTO core.{table} AS t
-            USING (SELECT {_columns(columns)}, {_columns(LINEAGE)} FROM ({source})) AS s
+            USING (SELECT {_columns(columns)}, {_columns(LINEAGE)} FROM ({source}) AS s {later}) AS s
             ON {" AND ".join(f"t.{k} = s.{k}" for k in key)}
             WHEN MATCHED AND ({changed}) THEN UPDATE SET {assignments}
             WHEN NOT MATCHED THEN INSERT BY NAME
@@ -473,6 +496,7 @@ class _FileLoader:
             (*history_key, *attributes, "valid_to"),
             "SELECT * FROM history_versions",
             sheet,
+            keep_later_files=False,  # the versions are recomputed whole, from the file's first day
         )
         self.run("DROP TABLE history_versions")
         self.run("DROP TABLE history_changed")

@@ -136,6 +136,21 @@ def test_a_sheet_first_skipped_then_recognised_in_the_same_file_gets_its_raw_row
     ) == [("W1", "W1")]
 
 
+def test_a_file_loaded_again_keeps_the_corrections_a_later_file_made(warehouse):
+    # run --force loads the same content again (after an alias was added); before, it undid W1's correction
+    first = parsed_file(parsed_sheet("service_visits", [visit(mileage_km=1000), visit("W2", mileage_km=50)]))
+    fixed = parsed_file(parsed_sheet("service_visits", [visit(mileage_km=1200)]), name="dealer_fixed.xlsx")
+    load_file(warehouse, first, run_id=2, as_of=DAY)
+    load_file(warehouse, fixed, run_id=3, as_of=date(2024, 3, 2))
+    load_file(warehouse, first, run_id=4, as_of=date(2024, 3, 3))
+    assert rows(
+        warehouse, "SELECT work_order_no, mileage_km, run_id FROM core.service_visits ORDER BY 1"
+    ) == [
+        ("W1", 1200, 3),
+        ("W2", 50, 2),
+    ]
+
+
 def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
     first = parsed_file(
         parsed_sheet(
