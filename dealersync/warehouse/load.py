@@ -415,15 +415,7 @@ class _FileLoader:
         values = [c for c in columns if c not in key]
         changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)
         assignments = ", ".join(f"{c} = s.{c}" for c in (*values, *LINEAGE))
-        later = ""
-        if keep_later_files and self.params["first_loaded_at"] is not None:
-            later = f"""
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM core.{table} AS t
-                    JOIN etl.files AS w ON w.run_id = t.run_id AND w.sha256 = t.file_sha256 AND w.status = 'loaded'
-                    WHERE {" AND ".join(f"t.{k} = s.{k}" for k in key)} AND w.processed_at > $first_loaded_at
-                )
-            """
+        later = f"WHERE {self.not_written_later(table, key, 's')}" if keep_later_files else ""
         self.run(
             f"""
             MERGE INTO core.{table} AS t
@@ -434,6 +426,17 @@ class _FileLoader:
             """,
             sheet=sheet.sheet,
         )
+
+    def not_written_later(self, table: str, key: tuple[str, ...], alias: str) -> str:
+        """SQL condition on rows (`alias`) of content loaded again: no row of their key in core.<table> was
+        written by a file loaded since the content's first load (always true on a first load)."""
+        if self.params["first_loaded_at"] is None:
+            return "true"
+        return f"""NOT EXISTS (
+            SELECT 1 FROM core.{table} AS t
+            JOIN etl.files AS w ON w.run_id = t.run_id AND w.sha256 = t.file_sha256 AND w.status = 'loaded'
+            WHERE {" AND ".join(f"t.{k} = {alias}.{k}" for k in key)} AND w.processed_at > $first_loaded_at
+        )"""
 
     def load_history(
         self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: ParsedSheet
@@ -457,7 +460,7 @@ class _FileLoader:
             SELECT i.* FROM (SELECT {keys}, {_columns(attributes)}, {_columns(LINEAGE)} FROM ({source})) AS i
             LEFT JOIN core.{table} AS h
               ON {on_key} AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of)
-            WHERE h.{key[0]} IS NULL OR {differs}
+            WHERE (h.{key[0]} IS NULL OR {differs}) AND {self.not_written_later(table, key, "i")}
             """,
             sheet=sheet.sheet,
         )

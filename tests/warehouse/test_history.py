@@ -24,8 +24,10 @@ def customer_row(customer_id="C1", phone="13812345678", vin=VIN1, **more) -> dic
     return row | {"vin": vin, "model": "EV-3", "region": "East", **more}
 
 
-def customer_file(phone="13812345678", **more):
-    return parsed_file(parsed_sheet("customers", [customer_row(phone=phone, **more)]))
+def customer_file(phone="13812345678", sheet="customers", **more):
+    """A customer file; the same arguments give the same content (a file loaded again, run --force), another
+    `sheet` another file saying the same."""
+    return parsed_file(parsed_sheet("customers", [customer_row(phone=phone, **more)], sheet=sheet))
 
 
 def versions(con, table="customers", key="customer_id") -> list[tuple]:
@@ -67,7 +69,7 @@ def test_two_changes_on_one_day_update_the_current_version(con):
 def test_a_change_undone_on_the_same_day_leaves_no_empty_version(con):
     load_file(con, customer_file("13812345678"), run_id=1, as_of=date(2024, 3, 1))
     load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 4, 1))
-    load_file(con, customer_file("13812345678"), run_id=2, as_of=date(2024, 4, 1))
+    load_file(con, customer_file("13812345678", sheet="客户档案"), run_id=2, as_of=date(2024, 4, 1))
     assert versions(con) == [("C1", "13812345678", date(2024, 3, 1), None, True)]
 
 
@@ -126,7 +128,7 @@ def test_nightly_loads_give_contiguous_versions_that_say_what_the_latest_file_sa
         said: dict[date, str] = {}
         for run_id, (gap, phone) in enumerate(loads, start=1):
             day += timedelta(days=gap)
-            load_file(con, customer_file(phone), run_id=run_id, as_of=day)
+            load_file(con, customer_file(phone, sheet=f"night {run_id}"), run_id=run_id, as_of=day)
             said[day] = phone
         history = versions(con)
         con.close()
@@ -151,3 +153,13 @@ def test_an_old_file_loaded_again_does_not_reopen_what_a_later_file_changed(con)
         ("C1", "13812345678", date(2024, 3, 1), date(2024, 4, 1), False),
         ("C1", "13900000000", date(2024, 4, 1), None, True),
     ]
+
+
+def test_an_old_file_loaded_again_keeps_a_correction_sent_later_the_same_night(con):
+    first_night, later = date(2024, 3, 1), date(2024, 3, 5)
+    old, fixed = customer_file("13812345678"), customer_file("13900000000", plate_no="沪A1")
+    night = start_run(con, as_of=first_night, inbox=None)
+    load_file(con, old, run_id=night, as_of=first_night)
+    load_file(con, fixed, run_id=night, as_of=first_night)
+    load_file(con, old, run_id=start_run(con, as_of=later, inbox=None), as_of=later)  # run --force
+    assert versions(con) == [("C1", "13900000000", first_night, None, True)]
