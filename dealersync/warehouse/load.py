@@ -243,6 +243,7 @@ class _FileLoader:
         warned = self.rows_warned()
         for sheet in order:
             result.kinds[sheet.kind].rows_warned += warned.get(sheet.sheet, 0)
+        self.forget_keys_written_later(order)
         self.resolve_fixed_entries()
         self.record_problems()
         self.record_sheets(warned)
@@ -678,6 +679,29 @@ class _FileLoader:
         return dict(counts)
 
     # ---- quarantine ------------------------------------------------------------------------------
+
+    def forget_keys_written_later(self, sheets: list[ParsedSheet]) -> None:
+        """Content loaded again (run --force): the keys a file loaded since wrote settle no entry.
+
+        Their core rows are that file's (upsert leaves them alone), so this file's old problems with them
+        are not opened again, and the entries that file opened are not resolved by this one.
+        """
+        if self.params["first_loaded_at"] is None:
+            return
+
+        def written_later(table: str) -> str:
+            return f"""core.{table} AS t JOIN etl.files AS w
+                ON w.run_id = t.run_id AND w.sha256 = t.file_sha256 AND w.status = 'loaded'
+                WHERE w.processed_at > $first_loaded_at"""
+
+        for kind in dict.fromkeys(sheet.kind for sheet in sheets):
+            table = "vehicles" if kind == "customers" else kind
+            later = f"l.business_key IN (SELECT {business_key_sql(kind, 't')} FROM {written_later(table)})"
+            if kind == "customers":  # a customer's versions: every row of the customer, whatever its vehicle
+                later += f""" OR EXISTS (SELECT 1 FROM {written_later("customers")}
+                    AND starts_with(l.business_key, concat_ws('|', t.dealer_code, t.customer_id, '')))"""
+            for temp in ("load_problems", "load_rows"):
+                self.run(f"DELETE FROM {temp} AS l WHERE l.kind = '{kind}' AND ({later})")
 
     def resolve_fixed_entries(self) -> None:
         """Resolve the open entries this file fixes.

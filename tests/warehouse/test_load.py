@@ -151,6 +151,25 @@ def test_a_file_loaded_again_keeps_the_corrections_a_later_file_made(warehouse):
     ]
 
 
+def test_a_file_loaded_again_does_not_reopen_what_a_later_file_fixed(warehouse):
+    # before: run --force on the old file opened W3's rejection again, beside core's corrected W3
+    first = parsed_file(
+        parsed_sheet(
+            "service_visits",
+            [visit()],
+            rejected=[visit("W3", mileage_km=-5)],
+            problems=[rejection(3, "mileage_km", "negative")],
+        )
+    )
+    fixed = parsed_file(parsed_sheet("service_visits", [visit("W3", mileage_km=5)]), name="dealer_fixed.xlsx")
+    load_file(warehouse, first, run_id=2, as_of=DAY)
+    load_file(warehouse, fixed, run_id=3, as_of=date(2024, 3, 2))
+    load_file(warehouse, first, run_id=4, as_of=date(2024, 3, 3))
+    assert rows(warehouse, "SELECT business_key, run_id, resolved_by_run FROM quarantine.rejected_rows") == [
+        ("D001|W3", 2, 3)
+    ]
+
+
 def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
     first = parsed_file(
         parsed_sheet(
