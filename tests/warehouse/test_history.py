@@ -163,3 +163,16 @@ def test_an_old_file_loaded_again_keeps_a_correction_sent_later_the_same_night(c
     load_file(con, fixed, run_id=night, as_of=first_night)
     load_file(con, old, run_id=start_run(con, as_of=later, inbox=None), as_of=later)  # run --force
     assert versions(con) == [("C1", "13900000000", first_night, None, True)]
+
+
+def test_a_closed_version_keeps_the_run_that_loaded_it_as_its_comment_says(con):
+    # before: the comment said "Run that last changed the row", but closing a version leaves run_id alone
+    load_file(con, customer_file("13812345678"), run_id=1, as_of=date(2024, 3, 1))
+    load_file(con, customer_file("13900000000"), run_id=2, as_of=date(2024, 4, 1))
+    assert con.execute("SELECT run_id FROM core.customers WHERE NOT is_current").fetchall() == [(1,)]
+    for table in ("customers", "dealers"):
+        (comment,) = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = ? AND column_name = 'run_id'",
+            [table],
+        ).fetchone()
+        assert "loaded this version" in comment and "valid_to" in comment
