@@ -703,6 +703,17 @@ class _FileLoader:
             for temp in ("load_problems", "load_rows"):
                 self.run(f"DELETE FROM {temp} AS l WHERE l.kind = '{kind}' AND ({later})")
 
+    def seen_later(self, table: str, alias: str) -> str:
+        """SQL condition on entries (`alias`) of `table`: last seen in a file loaded after this content
+        was first (never on a first load). Content loaded again (run --force) leaves them as they are."""
+        if self.params["first_loaded_at"] is None:
+            return "false"
+        return f"""{alias}.entry_id IN (
+            SELECT seen.entry_id FROM {table} AS seen
+            JOIN etl.files AS w ON w.run_id = seen.run_id AND w.sha256 = seen.file_sha256 AND w.status = 'loaded'
+            WHERE w.processed_at > $first_loaded_at
+        )"""
+
     def resolve_fixed_entries(self) -> None:
         """Resolve the open entries this file fixes.
 
@@ -721,7 +732,7 @@ class _FileLoader:
                     ANTI JOIN load_problems AS p
                       ON p.kind = q.kind AND p.business_key = q.business_key
                      AND p.field = q.field AND p.rule = q.rule
-                    WHERE q.resolved_at IS NULL AND q.business_key <> ''
+                    WHERE q.resolved_at IS NULL AND q.business_key <> '' AND NOT {self.seen_later(table, "q")}
                     UNION ALL
                     SELECT q.entry_id FROM {table} AS q
                     SEMI JOIN load_rows AS l
@@ -730,6 +741,7 @@ class _FileLoader:
                       ON p.kind = q.kind AND p.sheet = q.sheet AND p.excel_row = q.excel_row
                      AND p.field = q.field AND p.rule = q.rule
                     WHERE q.resolved_at IS NULL AND q.business_key = '' AND q.file_name = $file_name
+                      AND NOT {self.seen_later(table, "q")}
                 )
                 """
             )
@@ -754,6 +766,13 @@ class _FileLoader:
             "dealer_code",
         )
         for severity, table in QUARANTINE_TABLES.items():
+            # content loaded again (run --force): an entry a file loaded since saw open keeps pointing there
+            seen_later = f"""AND NOT EXISTS (
+                SELECT 1 FROM {table} AS o
+                WHERE {self.seen_later(table, "o")} AND o.resolved_at IS NULL AND o.kind = l.kind
+                  AND o.business_key = l.business_key AND o.field = l.field AND o.rule = l.rule
+                  AND l.business_key <> ''
+            )"""
             self.run(
                 f"""
                 MERGE INTO {table} AS q
@@ -761,8 +780,8 @@ class _FileLoader:
                     SELECT $run_id AS run_id, $sha AS file_sha256, $file_name AS file_name, sheet, kind,
                            excel_row, column_name, field, cell_value, rule, message, message_zh, dealer_code,
                            business_key, $loaded_at AS first_seen_at, $loaded_at AS last_seen_at
-                    FROM load_problems
-                    WHERE severity = '{severity}'
+                    FROM load_problems AS l
+                    WHERE severity = '{severity}' {seen_later}
                     QUALIFY row_number() OVER (
                         PARTITION BY kind, business_key, field, rule,
                                      CASE WHEN business_key = '' THEN sheet || '#' || excel_row END

@@ -170,6 +170,33 @@ def test_a_file_loaded_again_does_not_reopen_what_a_later_file_fixed(warehouse):
     ]
 
 
+def test_a_file_loaded_again_leaves_the_entries_a_later_file_saw_where_they_are(warehouse):
+    # before: run --force on the old file pointed W3's entry back at it, and resolved W4's, which the
+    # later file had opened (the old file loads W4 cleanly; core keeps W4 as the old file gave it)
+    first = parsed_file(
+        parsed_sheet(
+            "service_visits",
+            [visit("W4")],
+            rejected=[visit("W3", mileage_km=-5)],
+            problems=[rejection(3, "mileage_km", "negative")],
+        )
+    )
+    later = parsed_file(
+        parsed_sheet(
+            "service_visits",
+            [],
+            rejected=[visit("W3", mileage_km=-6), visit("W4", mileage_km=-1)],
+            problems=[rejection(2, "mileage_km", "negative"), rejection(3, "mileage_km", "negative")],
+        ),
+        name="dealer_later.xlsx",
+    )
+    load_file(warehouse, first, run_id=2, as_of=DAY)
+    load_file(warehouse, later, run_id=3, as_of=date(2024, 3, 2))
+    before = table_digests(warehouse)
+    load_file(warehouse, first, run_id=4, as_of=date(2024, 3, 3))
+    assert table_digests(warehouse) == before
+
+
 def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
     first = parsed_file(
         parsed_sheet(
