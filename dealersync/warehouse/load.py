@@ -719,9 +719,12 @@ class _FileLoader:
 
         An open entry is resolved when this file loads a row with the same (kind, business_key) that no
         longer fails the entry's (field, rule). An entry whose key was unreadable (business_key '') is
-        matched on (file_name, sheet, excel_row) instead. The key includes the dealer where the dealer is
-        part of it; a global key (shipment line, feedback) matches whatever dealer code the row now has.
+        matched on (file_name, sheet, excel_row) instead, and so is an entry on a cell of the key itself
+        (a mistyped VIN or dealer code): correcting that cell changes the row's key. The key includes the
+        dealer where the dealer is part of it; a global key (shipment line, feedback) matches whatever
+        dealer code the row now has.
         """
+        key_cells = ", ".join(f"('{kind}', '{field}')" for kind, spec in SHEETS.items() for field in spec.key)
         for table in QUARANTINE_TABLES.values():
             self.run(
                 f"""
@@ -740,7 +743,8 @@ class _FileLoader:
                     ANTI JOIN load_problems AS p
                       ON p.kind = q.kind AND p.sheet = q.sheet AND p.excel_row = q.excel_row
                      AND p.field = q.field AND p.rule = q.rule
-                    WHERE q.resolved_at IS NULL AND q.business_key = '' AND q.file_name = $file_name
+                    WHERE q.resolved_at IS NULL AND q.file_name = $file_name
+                      AND (q.business_key = '' OR (q.kind, q.field) IN ({key_cells}))
                       AND NOT {self.seen_later(table, "q")}
                 )
                 """

@@ -293,6 +293,30 @@ def test_an_entry_without_a_readable_key_is_resolved_by_its_place_in_the_same_fi
     assert rows(warehouse, "SELECT resolved_by_run FROM quarantine.rejected_rows") == [(4,)]
 
 
+def test_an_entry_on_a_cell_of_the_key_is_resolved_by_its_place_when_that_cell_is_corrected(warehouse):
+    # Correcting a mistyped VIN (part of the customers key) changes the row's key: the entry stayed open
+    # for good, on the cell stewards fix most on that sheet.
+    bad = customer(vin="LSVAB4BR5EN00000O")
+    wrong_vin = rejection(2, "vin", "vin_format", business_key=f"D001|C1|{bad['vin']}")
+    first = parsed_sheet("customers", [], rejected=[bad], problems=[wrong_vin])
+    load_file(warehouse, parsed_file(first, name="d001.xlsx"), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT resolved_by_run FROM quarantine.rejected_rows") == [(None,)]
+    still_wrong = rejection(2, "vin", "vin_format", business_key="D001|C1|LSVAB4BR5EN00000I")
+    resent = parsed_sheet(
+        "customers", [], rejected=[customer(vin="LSVAB4BR5EN00000I")], problems=[still_wrong]
+    )
+    load_file(warehouse, parsed_file(resent, name="d001.xlsx"), run_id=3, as_of=DAY)
+    assert rows(
+        warehouse, "SELECT resolved_by_run FROM quarantine.rejected_rows WHERE cell_value LIKE '%O'"
+    ) == [(None,)]
+    fixed = parsed_sheet("customers", [customer()])
+    load_file(warehouse, parsed_file(fixed, name="d001.xlsx"), run_id=4, as_of=DAY)
+    assert rows(warehouse, "SELECT resolved_by_run FROM quarantine.rejected_rows ORDER BY entry_id") == [
+        (4,),
+        (4,),
+    ]
+
+
 def test_a_global_key_entry_is_resolved_whatever_dealer_the_corrected_row_names(warehouse):
     shipment = {"shipment_line_id": "S1", "order_no": "O1", "dealer_code": "D999", "part_no": "P1"}
     shipment |= {"qty_ordered": 2, "qty_shipped": 2, "ship_date": DAY}
