@@ -164,13 +164,18 @@ def read_columns(frame: pl.DataFrame, readers: dict[str, Reader | LookedUp]) -> 
     ).collect()
 
 
+# Excel writes its errors upper-case; a clerk may type them lower-case. Looked up as written, which costs
+# far less than upper-casing every cell of every column.
+EXCEL_ERROR_CELLS = sorted(EXCEL_ERRORS | {error.lower() for error in EXCEL_ERRORS})
+
+
 def _excel_error(local: Local) -> dict[str, pl.Expr]:
     """A cell showing an Excel error (`#N/A` of a failed VLOOKUP) has no value, whatever the column holds.
 
     Read as text it would load `#N/A` as a customer number or a name: "what cannot be read unambiguously
     is not guessed".
     """
-    error = local("cell").str.to_uppercase().is_in(list(EXCEL_ERRORS))
+    error = local("cell").is_in(EXCEL_ERROR_CELLS)
     return {
         "value": pl.when(error.not_()).then(local("value")),
         "problem": pl.when(error).then(pl.lit("excel_error")).otherwise(local("problem")),
