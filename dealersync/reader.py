@@ -1060,10 +1060,26 @@ def _sheet_read(
     first_excel_row = header_index + 2
     blank = ~pl.any_horizontal(pl.all().is_not_null())
     total_hint = pl.any_horizontal(pl.all().str.contains(_TOTAL_HINT).fill_null(False))
+    header_texts = {
+        column: cell.strip()
+        for column, cell in zip(grid.columns, header_cells, strict=True)
+        if cell and cell.strip()
+    }
+    header_hint = (
+        pl.any_horizontal(
+            *(
+                pl.col(column).str.contains(text, literal=True).fill_null(False)
+                for column, text in header_texts.items()
+            )
+        )
+        if len(header_texts) >= MIN_HEADER_FIELDS
+        else pl.lit(False)
+    )
     marked = data.with_columns(
         pl.int_range(first_excel_row, first_excel_row + data.height, dtype=pl.Int64).alias(EXCEL_ROW),
         blank.alias("_blank"),
         total_hint.alias("_total"),
+        header_hint.alias("_header"),
     )
     total_rows = [
         row[EXCEL_ROW]
@@ -1071,7 +1087,11 @@ def _sheet_read(
         if _is_total_row([clean_label(row[c]) for c in grid.columns if _figure_or_label(row[c])])
     ]
     blank_rows = int(marked.get_column("_blank").sum())
-    repeated_headers = _repeated_header_rows(marked, grid.columns, header_cells)
+    repeated_headers = {
+        row[EXCEL_ROW]
+        for row in marked.filter(pl.col("_header")).iter_rows(named=True)
+        if _repeats_header([(row[c], header_texts.get(c)) for c in grid.columns if row[c] is not None])
+    }
     titles = sorted(
         {row for row in title_rows if row >= first_excel_row and row not in total_rows} | repeated_headers
     )
@@ -1098,23 +1118,11 @@ def _sheet_read(
     )
 
 
-def _repeated_header_rows(marked: pl.DataFrame, columns: list[str], header_cells: tuple) -> set[int]:
-    """Excel rows that repeat the header row: a ledger kept in blocks (one per month) copies it above each.
-
-    Such a row is no record: every cell is blank or its column's header, and at least MIN_HEADER_FIELDS
-    are the header.
-    """
-    same = [
-        pl.col(column).str.strip_chars() == header.strip()
-        for column, header in zip(columns, header_cells, strict=True)
-        if header and header.strip()
-    ]
-    if len(same) < MIN_HEADER_FIELDS:
-        return set()
-    repeats = pl.sum_horizontal(pl.lit(0), *(cell.fill_null(False).cast(pl.Int32) for cell in same))
-    filled = pl.sum_horizontal(*(pl.col(column).is_not_null().cast(pl.Int32) for column in columns))
-    found = marked.filter((repeats >= MIN_HEADER_FIELDS) & (repeats == filled))
-    return set(found.get_column(EXCEL_ROW).to_list())
+def _repeats_header(cells: list[tuple[str, str | None]]) -> bool:
+    """Whether a row's filled cells (each with its column's header) repeat the header row: a ledger kept in
+    blocks (one per month) copies it above each. Such a row is no record: every filled cell is its column's
+    header, and at least MIN_HEADER_FIELDS are."""
+    return len(cells) >= MIN_HEADER_FIELDS and all(cell.strip() == header for cell, header in cells)
 
 
 def _extra_json(extra_columns: dict[str, str]) -> pl.Expr:
