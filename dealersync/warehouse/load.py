@@ -204,17 +204,22 @@ class _FileLoader:
     def __init__(self, con: duckdb.DuckDBPyConnection, parsed: ParsedFile, *, run_id: int, as_of: date):
         self.con = con
         self.parsed = parsed
+        # The same content loaded before (run --force after an alias was added) says what it said then: it
+        # counts from that run's day, and leaves alone what files loaded since then wrote.
+        first_as_of, first_loaded_at = con.execute(
+            "SELECT min(r.as_of), min(f.processed_at) FROM etl.files AS f LEFT JOIN etl.runs AS r USING (run_id) "
+            "WHERE f.sha256 = ? AND f.status = 'loaded'",
+            [parsed.sha256],
+        ).fetchone()
         self.params = {
             "run_id": run_id,
-            "as_of": _first_day_loaded(con, parsed.sha256, as_of),
+            "as_of": as_of if first_as_of is None else min(first_as_of, as_of),
             "sha": parsed.sha256,
             "file_name": parsed.file_name,
             "loaded_at": datetime.now(UTC),
+            "first_loaded_at": first_loaded_at,
         }
-        self.raw_already_received = parsed.sha256 in loaded_hashes(con)
-        (self.params["first_loaded_at"],) = con.execute(
-            "SELECT min(processed_at) FROM etl.files WHERE sha256 = ? AND status = 'loaded'", [parsed.sha256]
-        ).fetchone()
+        self.raw_already_received = first_loaded_at is not None
         self.registered: list[str] = []
 
     def run(self, sql: str, **params: object) -> duckdb.DuckDBPyConnection:
@@ -847,20 +852,6 @@ FILE_SHEET_COLUMNS = (
     "title_rows",
     "skipped_reason",
 )
-
-
-def _first_day_loaded(con: duckdb.DuckDBPyConnection, sha256: str, as_of: date) -> date:
-    """The day a file's content says what holds: `as_of`, or the as-of day of a run that loaded it before.
-
-    The same content loaded again (run --force after an alias was added) says what it said then; on the
-    day of the later run it would bring back what the files loaded since have changed.
-    """
-    (before,) = con.execute(
-        "SELECT min(r.as_of) FROM etl.files AS f JOIN etl.runs AS r USING (run_id) "
-        "WHERE f.sha256 = ? AND f.status = 'loaded'",
-        [sha256],
-    ).fetchone()
-    return as_of if before is None else min(before, as_of)
 
 
 def _columns(names: tuple[str, ...], alias: str = "") -> str:
