@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 
 import duckdb
 import pytest
@@ -183,17 +184,19 @@ def test_a_writer_waits_for_a_lock_that_is_released_in_time(tmp_path):
         process.wait(timeout=30)
 
 
+def insert_row(con, table: str, **row) -> None:
+    """Insert one row as an older version of the loader wrote it, with made-up lineage."""
+    row = {"run_id": 1, "file_sha256": "f", "sheet": "s", "loaded_at": "2024-01-01 00:00:00+00"} | row
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+    )
+
+
 def test_a_warehouse_loaded_before_012_is_put_right_from_its_raw_cells(tmp_path, monkeypatch):
     """Blank as the loader sees it (a full-width space too); a later row's region; warranty from the vehicle."""
     monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 12])
     con = open_warehouse(tmp_path / "old.duckdb")
-    lineage = {"run_id": 1, "file_sha256": "f", "sheet": "s", "loaded_at": "2024-01-01 00:00:00+00"}
-
-    def insert(table: str, **row) -> None:
-        row = lineage | row
-        con.execute(
-            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-        )
+    insert = partial(insert_row, con)
 
     # As the code before 012 wrote them: the dealer's region copied in, a blank 是否保修期内 derived once.
     insert("raw.customers", excel_row=2, dealer_code="D1", customer_id="C1", region="\u3000")
@@ -228,13 +231,7 @@ def test_a_warehouse_loaded_before_015_takes_the_parts_component_for_failures_th
 ):
     monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 15])
     con = open_warehouse(tmp_path / "old.duckdb")
-    lineage = {"run_id": 1, "file_sha256": "f", "sheet": "s", "loaded_at": "2024-01-01 00:00:00+00"}
-
-    def insert(table: str, **row) -> None:
-        row = lineage | row
-        con.execute(
-            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-        )
+    insert = partial(insert_row, con)
 
     # As the code before 015 wrote them: the part's component copied in when the failure was loaded, and
     # the part corrected since.

@@ -79,7 +79,8 @@ def test_a_dealers_entries_include_its_rows_that_name_no_known_dealer(con):
     assert open_entries(con, "D002").is_empty()
 
 
-def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
+def entry_with_a_wrong_key(con) -> int:
+    """Load a letter naming an unknown dealer (D999); return its open entry's id."""
     wrong_key = parsed_sheet(
         "letters",
         [],
@@ -88,6 +89,11 @@ def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
     )
     load_file(con, parsed_file(wrong_key), run_id=1, as_of=DAY)
     (entry_id,) = open_entries(con).get_column("entry_id").to_list()
+    return entry_id
+
+
+def test_a_steward_closes_an_entry_whose_key_was_wrong(con):
+    entry_id = entry_with_a_wrong_key(con)
     with pytest.raises(UnknownEntries, match="no quarantine entry 12345"):  # a typo closes nothing
         close_entries(con, [entry_id, 12345])
     assert close_entries(con, [entry_id]) == 1
@@ -115,14 +121,7 @@ def test_a_dealers_steward_closes_only_that_dealers_entries(con):
 
 
 def test_closing_an_entry_that_cannot_be_committed_says_the_disk_is_full_and_leaves_it_open(con):
-    wrong_key = parsed_sheet(
-        "letters",
-        [],
-        rejected=[letter("D999", "L1")],
-        problems=[rejection(2, "dealer_code", "unknown_dealer")],
-    )
-    load_file(con, parsed_file(wrong_key), run_id=1, as_of=DAY)
-    (entry_id,) = open_entries(con).get_column("entry_id").to_list()
+    entry_id = entry_with_a_wrong_key(con)
     with pytest.raises(duckdb.TransactionException, match="No space left on device"):
         close_entries(DiskFullAtCommit(con), [entry_id])
     assert open_entries(con).get_column("entry_id").to_list() == [entry_id]
