@@ -438,11 +438,8 @@ class _FileLoader:
         written by a file loaded since the content's first load (always true on a first load)."""
         if self.params["first_loaded_at"] is None:
             return "true"
-        return f"""NOT EXISTS (
-            SELECT 1 FROM core.{table} AS t
-            JOIN etl.files AS w ON w.run_id = t.run_id AND w.sha256 = t.file_sha256 AND w.status = 'loaded'
-            WHERE {" AND ".join(f"t.{k} = {alias}.{k}" for k in key)} AND w.processed_at > $first_loaded_at
-        )"""
+        same_key = " AND ".join(f"t.{k} = {alias}.{k}" for k in key)
+        return f"NOT EXISTS (SELECT 1 FROM {_written_later(f'core.{table}', 't')} AND {same_key})"
 
     def load_history(
         self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: ParsedSheet
@@ -693,17 +690,11 @@ class _FileLoader:
         """
         if self.params["first_loaded_at"] is None:
             return
-
-        def written_later(table: str) -> str:
-            return f"""core.{table} AS t JOIN etl.files AS w
-                ON w.run_id = t.run_id AND w.sha256 = t.file_sha256 AND w.status = 'loaded'
-                WHERE w.processed_at > $first_loaded_at"""
-
         for kind in dict.fromkeys(sheet.kind for sheet in sheets):
             table = "vehicles" if kind == "customers" else kind
-            later = f"l.business_key IN (SELECT {business_key_sql(kind, 't')} FROM {written_later(table)})"
+            later = f"l.business_key IN (SELECT {business_key_sql(kind, 't')} FROM {_written_later(f'core.{table}', 't')})"
             if kind == "customers":  # a customer's versions: every row of the customer, whatever its vehicle
-                later += f""" OR EXISTS (SELECT 1 FROM {written_later("customers")}
+                later += f""" OR EXISTS (SELECT 1 FROM {_written_later("core.customers", "t")}
                     AND starts_with(l.business_key, concat_ws('|', t.dealer_code, t.customer_id, '')))"""
             for temp in ("load_problems", "load_rows"):
                 self.run(f"DELETE FROM {temp} AS l WHERE l.kind = '{kind}' AND ({later})")
@@ -713,11 +704,7 @@ class _FileLoader:
         was first (never on a first load). Content loaded again (run --force) leaves them as they are."""
         if self.params["first_loaded_at"] is None:
             return "false"
-        return f"""{alias}.entry_id IN (
-            SELECT seen.entry_id FROM {table} AS seen
-            JOIN etl.files AS w ON w.run_id = seen.run_id AND w.sha256 = seen.file_sha256 AND w.status = 'loaded'
-            WHERE w.processed_at > $first_loaded_at
-        )"""
+        return f"{alias}.entry_id IN (SELECT seen.entry_id FROM {_written_later(table, 'seen')})"
 
     def resolve_fixed_entries(self) -> None:
         """Resolve the open entries this file fixes.
@@ -852,6 +839,14 @@ FILE_SHEET_COLUMNS = (
     "title_rows",
     "skipped_reason",
 )
+
+
+def _written_later(table: str, alias: str) -> str:
+    """SQL `FROM` body (ending in a WHERE): the rows of `table` whose lineage names a file loaded since this
+    content's first load ($first_loaded_at)."""
+    return f"""{table} AS {alias} JOIN etl.files AS w
+        ON w.run_id = {alias}.run_id AND w.sha256 = {alias}.file_sha256 AND w.status = 'loaded'
+        WHERE w.processed_at > $first_loaded_at"""
 
 
 def _columns(names: tuple[str, ...], alias: str = "") -> str:
