@@ -23,6 +23,7 @@ from dealersync.schemas.contract import (
     WARNING,
 )
 from dealersync.schemas.messages import message_sql
+from dealersync.transforms.normalise import INVISIBLE
 from dealersync.warehouse.db import transaction
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
@@ -63,8 +64,8 @@ SQL_TYPES = {
 MILEAGE_BACKWARDS, NO_CUSTOMER_FILE = "mileage_backwards", "no_customer_file"
 VEHICLE_CHANGED_OWNER = "vehicle_changed_owner"
 
-# A raw cell the loader reads as blank (normalise.folded): spaces of any kind and invisible characters only.
-BLANK_CELL = r"[\s\p{Z}\x{00AD}\x{200B}-\x{200F}\x{2060}-\x{2064}\x{FEFF}]*"
+# A raw cell the normaliser reads as blank (normalise.folded): spaces of any kind and its invisible characters.
+BLANK_CELL = rf"[\s\p{{Z}}{INVISIBLE.removeprefix('[').removesuffix(']')}]*"
 
 QUARANTINE_TABLES = {REJECTED: "quarantine.rejected_rows", WARNING: "quarantine.warnings"}
 
