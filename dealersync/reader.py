@@ -22,7 +22,7 @@ import polars as pl
 from defusedxml import ElementTree as SafeElementTree
 
 from dealersync.schemas.aliases import Aliases, clean_label
-from dealersync.schemas.contract import DATETIME, EXCEL_ERRORS, EXCEL_ROW, REFERENCE, SHEETS
+from dealersync.schemas.contract import DATETIME, EXCEL_ROW, REFERENCE, SHEETS, is_excel_error
 from dealersync.settings import READ_LIMITS
 
 EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
@@ -926,7 +926,7 @@ def _skip_reason(name: str, named_kind: str | None, hint: str, aliases: Aliases)
 
 def _figure_or_label(cell: str | None) -> bool:
     """A cell a total row is judged by: not blank, and not a formula's error (a SUM over a cell of text)."""
-    return cell is not None and cell.strip().upper() not in EXCEL_ERRORS
+    return cell is not None and not is_excel_error(cell)
 
 
 def _is_total_row(cells: list[str]) -> bool:

@@ -180,10 +180,17 @@ CODE_FIELDS = frozenset(
 PHONE_FIELDS = frozenset({"phone"})
 
 # What Excel shows in a cell whose formula failed (a VLOOKUP that found nothing shows #N/A): no value, in
-# any column, however the column is typed. Compared upper-cased.
+# any column, however the column is typed. Excel writes them upper-case; a clerk may type them lower-case.
 EXCEL_ERRORS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 )
+EXCEL_ERROR_CELLS = sorted(EXCEL_ERRORS | {error.lower() for error in EXCEL_ERRORS})
+
+
+def is_excel_error(cell: str) -> bool:
+    """Whether a (trimmed) cell shows an Excel error, as the column checks judge it (EXCEL_ERROR_CELLS)."""
+    return cell.strip() in EXCEL_ERROR_CELLS
+
 
 # Units a number may carry before or after it (`12,000 km`, `350元`, `¥350`, `30天`), by field; any other
 # text around a number is rejected (`12万` is not guessed). Compared case-insensitively.

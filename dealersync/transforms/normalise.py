@@ -19,12 +19,13 @@ from dealersync.schemas.contract import (
     DEC,
     DEFAULTS,
     ENUM,
-    EXCEL_ERRORS,
+    EXCEL_ERROR_CELLS,
     INT,
     PHONE_FIELDS,
     STR,
     UNITS,
     Column,
+    is_excel_error,
 )
 
 DECIMAL = pl.Decimal(18, 2)
@@ -164,18 +165,13 @@ def read_columns(frame: pl.DataFrame, readers: dict[str, Reader | LookedUp]) -> 
     ).collect()
 
 
-# Excel writes its errors upper-case; a clerk may type them lower-case. Looked up as written, which costs
-# far less than upper-casing every cell of every column.
-EXCEL_ERROR_CELLS = sorted(EXCEL_ERRORS | {error.lower() for error in EXCEL_ERRORS})
-
-
 def _excel_error(local: Local) -> dict[str, pl.Expr]:
     """A cell showing an Excel error (`#N/A` of a failed VLOOKUP) has no value, whatever the column holds.
 
     Read as text it would load `#N/A` as a customer number or a name: "what cannot be read unambiguously
     is not guessed".
     """
-    error = local("cell").is_in(EXCEL_ERROR_CELLS)
+    error = local("cell").is_in(EXCEL_ERROR_CELLS)  # as written: far cheaper than upper-casing every cell
     return {
         "value": pl.when(error.not_()).then(local("value")),
         "problem": pl.when(error).then(pl.lit("excel_error")).otherwise(local("problem")),
@@ -186,11 +182,10 @@ def _looked_up(local: Local, reader: LookedUp, distinct: list[dict]) -> dict[str
     """A label table's reading: each distinct text mapped to its value, the unreadable ones to the rule."""
     cells = {d["text"]: d["cell"] for d in distinct if d["cell"] is not None}
     values = {
-        written: None if cell.upper() in EXCEL_ERRORS else reader.lookup(cell)
-        for written, cell in cells.items()
+        written: None if is_excel_error(cell) else reader.lookup(cell) for written, cell in cells.items()
     }
     problems = {
-        written: "excel_error" if cells[written].upper() in EXCEL_ERRORS else reader.rule
+        written: "excel_error" if is_excel_error(cells[written]) else reader.rule
         for written, value in values.items()
         if value is None
     }
