@@ -521,7 +521,7 @@ def broken_rules(model: type[pa.DataFrameModel], rows: pl.DataFrame) -> pl.DataF
     passed = pl.concat(
         [verdict.select(pl.all().alias(str(i))) for i, (_, _, verdict) in enumerate(verdicts)],
         how="horizontal",
-    ).collect()
+    ).collect(engine="in-memory")  # a sheet in memory: cheaper than polars 2's default streaming engine
     broken = [
         pl.DataFrame({"index": passed[str(i)].not_().arg_true().cast(pl.UInt32)}).with_columns(
             field=pl.lit(field), rule=pl.lit(rule)
