@@ -15,7 +15,7 @@ from dealersync.exports.steward import StewardReport, file_owner, write_steward_
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.schemas.aliases import AliasError, Aliases, read_alias_file
 from dealersync.schemas.contract import PROBLEM_COLUMNS, SHEETS
-from dealersync.warehouse.load import MILEAGE_BACKWARDS, NO_CUSTOMER_FILE, VEHICLE_CHANGED_OWNER
+from dealersync.warehouse.load import LOADER_RULES
 
 # A column the reader named itself because its header cell was blank ("column F", "column F (G)").
 _UNNAMED = re.compile(r"^column [A-Z]+( \([A-Z]+\))?$")
@@ -155,8 +155,8 @@ def _steward_headers(steward_file: Path | None) -> dict[str, dict[str, list[str]
 
 
 def loader_problems(con: duckdb.DuckDBPyConnection, *, run_id: int, sha256: str) -> pl.DataFrame:
-    """The warnings the loader added for one file in one run (mileage going backwards, no customer file,
-    a vehicle moving to another customer)."""
+    """The warnings the loader added for one file in one run (mileage going backwards against the visits
+    already loaded, no customer file, a vehicle moving to another customer)."""
     return con.sql(
         f"""
         SELECT {", ".join(PROBLEM_COLUMNS)} FROM quarantine.entries
@@ -166,7 +166,7 @@ def loader_problems(con: duckdb.DuckDBPyConnection, *, run_id: int, sha256: str)
         params={
             "run_id": run_id,
             "sha256": sha256,
-            "rules": [MILEAGE_BACKWARDS, NO_CUSTOMER_FILE, VEHICLE_CHANGED_OWNER],
+            "rules": list(LOADER_RULES),
         },
     ).pl()
 

@@ -68,13 +68,16 @@ def test_an_optional_placeholder_may_be_left_out():
 
 
 def test_the_warehouse_warnings_come_from_the_catalogue():
-    """The loader's warnings (mileage_backwards, no_customer_file, vehicle_changed_owner) use the catalogue's texts."""
+    """The loader's warnings (mileage_backwards and mileage_above_later, no_customer_file,
+    vehicle_changed_owner) use the catalogue's texts."""
     from pathlib import Path
 
     import dealersync.warehouse.load as load
 
     source = Path(load.__file__).read_text(encoding="utf-8")
     assert "message_sql(rule, language" in source
-    for rule in ("MILEAGE_BACKWARDS", "NO_CUSTOMER_FILE", "VEHICLE_CHANGED_OWNER"):
+    for rule in ("NO_CUSTOMER_FILE", "VEHICLE_CHANGED_OWNER"):
         assert f"rule={rule}," in source
+    assert "(MILEAGE_BACKWARDS, False," in source and "(MILEAGE_ABOVE_LATER, True," in source
+    assert set(load.LOADER_RULES) <= set(RULES)
     assert "format('" not in source

@@ -267,6 +267,13 @@ RULES: dict[str, Rule] = _rules(
         "{column} {value} 低于同一车架号较早一次进厂时的 {other_value} 公里{earlier}，请核对里程表读数",
     ),
     Rule(
+        "mileage_above_later",
+        WARNING,
+        "{column} {value} is higher than {other_value} km at a later visit of the same VIN{earlier}; "
+        "check the odometer reading of both visits (it only grows)",
+        "{column} {value} 高于同一车架号较晚一次进厂时的 {other_value} 公里{earlier}，请核对两次进厂的里程表读数",
+    ),
+    Rule(
         "no_customer_file",
         WARNING,
         "{column} {value} has no customer file at this dealer; send it within two days of the visit",

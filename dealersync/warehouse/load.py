@@ -62,7 +62,10 @@ SQL_TYPES = {
 # Rules checked against what the warehouse already holds (the others come with the parsed file); their
 # texts are in the message catalogue (schemas.messages) like every other rule's.
 MILEAGE_BACKWARDS, NO_CUSTOMER_FILE = "mileage_backwards", "no_customer_file"
+# A visit sent after a later visit of the same vehicle was loaded, with more kilometres than it showed.
+MILEAGE_ABOVE_LATER = "mileage_above_later"
 VEHICLE_CHANGED_OWNER = "vehicle_changed_owner"
+LOADER_RULES = (MILEAGE_BACKWARDS, MILEAGE_ABOVE_LATER, NO_CUSTOMER_FILE, VEHICLE_CHANGED_OWNER)
 
 # A raw cell the normaliser reads as blank (normalise.folded): spaces of any kind and its invisible characters.
 BLANK_CELL = rf"[\s\p{{Z}}{INVISIBLE.removeprefix('[').removesuffix(']')}]*"
@@ -578,28 +581,39 @@ class _FileLoader:
 
         "under_warranty, when blank: the vehicle's warranty_end >= intake_date"; has_customer_file;
         "mileage lower than an earlier visit of the same VIN is a warning" (against visits already
-        loaded; the check of visits within one sheet comes with the parsed file); "a visit whose customer
-        has no customer file is loaded and flagged".
+        loaded; the check of visits within one sheet comes with the parsed file), and its mirror for a
+        visit sent after later ones were loaded (a late file): more kilometres than a later visit showed;
+        "a visit whose customer has no customer file is loaded and flagged".
         """
-        self.add_warnings(
-            sheet,
-            clean,
-            raw,
-            field="mileage_km",
-            rule=MILEAGE_BACKWARDS,
-            values={"value": "c.mileage_km", "other_value": "e.mileage_km"},
-            earlier={
-                "en": "concat(' (work order ', e.work_order_no, ' of ', e.intake_date, ', already loaded)')",
-                "zh": "concat('（', e.intake_date, ' 工单 ', e.work_order_no, '，已入库）')",
-            },
-            joins=f"""
-            JOIN core.service_visits AS e
-              ON e.dealer_code = c.dealer_code AND e.vin = c.vin
-             AND e.intake_date < c.intake_date AND e.mileage_km > c.mileage_km
-            ANTI JOIN {clean} AS resent ON resent.dealer_code = e.dealer_code AND resent.work_order_no = e.work_order_no
-            QUALIFY row_number() OVER (PARTITION BY c.excel_row ORDER BY e.mileage_km DESC, e.intake_date) = 1
-            """,
-        )
+        for rule, later, keep_first in (
+            (MILEAGE_BACKWARDS, False, "e.mileage_km DESC, e.intake_date"),
+            (MILEAGE_ABOVE_LATER, True, "e.mileage_km, e.intake_date DESC"),
+        ):
+            self.add_warnings(
+                sheet,
+                clean,
+                raw,
+                field="mileage_km",
+                rule=rule,
+                values={"value": "c.mileage_km", "other_value": "e.mileage_km"},
+                earlier={
+                    "en": "concat(' (work order ', e.work_order_no, ' of ', e.intake_date, ', already loaded)')",
+                    "zh": "concat('（', e.intake_date, ' 工单 ', e.work_order_no, '，已入库）')",
+                },
+                joins=f"""
+                JOIN core.service_visits AS e
+                  ON e.dealer_code = c.dealer_code AND e.vin = c.vin
+                 AND {
+                    "e.intake_date > c.intake_date AND e.mileage_km < c.mileage_km"
+                    if later
+                    else "e.intake_date < c.intake_date AND e.mileage_km > c.mileage_km"
+                }
+                ANTI JOIN {
+                    clean
+                } AS resent ON resent.dealer_code = e.dealer_code AND resent.work_order_no = e.work_order_no
+                QUALIFY row_number() OVER (PARTITION BY c.excel_row ORDER BY {keep_first}) = 1
+                """,
+            )
         source = self.source(
             sheet,
             clean,

@@ -13,6 +13,7 @@ from faults import DiskFullAtCommit
 from parsed_builders import parsed_file, parsed_sheet, rejection, table_digests, warning
 
 from dealersync.parsed import REFUSED, ParsedFile
+from dealersync.steward import loader_problems
 from dealersync.warehouse import load as load_module
 from dealersync.warehouse.load import LINEAGE, load_file, loaded_hashes, record_file
 
@@ -517,6 +518,48 @@ def test_mileage_lower_than_an_earlier_visit_in_the_warehouse_is_a_warning(wareh
     )
     assert entry[:3] == ("D001|W2", "里程(km)", "4000")
     assert "5000" in entry[3] and "W1" in entry[3]
+
+
+def test_a_late_visit_with_more_km_than_a_later_one_already_loaded_is_a_warning(warehouse):
+    # February's visit is loaded first; January's file arrives late with more km than February showed.
+    later = parsed_sheet("service_visits", [visit("W2", intake_date=date(2024, 2, 1), mileage_km=4000)])
+    load_file(warehouse, parsed_file(later, parsed_sheet("customers", [customer()])), run_id=2, as_of=DAY)
+    late = parsed_sheet(
+        "service_visits",
+        [
+            visit("W1", intake_date=date(2024, 1, 5), mileage_km=5000),
+            visit("W0", intake_date=date(2023, 12, 1), mileage_km=3000),  # fewer km: right
+            visit("W3", intake_date=date(2024, 3, 1), mileage_km=5000),  # after February: right
+        ],
+        headers={"mileage_km": "里程(km)"},
+    )
+    late_file = parsed_file(late)
+    loaded = load_file(warehouse, late_file, run_id=3, as_of=DAY)
+    assert loaded.rows_warned == 1
+    (entry,) = rows(
+        warehouse, "SELECT business_key, rule, column_name, cell_value, message FROM quarantine.warnings"
+    )
+    assert entry[:4] == ("D001|W1", "mileage_above_later", "里程(km)", "5000")
+    # the steward's marked copy of the late file shows it
+    shown = loader_problems(warehouse, run_id=3, sha256=late_file.sha256)
+    assert shown.select("excel_row", "rule").rows() == [(2, "mileage_above_later")]
+    assert "4000" in entry[4] and "W2" in entry[4]
+    # the dealer corrects February's reading and sends both visits again: the warning is resolved
+    load_file(
+        warehouse,
+        parsed_file(
+            parsed_sheet(
+                "service_visits",
+                [
+                    visit("W2", intake_date=date(2024, 2, 1), mileage_km=5000),
+                    visit("W1", intake_date=date(2024, 1, 5), mileage_km=5000),
+                ],
+            )
+        ),
+        run_id=4,
+        as_of=DAY,
+    )
+    assert rows(warehouse, "SELECT count(*) FROM quarantine.warnings WHERE resolved_at IS NULL") == [(0,)]
 
 
 def test_a_part_failure_without_component_takes_the_parts_component(warehouse):
