@@ -32,7 +32,7 @@ MB = 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 OLE2_SPECIAL, OLE2_END = 0xFFFFFFFA, 0xFFFFFFFE  # sector numbers from here up mark free, end of chain ...
-BIFF_BOF, BIFF_DIMENSIONS = 0x0809, 0x0200
+BIFF_BOF, BIFF_DIMENSIONS, BIFF_DATEMODE = 0x0809, 0x0200, 0x0022
 # BIFF records that place a cell (row, column first): FORMULA, BLANK, NUMBER, LABEL, BOOLERR, RSTRING, LABELSST,
 # RK, and the runs MULRK and MULBLANK (their last column closes the record).
 BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
@@ -115,6 +115,11 @@ _CELL_ERROR = re.compile(r"got '(?:Error\()?(\w+)\)?'")
 # A legacy .xls protected with a password: the globals' BIFF8 BOF record followed by a FILEPASS record.
 _XLS_FILEPASS = re.compile(rb"\x09\x08\x10\x00\x00\x06\x05\x00.{12}\x2f\x00", re.DOTALL)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]*\d*(?::[A-Z]*(\d+))?\"")
+# A workbook of the 1904 date system (made on an old Mac, or copied from one) says so in workbook.xml.
+_DATE1904 = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*?\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+# The day calamine puts a time alone on (an Excel serial below 1: a cell formatted h:mm), in the 1900
+# date system of Windows Excel and in the 1904 one.
+DAY_ZERO = {False: "1899-12-3[01]", True: "1904-01-01"}
 
 RESAVE = "open it in Excel, save it as .xlsx and send it again"
 
@@ -190,13 +195,14 @@ def read_workbook(
             "split it into smaller workbooks (for example one per month) and send them again"
         )
     data = path.read_bytes()
-    container = _Container(rows={}, merges={})
     if data.startswith(ZIP_MAGIC):
         container = _check_ooxml(
             data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
         )
     elif data.startswith(OLE2_MAGIC):
-        _check_ole2(data, _Limits(max_rows, max_columns, max_cells))
+        container = _Container(
+            rows={}, merges={}, date1904=_check_ole2(data, _Limits(max_rows, max_columns, max_cells))
+        )
     else:
         raise FileRefused(
             f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
@@ -220,7 +226,7 @@ def read_workbook(
                 raise _too_many_rows(name, loaded.total_height, max_rows)
             if loaded.width > max_columns:
                 raise _too_many_columns(name, loaded.width, max_columns)
-            grid = _grid(loaded)
+            grid = _times_alone(_grid(loaded), DAY_ZERO[container.date1904])
         columns = [c.absolute_index for c in loaded.selected_columns]
         merges = container.merges.get(name, [])
         grid = _with_merged_values(grid, columns, merges)
@@ -331,7 +337,11 @@ def _check_ooxml(
         for name, part in sheet_parts.items()
         if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
     }
-    return _Container(rows=declared, merges={sheet: found for sheet, found in merges.items() if found})
+    return _Container(
+        rows=declared,
+        merges={sheet: found for sheet, found in merges.items() if found},
+        date1904=_DATE1904.search(heads.get("xl/workbook.xml", b"")) is not None,
+    )
 
 
 # A merged range: first row, first column, last row, last column (rows 1-based, columns 0-based).
@@ -340,10 +350,12 @@ _Merge = tuple[int, int, int, int]
 
 @dataclass(frozen=True)
 class _Container:
-    """What an .xlsx/.xlsm's sheets declare, by sheet name: the rows of their dimension, their merged ranges."""
+    """What a workbook declares: by sheet name (.xlsx/.xlsm) the rows of its dimension and its merged
+    ranges; and whether its dates count from 1904."""
 
     rows: dict[str, int]
     merges: dict[str, list[_Merge]]
+    date1904: bool = False
 
 
 @dataclass(frozen=True)
@@ -611,10 +623,10 @@ def _declared_rows(head: bytes, part_size: int, max_rows: int) -> int:
     return int(found.group(1))
 
 
-def _check_ole2(data: bytes, limits: _Limits) -> None:
+def _check_ole2(data: bytes, limits: _Limits) -> bool:
     """Refuse an OLE2 file that is an encrypted .xlsx/.xlsm, not a legacy .xls workbook, or whose sheets
     declare dimensions past the limits (calamine sizes its grid from them: a DIMENSIONS record claiming
-    4 billion rows aborts the process)."""
+    4 billion rows aborts the process); return whether the workbook's dates count from 1904 (DATEMODE)."""
     try:
         container = _Ole2(data)
         if "EncryptedPackage" in container.streams:
@@ -629,6 +641,7 @@ def _check_ole2(data: bytes, limits: _Limits) -> None:
     except (struct.error, IndexError, ValueError, KeyError) as error:
         raise FileRefused(f"the file is damaged or incomplete ({error}); {RESAVE}") from error
     position, sheet, last_row, last_column = 0, 0, 0, 0
+    date1904 = False
     while position + 4 <= len(stream):
         kind, length = struct.unpack_from("<HH", stream, position)
         if kind in BIFF_CELLS and length >= 4:  # calamine's grid spans the cells it finds, wherever they are
@@ -656,7 +669,10 @@ def _check_ole2(data: bytes, limits: _Limits) -> None:
                     + RESAVE
                 )
             limits.check(f"#{sheet - 1}", last_row, last_column)
+        elif kind == BIFF_DATEMODE and length == 2:
+            date1904 = struct.unpack_from("<H", stream, position + 4)[0] == 1
         position += 4 + length
+    return date1904
 
 
 class _Ole2:
@@ -796,6 +812,18 @@ def _grid(loaded: fastexcel.ExcelSheet) -> pl.DataFrame:
     for column, (rows, texts) in patches.items():
         columns[column] = columns[column].scatter(rows, texts)
     return pl.DataFrame(columns)
+
+
+def _times_alone(grid: pl.DataFrame, day_zero: str) -> pl.DataFrame:
+    """Cells holding a time without a date as Excel shows them (`10:30:00`), not on calamine's day zero.
+
+    calamine hands a time alone (a cell formatted h:mm holding a serial below 1) over as that time on the
+    day before serial 1: `1899-12-31 10:30:00`, or `1904-01-01 10:30:00` in a workbook of the 1904 date
+    system. Read so, a call time typed as 10:30 loaded as a call made in 1899; as a time it is rejected in
+    a date or datetime column, and joins its date column when the sheet splits the two.
+    """
+    moment = rf"^{day_zero} ([0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\.[0-9]+)?)$"
+    return grid.with_columns(pl.col(pl.Utf8).str.replace(moment, "$1"))
 
 
 def _with_merged_values(grid: pl.DataFrame, columns: list[int], merges: list[_Merge]) -> pl.DataFrame:
@@ -940,8 +968,7 @@ _DATE_PART = re.compile(r"(?:日期|date)$")
 _TIME_PART = re.compile(r"(?:时间|time)$")
 
 
-# What a time column's cell may hold: a time alone, as Excel hands it over (1899-12-31 10:30:00) or as typed.
-_EPOCH_DAY = r"^1899-12-3[01] "
+# What a time column's cell may hold: a time alone, as Excel shows it (10:30:00, see _times_alone) or as typed.
 _TIME_ONLY = (
     r"^\s*(?:(?:上午|下午|晚上|中午|凌晨|早上)\s*)?\d{1,2}(?::\d{2}(?::\d{2})?|时(?:\d{1,2}分(?:\d{1,2}秒)?)?)"
     r"\s*(?:[AaPp]\.?[Mm]\.?)?\s*$"
@@ -964,7 +991,7 @@ def _date_and_time(
         return None
     dates_alone, times_alone = data.select(
         pl.col(dates).str.replace(r"\s00:00:00$", "").str.contains(r"\d:\d|时").not_().all(),
-        pl.col(times).str.replace(_EPOCH_DAY, "").str.contains(_TIME_ONLY).all(),
+        pl.col(times).str.contains(_TIME_ONLY).all(),
     ).row(0)
     return (dates, times) if dates_alone and times_alone else None
 
@@ -972,12 +999,11 @@ def _date_and_time(
 def _date_time_text(date_column: str, time_column: str) -> pl.Expr:
     """A date cell and a time cell as one datetime text, as a clerk would write it in one cell.
 
-    Excel hands a date over as `2026-11-20 00:00:00` and a time alone as `1899-12-31 10:30:00`: the
-    midnight and the epoch day are dropped. A date alone is 00:00, as in one cell; a time alone is a
-    blank date (the field is required, and the date column is where the steward must write it).
+    Excel hands a date over as `2026-11-20 00:00:00`: the midnight is dropped. A date alone is 00:00, as
+    in one cell; a time alone is a blank date (the field is required, and the date column is where the
+    steward must write it).
     """
-    day = pl.col(date_column)
-    clock = pl.col(time_column).str.replace(_EPOCH_DAY, "")
+    day, clock = pl.col(date_column), pl.col(time_column)
     joined = day.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") + " " + clock
     return pl.coalesce(joined, day)
 

@@ -13,6 +13,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from workbooks import Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
 
 from dealersync.reader import TOTAL_CELL, FileRefused, file_sha256, read_workbook
@@ -212,6 +213,45 @@ def test_a_call_written_as_a_date_column_and_a_time_column_is_one_call_time(tmp_
         "2026-11-22 00:00:00",
         None,
     ]
+
+
+def test_a_mac_workbook_of_the_1904_date_system_joins_its_date_and_time_columns(tmp_path, aliases):
+    """Mac Excel's 1904 date system: calamine hands a time alone over on 1904-01-01, not 1899-12-31."""
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    sheet = book.active
+    sheet.title = "电话回访记录"
+    sheet.append([*CALL_HEADERS, "通话日期", "通话时间"])
+    sheet.append([*CALL, date(2026, 11, 20), time(10, 30)])
+    book.save(tmp_path / "calls.xlsx")
+    assert read_one(tmp_path / "calls.xlsx", aliases).frame["call_time"].to_list() == ["2026-11-20 10:30:00"]
+
+
+@pytest.mark.parametrize("epoch", [CALENDAR_WINDOWS_1900, CALENDAR_MAC_1904])
+def test_a_time_alone_reads_as_the_time_excel_shows_not_as_a_day_of_1899(tmp_path, aliases, epoch):
+    """A call time typed as 10:30 is a time without a day: read as calamine's day zero it loaded a call of
+    1899 (or 1904), which even counted as a timely return visit; as written it is rejected as no datetime."""
+    book = openpyxl.Workbook()
+    book.epoch = epoch
+    sheet = book.active
+    sheet.title = "电话回访记录"
+    sheet.append([*CALL_HEADERS, "通话时间", "备注"])
+    sheet.append([*CALL, time(10, 30), time(9, 5, 30)])
+    sheet.append([*CALL, datetime(2026, 11, 20, 10, 30), "9:05"])
+    book.save(tmp_path / "calls.xlsx")
+    frame = read_one(tmp_path / "calls.xlsx", aliases).frame
+    assert frame["call_time"].to_list() == ["10:30:00", "2026-11-20 10:30:00"]
+    assert frame["notes"].to_list() == ["09:05:30", "9:05"]
+
+
+def test_a_legacy_xls_of_the_1904_date_system_reads_a_time_alone_as_the_time(tmp_path, aliases):
+    """An .xls says its date system in its DATEMODE record; a time alone is then on 1904-01-01."""
+    data = xls_bytes({"电话回访记录": [[*CALL_HEADERS, "通话时间"], [*CALL, date(2026, 11, 20)]]})
+    serial_1900 = (datetime(2026, 11, 20) - datetime(1899, 12, 30)).days
+    data = data.replace(struct.pack("<Hd", 1, serial_1900), struct.pack("<Hd", 1, 0.4375))  # a time alone
+    data = data.replace(b"\x22\x00\x02\x00\x00\x00", b"\x22\x00\x02\x00\x01\x00")  # DATEMODE: 1904
+    (tmp_path / "calls.xls").write_bytes(data)
+    assert read_one(tmp_path / "calls.xls", aliases).frame["call_time"].to_list() == ["10:30:00"]
 
 
 def test_a_date_column_beside_a_column_of_whole_datetimes_is_not_joined(tmp_path, aliases):

@@ -103,6 +103,7 @@ def test_datetime_spellings(cell, expected):
         "2024-03-05 14:60",
         "03/05/2024 14:30",
         "14:30",
+        "10:30:00",  # a time alone, as the reader hands over a cell formatted h:mm
         "2024-03-05 下午",
         "2024-03-05 14:3045",
     ],
