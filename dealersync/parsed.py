@@ -25,6 +25,7 @@ class ParsedSheet:
     blank_rows: int = 0  # blank rows dropped
     total_rows: list[int] = field(default_factory=list)  # Excel rows dropped as 合计/total rows
     title_rows: list[int] = field(default_factory=list)  # Excel rows dropped as section titles
+    date1904: bool = False  # the workbook counts its date serials from 1904 (SheetRead.date1904)
 
     @property
     def rows_read(self) -> int:

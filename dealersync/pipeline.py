@@ -49,6 +49,7 @@ def check_read_sheets(
             refs=refs,
             warranty_months=settings.warranty_months,
             earlier_keys=earlier.get(read.kind),
+            date1904=read.date1904,
         )
         earlier[read.kind] = pl.concat(
             [frame for frame in (earlier.get(read.kind), checked.keys) if frame is not None]
@@ -66,6 +67,7 @@ def check_read_sheets(
                 blank_rows=read.blank_rows,
                 total_rows=read.total_rows,
                 title_rows=read.title_rows,
+                date1904=read.date1904,
             )
         )
     return parsed

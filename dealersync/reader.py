@@ -147,6 +147,8 @@ class SheetRead:
     title_rows: list[int] = field(
         default_factory=list
     )  # Excel rows dropped as section titles (2026年10月) or repeated headers
+    date1904: bool = False  # the workbook counts its date serials from 1904 (an old Mac one): a bare number
+    # in a date column is a day since 1904-01-01, not 1899-12-30
 
 
 @dataclass
@@ -233,6 +235,7 @@ def read_workbook(
         letters = [_column_letter(index) for index in columns]
         result = _read_sheet(name, grid, letters, aliases, _title_rows(grid, columns, merges))
         if isinstance(result, SheetRead):
+            result.date1904 = container.date1904
             sheets.append(result)
         else:
             skipped.append((name, result))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 import polars as pl
@@ -41,11 +41,12 @@ DTYPES: dict[str, pl.DataType] = {
     BOOL: pl.Boolean,
 }
 
-# Excel counts days from 1899-12-30 (the 1900 leap-year bug included). Serials are accepted for days
-# from 1950 to 2099 only: a bare number outside that range in a date column is not guessed at.
+# Excel counts days from 1899-12-30 (the 1900 leap-year bug included), or from 1904-01-01 in a workbook
+# of the 1904 date system (an old Mac one). Serials are accepted for days from 1950 to 2099 only: a bare
+# number outside that range in a date column is not guessed at.
 EXCEL_EPOCH = datetime(1899, 12, 30)
-SERIAL_FIRST = (date(1950, 1, 1) - EXCEL_EPOCH.date()).days
-SERIAL_LAST = (date(2099, 12, 31) - EXCEL_EPOCH.date()).days
+EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
+SERIAL_DAYS = (datetime(1950, 1, 1), datetime(2100, 1, 1))
 
 _CALENDAR = (
     r"^(?<year>[0-9]{4})\s*[-/.年]\s*(?<month>[0-9]{1,2})\s*[-/.月]\s*(?<day>[0-9]{1,2})\s*[日号]?"
@@ -257,8 +258,9 @@ def contact_phone_reader(local: Local) -> list[dict[str, pl.Expr]]:
     ]
 
 
-def _moment(local: Local) -> list[dict[str, pl.Expr]]:
-    """Adds "moment": "`2024-03-05`, `2024/3/5`, `2024.3.5`, `20240305`, `2024年3月5日`", times, serials."""
+def _moment(local: Local, epoch: datetime) -> list[dict[str, pl.Expr]]:
+    """Adds "moment": "`2024-03-05`, `2024/3/5`, `2024.3.5`, `20240305`, `2024年3月5日`", times, serials
+    (days since the workbook's `epoch`)."""
 
     def part(name: str) -> pl.Expr:
         return pl.coalesce(local("written").struct.field(name), local("compact").struct.field(name))
@@ -295,9 +297,8 @@ def _moment(local: Local) -> list[dict[str, pl.Expr]]:
     )
     serial = local("serial")
     milliseconds = (serial * 86_400_000).round().cast(pl.Int64)
-    from_serial = pl.when(serial.is_between(SERIAL_FIRST, SERIAL_LAST + 1, closed="left")).then(
-        pl.lit(EXCEL_EPOCH, dtype=DATETIME_US) + pl.duration(milliseconds=milliseconds)
-    )
+    from_serial = pl.lit(epoch, dtype=DATETIME_US) + pl.duration(milliseconds=milliseconds)
+    from_serial = pl.when(from_serial.is_between(*SERIAL_DAYS, closed="left")).then(from_serial)
     cell = local("cell")
     return [
         {
@@ -313,14 +314,26 @@ def _moment(local: Local) -> list[dict[str, pl.Expr]]:
     ]
 
 
-def date_reader(local: Local) -> list[dict[str, pl.Expr]]:
+def date_reader(epoch: datetime = EXCEL_EPOCH) -> Reader:
     """A date in any listed form (a time with it is dropped); 2024-02-30 or 03/05/2024 is rejected."""
-    return [*_moment(local), {"value": local("moment").dt.date()}, _unreadable(local, "not_a_date")]
+
+    def reader(local: Local) -> list[dict[str, pl.Expr]]:
+        return [
+            *_moment(local, epoch),
+            {"value": local("moment").dt.date()},
+            _unreadable(local, "not_a_date"),
+        ]
+
+    return reader
 
 
-def datetime_reader(local: Local) -> list[dict[str, pl.Expr]]:
+def datetime_reader(epoch: datetime = EXCEL_EPOCH) -> Reader:
     """A date and time, `HH:MM[:SS]` after any accepted date form; "a date alone is accepted (time 00:00)"."""
-    return [*_moment(local), {"value": local("moment")}, _unreadable(local, "not_a_datetime")]
+
+    def reader(local: Local) -> list[dict[str, pl.Expr]]:
+        return [*_moment(local, epoch), {"value": local("moment")}, _unreadable(local, "not_a_datetime")]
+
+    return reader
 
 
 def _number(local: Local, units: Iterable[str]) -> dict[str, pl.Expr]:
@@ -410,13 +423,14 @@ def satisfaction_reader(aliases: Aliases) -> LookedUp:
     return LookedUp(lookup, pl.Utf8, "not_in_list")
 
 
-def column_reader(column: Column, aliases: Aliases) -> Reader | LookedUp:
-    """The reader the contract's type of `column` calls for."""
+def column_reader(column: Column, aliases: Aliases, *, date1904: bool = False) -> Reader | LookedUp:
+    """The reader the contract's type of `column` calls for (`date1904`: the workbook counts days from 1904)."""
     units = UNITS.get(column.name, ())
+    epoch = EXCEL_EPOCH_1904 if date1904 else EXCEL_EPOCH
     if column.type == DATE:
-        return date_reader
+        return date_reader(epoch)
     if column.type == DATETIME:
-        return datetime_reader
+        return datetime_reader(epoch)
     if column.type == INT:
         return int_reader(units)
     if column.type == DEC:
@@ -448,11 +462,11 @@ def as_phone(cells: pl.Series) -> Normalised:
 
 
 def as_date(cells: pl.Series) -> Normalised:
-    return _read(cells, date_reader)
+    return _read(cells, date_reader())
 
 
 def as_datetime(cells: pl.Series) -> Normalised:
-    return _read(cells, datetime_reader)
+    return _read(cells, datetime_reader())
 
 
 def as_int(cells: pl.Series, units: Iterable[str] = ()) -> Normalised:

@@ -95,18 +95,20 @@ def check_sheet(
     refs: Refs = Refs(),
     warranty_months: int = 24,
     earlier_keys: pl.DataFrame | None = None,
+    date1904: bool = False,
 ) -> SheetChecked:
     """Normalise, validate and key-check one sheet as the reader hands it over (text cells + excel_row).
 
     `earlier_keys` (KEYS_SCHEMA) are the keys of the same file's earlier sheets of this kind: a row
-    repeating one is rejected as a key repeated inside one sheet is.
+    repeating one is rejected as a key repeated inside one sheet is. `date1904`: the workbook counts its
+    date serials from 1904.
     """
     spec = SHEETS[kind]
     present = [column.name for column in spec.columns if column.name in frame.columns]
     raw = frame.select(
         pl.col(EXCEL_ROW).cast(pl.Int64), *(pl.col(name).cast(pl.Utf8) for name in present)
     ).with_row_index(_INDEX)
-    typed, read_issues = _normalised(spec, raw, present, aliases)
+    typed, read_issues = _normalised(spec, raw, present, aliases, date1904)
 
     missing = [name for name in spec.required if name not in present]
     missing_issues = [_issues(raw.select(_INDEX), field=name, rule="missing_column") for name in missing]
@@ -170,10 +172,11 @@ def _positions(broken: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _normalised(
-    spec: Sheet, raw: pl.DataFrame, present: list[str], aliases: Aliases
+    spec: Sheet, raw: pl.DataFrame, present: list[str], aliases: Aliases, date1904: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every contract column typed (absent ones null), and the cells that could not be read."""
-    read = read_columns(raw, {name: column_reader(spec.column(name), aliases) for name in present})
+    readers = {name: column_reader(spec.column(name), aliases, date1904=date1904) for name in present}
+    read = read_columns(raw, readers)
     typed = raw.select(_INDEX, EXCEL_ROW).with_columns(
         read[column.name]
         if column.name in present

@@ -800,3 +800,26 @@ def test_an_error_type_on_a_line_not_marked_wrong_is_a_warning_and_the_line_load
         '差错类型 is "破损" but 发货是否正确 is not 否, so the line counts as shipped correctly; if it was wrong, '
         "set 发货是否正确 to 否, else clear 差错类型"
     )
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_a_serial_number_is_read_in_the_workbooks_date_system(tmp_path, aliases, date1904):
+    """A date whose format was cleared (General) shows its serial, which Excel counts from 1904 in a workbook
+    of the 1904 date system (an old Mac one): read from 1900 it loaded 4 years and a day early."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+    from dealersync.pipeline import process_file
+    from dealersync.settings import Settings
+
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+    sheet = book.active
+    sheet.title = "维修记录"
+    sheet.append(["经销商代码", "工单号", "客户编号", "车架号", "进厂日期", "出厂日期", "维修类型"])
+    serial = (date(2024, 6, 2) - (date(1904, 1, 1) if date1904 else date(1899, 12, 30))).days
+    sheet.append(["D0012", "WO1", "C1", "LJ1DL26C2TB295811", serial, date(2024, 6, 3), "保养"])
+    book.save(tmp_path / "w.xlsx")
+    parsed = process_file(tmp_path / "w.xlsx", today=TODAY, aliases=aliases, refs=Refs(), settings=Settings())
+    clean = parsed.sheets[0].clean
+    assert clean.select("intake_date", "pickup_date").row(0) == (date(2024, 6, 2), date(2024, 6, 3))
