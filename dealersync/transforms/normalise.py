@@ -48,11 +48,12 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
 SERIAL_DAYS = (datetime(1950, 1, 1), datetime(2100, 1, 1))
 
+# A date, alone or followed by a time after a space, a T, or straight after its 日 (2024年3月5日14:30).
 _CALENDAR = (
-    r"^(?<year>[0-9]{4})\s*[-/.年]\s*(?<month>[0-9]{1,2})\s*[-/.月]\s*(?<day>[0-9]{1,2})\s*[日号]?"
-    r"(?:(?:\s+|T)(?<meridiem>上午|下午|晚上|中午|凌晨|早上)?\s*(?<hour>[0-9]{1,2})\s*(?::|时|點|点)\s*(?<minute>[0-9]{2})"
+    r"^(?<year>[0-9]{4})\s*[-/.年]\s*(?<month>[0-9]{1,2})\s*[-/.月]\s*(?<day>[0-9]{1,2})"
+    r"(?:\s*[日号]?|(?:\s*[日号]?(?:\s+|T)|\s*[日号])(?<meridiem>上午|下午|晚上|中午|凌晨|早上)?\s*(?<hour>[0-9]{1,2})\s*(?::|时|點|点)\s*(?<minute>[0-9]{2})"
     r"(?::(?<second>[0-9]{2})(?<fraction>\.[0-9]{1,9})?|\s*分(?:\s*(?<second_zh>[0-9]{2})\s*秒)?)?"
-    r"(?:\s*(?<ampm>[AaPp][Mm]))?)?$"
+    r"(?:\s*(?<ampm>[AaPp][Mm]))?)$"
 )
 # Hours written on a 12-hour clock: "下午3:30" (Excel's and WPS's Chinese display) and "3:30 PM" are 15:30.
 _AFTERNOON, _MORNING = ("下午", "晚上", "PM"), ("上午", "凌晨", "早上", "AM")

@@ -89,6 +89,9 @@ def test_unreadable_dates_are_rejected(cell):
         ("2024/3/5 上午12:05", datetime(2024, 3, 5, 0, 5)),  # 12-hour clock: 上午12 is midnight
         ("2024-03-05 中午1点30", datetime(2024, 3, 5, 13, 30)),
         ("2024年3月5日 15时30分", datetime(2024, 3, 5, 15, 30)),  # hours and minutes in Chinese
+        ("2024年3月5日15时30分", datetime(2024, 3, 5, 15, 30)),  # 日 ends the date: no space needed
+        ("2024年3月5日14:30", datetime(2024, 3, 5, 14, 30)),
+        ("2024年3月5日下午3点30", datetime(2024, 3, 5, 15, 30)),
         ("2024-03-05 3:30:10 PM", datetime(2024, 3, 5, 15, 30, 10)),
     ],
 )
@@ -106,6 +109,7 @@ def test_datetime_spellings(cell, expected):
         "10:30:00",  # a time alone, as the reader hands over a cell formatted h:mm
         "2024-03-05 下午",
         "2024-03-05 14:3045",
+        "2024-03-0514:30",  # the time runs into the day
     ],
 )
 def test_unreadable_datetimes_are_rejected(cell):
