@@ -24,6 +24,7 @@ from defusedxml import ElementTree as SafeElementTree
 from dealersync.schemas.aliases import Aliases, clean_label
 from dealersync.schemas.contract import DATETIME, EXCEL_ROW, REFERENCE, SHEETS, is_excel_error
 from dealersync.settings import READ_LIMITS
+from dealersync.transforms.normalise import EXCEL_EPOCH, EXCEL_EPOCH_1904
 
 EXTRA = "_extra"  # frame column: JSON object {header: value} of the unknown columns' non-empty cells
 MIXED = "mixed"  # WorkbookRead.source of a workbook holding sheets of more than one source
@@ -120,6 +121,11 @@ _DATE1904 = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*?\bdate1904\s*=\s*[\"']
 # The day calamine puts a time alone on (an Excel serial below 1: a cell formatted h:mm), in the 1900
 # date system of Windows Excel and in the 1904 one.
 DAY_ZERO = {False: "1899-12-3[01]", True: "1904-01-01"}
+# Built-in number formats of Chinese (and Japanese, Korean) Excel, ECMA-376 18.8.30 ids 27-36 and 50-58:
+# 2024年3月5日 is 31, 10时30分 32. A workbook names them by id alone, and calamine knows only the English
+# built-in dates (14-22, 45-47): such a cell reached us as its serial (45356, 0.4375).
+LOCALE_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
+_CELL_ATTRIBUTE = re.compile(rb"""\b(r|t)\s*=\s*["']([^"']*)["']""")
 
 RESAVE = "open it in Excel, save it as .xlsx and send it again"
 
@@ -230,6 +236,7 @@ def read_workbook(
                 raise _too_many_columns(name, loaded.width, max_columns)
             grid = _times_alone(_grid(loaded), DAY_ZERO[container.date1904])
         columns = [c.absolute_index for c in loaded.selected_columns]
+        grid = _with_locale_dates(grid, columns, container.locale_dates.get(name, []), container.date1904)
         merges = container.merges.get(name, [])
         grid = _with_merged_values(grid, columns, merges)
         letters = [_column_letter(index) for index in columns]
@@ -340,11 +347,66 @@ def _check_ooxml(
         for name, part in sheet_parts.items()
         if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
     }
+    styles = _locale_date_styles(archive)
+    locale_dates = {
+        sheet: cells
+        for sheet, part in sheet_parts.items()
+        if styles and part in by_name and (cells := _cells_styled(data, by_name[part], styles))
+    }
     return _Container(
         rows=declared,
         merges={sheet: found for sheet, found in merges.items() if found},
         date1904=_DATE1904.search(heads.get("xl/workbook.xml", b"")) is not None,
+        locale_dates=locale_dates,
     )
+
+
+def _locale_date_styles(archive: zipfile.ZipFile) -> list[int]:
+    """The cell styles (indexes into cellXfs) whose number format is one of LOCALE_DATE_FORMATS that the
+    workbook does not define itself (parsed with defusedxml)."""
+    try:
+        if archive.getinfo("xl/styles.xml").file_size > 16 * MB:
+            return []  # far beyond any real workbook's styles: not parsed into memory here
+        styles = SafeElementTree.fromstring(archive.read("xl/styles.xml"))
+    except (KeyError, SafeElementTree.ParseError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
+        return []  # calamine reports what is wrong with this part
+
+    def children(parent: str, child: str) -> list:
+        return [
+            element
+            for holder in styles
+            if holder.tag.rsplit("}", 1)[-1] == parent
+            for element in holder
+            if element.tag.rsplit("}", 1)[-1] == child
+        ]
+
+    defined = {element.get("numFmtId") for element in children("numFmts", "numFmt")}
+    formats = [element.get("numFmtId", "") for element in children("cellXfs", "xf")]
+    return [
+        index
+        for index, number_format in enumerate(formats)
+        if number_format not in defined
+        and number_format.isdigit()
+        and int(number_format) in LOCALE_DATE_FORMATS
+    ]
+
+
+def _cells_styled(data: bytes, member: zipfile.ZipInfo, styles: list[int]) -> list[tuple[int, int]]:
+    """(row, column) of the number cells of a worksheet part in one of `styles` (rows 1-based, columns
+    0-based); a text, boolean or error cell keeps what it shows, whatever its format."""
+    styled = re.compile(
+        rb"<(?:[\w.-]+:)?c\b([^>]*?\bs\s*=\s*[\"'](?:"
+        + b"|".join(b"%d" % s for s in styles)
+        + rb")[\"'][^>]*)>"
+    )
+    cells: list[tuple[int, int]] = []
+    for text in _whole_tags(_part_chunks(data, member)):
+        for found in styled.finditer(text):
+            attributes = dict(_CELL_ATTRIBUTE.findall(found.group(1)))
+            if b"r" in attributes and attributes.get(b"t", b"n") == b"n":
+                row, column = _reference(attributes[b"r"].decode("latin-1"))
+                cells.append((row, column - 1))
+    return cells
 
 
 # A merged range: first row, first column, last row, last column (rows 1-based, columns 0-based).
@@ -353,12 +415,13 @@ _Merge = tuple[int, int, int, int]
 
 @dataclass(frozen=True)
 class _Container:
-    """What a workbook declares: by sheet name (.xlsx/.xlsm) the rows of its dimension and its merged
-    ranges; and whether its dates count from 1904."""
+    """What a workbook declares: by sheet name (.xlsx/.xlsm) the rows of its dimension, its merged ranges
+    and its cells in a built-in date format of Chinese Excel; and whether its dates count from 1904."""
 
     rows: dict[str, int]
     merges: dict[str, list[_Merge]]
     date1904: bool = False
+    locale_dates: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # see _cells_styled
 
 
 @dataclass(frozen=True)
@@ -827,6 +890,42 @@ def _times_alone(grid: pl.DataFrame, day_zero: str) -> pl.DataFrame:
     """
     moment = rf"^{day_zero} ([0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\.[0-9]+)?)$"
     return grid.with_columns(pl.col(pl.Utf8).str.replace(moment, "$1"))
+
+
+def _with_locale_dates(
+    grid: pl.DataFrame, columns: list[int], cells: list[tuple[int, int]], date1904: bool
+) -> pl.DataFrame:
+    """Number cells in a built-in date or time format of Chinese Excel (2024年3月5日, 10时30分) as the day
+    and time they show, written as calamine writes the dates it knows (`2024-03-05 00:00:00`) and a time
+    alone as `_times_alone` does (`10:30:00`); `cells` are (Excel row, absolute column)."""
+    position = {index: j for j, index in enumerate(columns)}
+    rows: dict[int, list[int]] = {}
+    for row, column in cells:
+        if column in position and 0 < row <= grid.height:
+            rows.setdefault(position[column], []).append(row - 1)
+    if not rows:
+        return grid
+    serial = pl.col("cell").cast(pl.Float64, strict=False)
+    moment = pl.lit(EXCEL_EPOCH_1904 if date1904 else EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(
+        seconds=(serial * 86_400).round().cast(pl.Int64)
+    )
+    shown = (
+        pl.when(serial < 1)
+        .then(moment.dt.strftime("%H:%M:%S"))
+        .otherwise(moment.dt.strftime("%Y-%m-%d %H:%M:%S"))
+    )
+    series = grid.get_columns()
+    for j, styled in rows.items():
+        marked = pl.DataFrame(
+            {"cell": series[j], "styled": pl.Series([False] * grid.height).scatter(styled, True)}
+        )
+        series[j] = marked.select(
+            pl.when(pl.col("styled") & (serial >= 0))
+            .then(shown)
+            .otherwise(pl.col("cell"))
+            .alias(series[j].name)
+        ).to_series()
+    return pl.DataFrame(series)
 
 
 def _with_merged_values(grid: pl.DataFrame, columns: list[int], merges: list[_Merge]) -> pl.DataFrame:

@@ -254,6 +254,22 @@ def test_a_legacy_xls_of_the_1904_date_system_reads_a_time_alone_as_the_time(tmp
     assert read_one(tmp_path / "calls.xls", aliases).frame["call_time"].to_list() == ["10:30:00"]
 
 
+def test_chinese_excels_own_date_and_time_formats_read_as_the_day_and_time_shown(tmp_path, aliases):
+    """Chinese Excel's built-in formats (2024年3月5日 is id 31, 10时30分 id 32) carry no format code, and
+    calamine knows only the English ones: read as serials, the date and time columns refused the file."""
+    book = xlsxwriter.Workbook(tmp_path / "calls.xlsx")
+    day, clock = book.add_format({"num_format": 31}), book.add_format({"num_format": 32})
+    sheet = book.add_worksheet("电话回访记录")
+    sheet.write_row(0, 0, [*CALL_HEADERS, "通话日期", "通话时间", "备注"])
+    sheet.write_row(1, 0, CALL)
+    sheet.write_number(1, 6, 46346, day)  # shows 2026年11月20日
+    sheet.write_number(1, 7, 0.4375, clock)  # shows 10时30分
+    sheet.write_string(1, 8, "45000", day)  # a text cell keeps its text, whatever its format
+    book.close()
+    frame = read_one(tmp_path / "calls.xlsx", aliases).frame
+    assert frame.select("call_time", "notes").row(0) == ("2026-11-20 10:30:00", "45000")
+
+
 def test_a_date_column_beside_a_column_of_whole_datetimes_is_not_joined(tmp_path, aliases):
     """Joined, 2026-11-20 and 2026-11-20 10:30 would make a value no cell holds: the file is refused."""
     rows = [[*CALL_HEADERS, "日期", "通话时间"], [*CALL, "2026-11-20", "2026-11-20 10:30"]]
