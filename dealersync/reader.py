@@ -125,6 +125,7 @@ DAY_ZERO = {False: "1899-12-3[01]", True: "1904-01-01"}
 # 2024年3月5日 is 31, 10时30分 32. A workbook names them by id alone, and calamine knows only the English
 # built-in dates (14-22, 45-47): such a cell reached us as its serial (45356, 0.4375).
 LOCALE_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
+EXCEL_SERIAL_END = 2_958_466  # the serial after 9999-12-31, the last day Excel shows
 _CELL_ATTRIBUTE = re.compile(rb"""\b(r|t)\s*=\s*["']([^"']*)["']""")
 
 RESAVE = "open it in Excel, save it as .xlsx and send it again"
@@ -905,7 +906,8 @@ def _with_locale_dates(
             rows.setdefault(position[column], []).append(row - 1)
     if not rows:
         return grid
-    serial = pl.col("cell").cast(pl.Float64, strict=False)
+    number = pl.col("cell").cast(pl.Float64, strict=False)  # a text cell stays as it is
+    serial = pl.when(pl.col("styled") & number.is_between(0, EXCEL_SERIAL_END, closed="left")).then(number)
     moment = pl.lit(EXCEL_EPOCH_1904 if date1904 else EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(
         seconds=(serial * 86_400).round().cast(pl.Int64)
     )
@@ -920,10 +922,7 @@ def _with_locale_dates(
             {"cell": series[j], "styled": pl.Series([False] * grid.height).scatter(styled, True)}
         )
         series[j] = marked.select(
-            pl.when(pl.col("styled") & (serial >= 0))
-            .then(shown)
-            .otherwise(pl.col("cell"))
-            .alias(series[j].name)
+            pl.when(serial.is_not_null()).then(shown).otherwise(pl.col("cell")).alias(series[j].name)
         ).to_series()
     return pl.DataFrame(series)
 

@@ -270,6 +270,16 @@ def test_chinese_excels_own_date_and_time_formats_read_as_the_day_and_time_shown
     assert frame.select("call_time", "notes").row(0) == ("2026-11-20 10:30:00", "45000")
 
 
+def test_a_number_past_excels_last_day_in_a_chinese_date_format_stays_as_written(tmp_path, aliases):
+    book = xlsxwriter.Workbook(tmp_path / "visits.xlsx")
+    sheet = book.add_worksheet("维修记录")
+    sheet.write_row(0, 0, VISIT_HEADERS)
+    sheet.write_row(1, 0, visit(1))
+    sheet.write_number(1, 4, 9e15, book.add_format({"num_format": 31}))
+    book.close()
+    assert read_one(tmp_path / "visits.xlsx", aliases).frame["intake_date"].to_list() == ["9000000000000000"]
+
+
 def test_a_date_column_beside_a_column_of_whole_datetimes_is_not_joined(tmp_path, aliases):
     """Joined, 2026-11-20 and 2026-11-20 10:30 would make a value no cell holds: the file is refused."""
     rows = [[*CALL_HEADERS, "日期", "通话时间"], [*CALL, "2026-11-20", "2026-11-20 10:30"]]
