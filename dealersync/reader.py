@@ -89,17 +89,19 @@ MIN_STRING_XML_BYTES = 5
 _ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REFERENCE_ATTRIBUTE = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
-# A total row has a cell that, folded by clean_label, is one of these labels, alone or followed by its
-# figure (`合计：1,234.50元`, `Total: 12`); `总计划` or `小计算器` are not totals. A figure may carry a
-# unit, and several figures follow each other unit by unit (`合计：3户5辆`). Every other cell of the row
-# is a figure or blank: a row that also holds a code, a date or words is data, whatever a cell says (a
-# 维修项目 of `共计3项`, a note of `合计2张`).
+# A total row has a cell that, folded by clean_label, is one of these labels (汇总: Chinese Excel's label of
+# a table's total row), alone or followed by its figure (`合计：1,234.50元`, `Total: 12`); `总计划` or
+# `小计算器` are not totals. A figure may carry a unit, and several figures follow each other unit by unit
+# (`合计：3户5辆`). Every other cell of the row is a figure or blank: a row that also holds a code, a date
+# or words is data, whatever a cell says (a 维修项目 of `共计3项`, a note of `合计2张`).
 _TOTAL_UNIT = r"(?:万元|元|台|辆|次|件|个|条|户|人|位|名|家|笔|单|张|封|项|行|km|公里)"
 _FIGURES = rf"(?:¥|￥|rmb)?[0-9]*(?:{_TOTAL_UNIT}(?:[0-9]+{_TOTAL_UNIT})*)?"  # each digit run once: linear
-TOTAL_CELL = re.compile(rf"^(?:合计|总计|小计|共计|总合计|本页合计|totals?|subtotal|grandtotal){_FIGURES}$")
+TOTAL_CELL = re.compile(
+    rf"^(?:合计|总计|小计|共计|总合计|本页合计|汇总|totals?|subtotal|grandtotal){_FIGURES}$"
+)
 _FIGURE_CELL = re.compile(rf"^{_FIGURES}$")
 # A cheap first pass over every cell for TOTAL_CELL; candidates are confirmed with clean_label.
-_TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[tｔＴ]\s*[oｏＯ]\s*[tｔＴ]\s*[aａＡ]\s*[lｌＬ]"
+_TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[汇匯]\s*[总總]|[tｔＴ]\s*[oｏＯ]\s*[tｔＴ]\s*[aａＡ]\s*[lｌＬ]"
 
 # Excel's text for calamine's cell error kinds.
 CELL_ERROR_TEXT = {

@@ -176,6 +176,22 @@ def test_a_total_row_counting_households_or_vehicles_is_a_total_row(tmp_path, al
     assert sheet.frame["excel_row"].to_list() == [2, 6]
 
 
+def test_the_total_row_of_a_chinese_excel_table_is_a_total_row(tmp_path, aliases):
+    """Chinese Excel labels a table's total row (Table Design > Total Row) 汇总, beside its SUBTOTAL figures:
+    read as a visit it was quarantined for a blank work order, customer, VIN, date and type."""
+    subtotal = Formula("=SUBTOTAL(109,G2:G3)", 200.5)
+    rows = [
+        VISIT_HEADERS,
+        visit(1),
+        visit(2),
+        ["汇总", None, None, None, None, None, subtotal],
+        ["匯總", "2辆"],
+    ]
+    sheet = read_one(write_xlsx(tmp_path / "v.xlsx", {"维修记录": rows}), aliases)
+    assert sheet.total_rows == [4, 5]
+    assert sheet.frame["excel_row"].to_list() == [2, 3]
+
+
 def test_a_total_row_whose_formula_failed_is_still_a_total_row(tmp_path, aliases):
     # A 金额 of text above makes the SUM show #VALUE!: the row is still the total, not a visit to reject
     # for a blank work order, customer, VIN, date and type.
