@@ -128,7 +128,11 @@ DAY_ZERO = {False: "1899-12-3[01]", True: "1904-01-01"}
 # built-in dates (14-22, 45-47): such a cell reached us as its serial (45356, 0.4375).
 LOCALE_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
 EXCEL_SERIAL_END = 2_958_466  # the serial after 9999-12-31, the last day Excel shows
-_CELL_ATTRIBUTE = re.compile(rb"""\b(r|t)\s*=\s*["']([^"']*)["']""")
+# A format of zeros alone (00000) shows a whole number with leading zeros: how a customer number 00123 or
+# a landline 01088886666 is kept in a number cell. calamine writes the number without them.
+_ZEROS = re.compile(r"0{2,}")
+AS_DATE = 0  # in _shown_styles: a style showing its numbers as dates or times (else the digits it pads to)
+_CELL_ATTRIBUTE = re.compile(rb"""\b(r|s|t)\s*=\s*["']([^"']*)["']""")
 
 RESAVE = "open it in Excel, save it as .xlsx and send it again"
 
@@ -239,7 +243,7 @@ def read_workbook(
                 raise _too_many_columns(name, loaded.width, max_columns)
             grid = _times_alone(_grid(loaded), DAY_ZERO[container.date1904])
         columns = [c.absolute_index for c in loaded.selected_columns]
-        grid = _with_locale_dates(grid, columns, container.locale_dates.get(name, []), container.date1904)
+        grid = _as_shown(grid, columns, container.shown_cells.get(name, []), container.date1904)
         merges = container.merges.get(name, [])
         grid = _with_merged_values(grid, columns, merges)
         letters = [_column_letter(index) for index in columns]
@@ -350,8 +354,8 @@ def _check_ooxml(
         for name, part in sheet_parts.items()
         if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
     }
-    styles = _locale_date_styles(archive)
-    locale_dates = {
+    styles = _shown_styles(archive)
+    shown_cells = {
         sheet: cells
         for sheet, part in sheet_parts.items()
         if styles and part in by_name and (cells := _cells_styled(data, by_name[part], styles))
@@ -360,19 +364,20 @@ def _check_ooxml(
         rows=declared,
         merges={sheet: found for sheet, found in merges.items() if found},
         date1904=_DATE1904.search(heads.get("xl/workbook.xml", b"")) is not None,
-        locale_dates=locale_dates,
+        shown_cells=shown_cells,
     )
 
 
-def _locale_date_styles(archive: zipfile.ZipFile) -> list[int]:
-    """The cell styles (indexes into cellXfs) whose number format is one of LOCALE_DATE_FORMATS that the
-    workbook does not define itself (parsed with defusedxml)."""
+def _shown_styles(archive: zipfile.ZipFile) -> dict[int, int]:
+    """The cell styles (indexes into cellXfs) whose numbers Excel shows otherwise than calamine writes them:
+    AS_DATE for a date format of LOCALE_DATE_FORMATS the workbook does not define itself, else the digits
+    of a format of zeros (parsed with defusedxml)."""
     try:
         if archive.getinfo("xl/styles.xml").file_size > 16 * MB:
-            return []  # far beyond any real workbook's styles: not parsed into memory here
+            return {}  # far beyond any real workbook's styles: not parsed into memory here
         styles = SafeElementTree.fromstring(archive.read("xl/styles.xml"))
     except (KeyError, SafeElementTree.ParseError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
-        return []  # calamine reports what is wrong with this part
+        return {}  # calamine reports what is wrong with this part
 
     def children(parent: str, child: str) -> list:
         return [
@@ -383,32 +388,36 @@ def _locale_date_styles(archive: zipfile.ZipFile) -> list[int]:
             if element.tag.rsplit("}", 1)[-1] == child
         ]
 
-    defined = {element.get("numFmtId") for element in children("numFmts", "numFmt")}
-    formats = [element.get("numFmtId", "") for element in children("cellXfs", "xf")]
-    return [
-        index
-        for index, number_format in enumerate(formats)
-        if number_format not in defined
-        and number_format.isdigit()
-        and int(number_format) in LOCALE_DATE_FORMATS
-    ]
+    codes = {
+        element.get("numFmtId"): element.get("formatCode", "") for element in children("numFmts", "numFmt")
+    }
+    shown: dict[int, int] = {}
+    for index, xf in enumerate(children("cellXfs", "xf")):
+        number_format = xf.get("numFmtId", "")
+        if number_format in codes:
+            zeros = _ZEROS.fullmatch(codes[number_format].split(";")[0].strip())
+            if zeros:
+                shown[index] = len(zeros.group())
+        elif number_format.isdigit() and int(number_format) in LOCALE_DATE_FORMATS:
+            shown[index] = AS_DATE
+    return shown
 
 
-def _cells_styled(data: bytes, member: zipfile.ZipInfo, styles: list[int]) -> list[tuple[int, int]]:
-    """(row, column) of the number cells of a worksheet part in one of `styles` (rows 1-based, columns
-    0-based); a text, boolean or error cell keeps what it shows, whatever its format."""
+def _cells_styled(data: bytes, member: zipfile.ZipInfo, styles: dict[int, int]) -> list[tuple[int, int, int]]:
+    """(row, column, how it shows) of the number cells of a worksheet part in one of `styles` (rows 1-based,
+    columns 0-based); a text, boolean or error cell keeps what it shows, whatever its format."""
     styled = re.compile(
         rb"<(?:[\w.-]+:)?c\b([^>]*?\bs\s*=\s*[\"'](?:"
         + b"|".join(b"%d" % s for s in styles)
         + rb")[\"'][^>]*)>"
     )
-    cells: list[tuple[int, int]] = []
+    cells: list[tuple[int, int, int]] = []
     for text in _whole_tags(_part_chunks(data, member)):
         for found in styled.finditer(text):
             attributes = dict(_CELL_ATTRIBUTE.findall(found.group(1)))
             if b"r" in attributes and attributes.get(b"t", b"n") == b"n":
                 row, column = _reference(attributes[b"r"].decode("latin-1"))
-                cells.append((row, column - 1))
+                cells.append((row, column - 1, styles[int(attributes[b"s"])]))
     return cells
 
 
@@ -419,12 +428,12 @@ _Merge = tuple[int, int, int, int]
 @dataclass(frozen=True)
 class _Container:
     """What a workbook declares: by sheet name (.xlsx/.xlsm) the rows of its dimension, its merged ranges
-    and its cells in a built-in date format of Chinese Excel; and whether its dates count from 1904."""
+    and its number cells shown otherwise than calamine writes them; and whether its dates count from 1904."""
 
     rows: dict[str, int]
     merges: dict[str, list[_Merge]]
     date1904: bool = False
-    locale_dates: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # see _cells_styled
+    shown_cells: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)  # see _cells_styled
 
 
 @dataclass(frozen=True)
@@ -895,37 +904,44 @@ def _times_alone(grid: pl.DataFrame, day_zero: str) -> pl.DataFrame:
     return grid.with_columns(pl.col(pl.Utf8).str.replace(moment, "$1"))
 
 
-def _with_locale_dates(
-    grid: pl.DataFrame, columns: list[int], cells: list[tuple[int, int]], date1904: bool
+def _as_shown(
+    grid: pl.DataFrame, columns: list[int], cells: list[tuple[int, int, int]], date1904: bool
 ) -> pl.DataFrame:
-    """Number cells in a built-in date or time format of Chinese Excel (2024年3月5日, 10时30分) as the day
-    and time they show, written as calamine writes the dates it knows (`2024-03-05 00:00:00`) and a time
-    alone as `_times_alone` does (`10:30:00`); `cells` are (Excel row, absolute column)."""
+    """Number cells as their format shows them where calamine writes them otherwise (`cells`: Excel row,
+    absolute column, how it shows: see _shown_styles).
+
+    A built-in date or time format of Chinese Excel (2024年3月5日, 10时30分) is written as calamine writes
+    the dates it knows (`2024-03-05 00:00:00`) and a time alone as `_times_alone` does (`10:30:00`); a whole
+    number in a format of zeros gets its leading zeros (00123).
+    """
     position = {index: j for j, index in enumerate(columns)}
-    rows: dict[int, list[int]] = {}
-    for row, column in cells:
+    shows: dict[int, tuple[list[int], list[int]]] = {}
+    for row, column, how in cells:
         if column in position and 0 < row <= grid.height:
-            rows.setdefault(position[column], []).append(row - 1)
-    if not rows:
+            rows, hows = shows.setdefault(position[column], ([], []))
+            rows.append(row - 1)
+            hows.append(how)
+    if not shows:
         return grid
-    number = pl.col("cell").cast(pl.Float64, strict=False)  # a text cell stays as it is
-    serial = pl.when(pl.col("styled") & number.is_between(0, EXCEL_SERIAL_END, closed="left")).then(number)
+    cell, how = pl.col("cell").cast(pl.Utf8), pl.col("how")
+    number = cell.cast(pl.Float64, strict=False)  # a text cell stays as it is
+    serial = pl.when((how == AS_DATE) & number.is_between(0, EXCEL_SERIAL_END, closed="left")).then(number)
     moment = pl.lit(EXCEL_EPOCH_1904 if date1904 else EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(
         seconds=(serial * 86_400).round().cast(pl.Int64)
     )
-    shown = (
+    shown = pl.coalesce(
         pl.when(serial < 1)
         .then(moment.dt.strftime("%H:%M:%S"))
-        .otherwise(moment.dt.strftime("%Y-%m-%d %H:%M:%S"))
+        .otherwise(moment.dt.strftime("%Y-%m-%d %H:%M:%S")),
+        pl.when((how > AS_DATE) & cell.str.contains(r"^[0-9]+$")).then(cell.str.zfill(how)),
+        cell,
     )
     series = grid.get_columns()
-    for j, styled in rows.items():
+    for j, (rows, hows) in shows.items():
         marked = pl.DataFrame(
-            {"cell": series[j], "styled": pl.Series([False] * grid.height).scatter(styled, True)}
+            {"cell": series[j], "how": pl.Series([None] * grid.height, dtype=pl.Int64).scatter(rows, hows)}
         )
-        series[j] = marked.select(
-            pl.when(serial.is_not_null()).then(shown).otherwise(pl.col("cell")).alias(series[j].name)
-        ).to_series()
+        series[j] = marked.select(shown.alias(series[j].name)).to_series()
     return pl.DataFrame(series)
 
 

@@ -286,6 +286,26 @@ def test_chinese_excels_own_date_and_time_formats_read_as_the_day_and_time_shown
     assert frame.select("call_time", "notes").row(0) == ("2026-11-20 10:30:00", "45000")
 
 
+def test_a_number_shown_with_leading_zeros_reads_as_shown(tmp_path, aliases):
+    """Excel drops a typed number's leading zeros, so a customer number 00123 or a landline 01088886666 is
+    kept by a format of zeros (00000): read as stored, the number matched no other file's 00123 and the
+    landline was rejected as 1088886666, a number the steward cannot find in the sheet."""
+    book = xlsxwriter.Workbook(tmp_path / "customers.xlsx")
+    sheet = book.add_worksheet("客户档案")
+    sheet.write_row(0, 0, CUSTOMER_HEADERS)
+    sheet.write_row(1, 0, CUSTOMER_ROW)
+    sheet.write_number(1, 1, 123, book.add_format({"num_format": "00000"}))
+    sheet.write_number(1, 3, 1088886666, book.add_format({"num_format": "00000000000"}))
+    sheet.write_row(2, 0, CUSTOMER_ROW)
+    sheet.write_number(2, 1, 123456, book.add_format({"num_format": "00000"}))  # wider than its format
+    book.close()
+    frame = read_one(tmp_path / "customers.xlsx", aliases).frame
+    assert frame.select("customer_id", "phone").rows() == [
+        ("00123", "01088886666"),
+        ("123456", "13812345678"),
+    ]
+
+
 def test_a_number_past_excels_last_day_in_a_chinese_date_format_stays_as_written(tmp_path, aliases):
     book = xlsxwriter.Workbook(tmp_path / "visits.xlsx")
     sheet = book.add_worksheet("维修记录")
