@@ -265,7 +265,7 @@ def test_a_legacy_xls_of_the_1904_date_system_reads_a_time_alone_as_the_time(tmp
     data = xls_bytes({"电话回访记录": [[*CALL_HEADERS, "通话时间"], [*CALL, date(2026, 11, 20)]]})
     serial_1900 = (datetime(2026, 11, 20) - datetime(1899, 12, 30)).days
     data = data.replace(struct.pack("<Hd", 1, serial_1900), struct.pack("<Hd", 1, 0.4375))  # a time alone
-    data = data.replace(b"\x22\x00\x02\x00\x00\x00", b"\x22\x00\x02\x00\x01\x00")  # DATEMODE: 1904
+    data = data.replace(b"\x22\x00\x02\x00\x00\x00", b"\x22\x00\x02\x00\x01\x00", 1)  # DATEMODE: 1904
     (tmp_path / "calls.xls").write_bytes(data)
     assert read_one(tmp_path / "calls.xls", aliases).frame["call_time"].to_list() == ["10:30:00"]
 
