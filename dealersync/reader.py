@@ -34,6 +34,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 OLE2_SPECIAL, OLE2_END = 0xFFFFFFFA, 0xFFFFFFFE  # sector numbers from here up mark free, end of chain ...
 BIFF_BOF, BIFF_DIMENSIONS, BIFF_DATEMODE = 0x0809, 0x0200, 0x0022
+BIFF_BOUNDSHEET, BIFF_MERGEDCELLS = 0x0085, 0x00E5  # a sheet's name and where it starts; its merged ranges
 # BIFF records that place a cell (row, column first): FORMULA, BLANK, NUMBER, LABEL, BOOLERR, RSTRING, LABELSST,
 # RK, and the runs MULRK and MULBLANK (their last column closes the record).
 BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
@@ -215,9 +216,7 @@ def read_workbook(
             data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
         )
     elif data.startswith(OLE2_MAGIC):
-        container = _Container(
-            rows={}, merges={}, date1904=_check_ole2(data, _Limits(max_rows, max_columns, max_cells))
-        )
+        container = _check_ole2(data, _Limits(max_rows, max_columns, max_cells))
     else:
         raise FileRefused(
             f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
@@ -427,8 +426,9 @@ _Merge = tuple[int, int, int, int]
 
 @dataclass(frozen=True)
 class _Container:
-    """What a workbook declares: by sheet name (.xlsx/.xlsm) the rows of its dimension, its merged ranges
-    and its number cells shown otherwise than calamine writes them; and whether its dates count from 1904."""
+    """What a workbook declares: by sheet name its merged ranges and (.xlsx/.xlsm) the rows of its
+    dimension and its number cells shown otherwise than calamine writes them; and whether its dates count
+    from 1904."""
 
     rows: dict[str, int]
     merges: dict[str, list[_Merge]]
@@ -701,10 +701,11 @@ def _declared_rows(head: bytes, part_size: int, max_rows: int) -> int:
     return int(found.group(1))
 
 
-def _check_ole2(data: bytes, limits: _Limits) -> bool:
+def _check_ole2(data: bytes, limits: _Limits) -> _Container:
     """Refuse an OLE2 file that is an encrypted .xlsx/.xlsm, not a legacy .xls workbook, or whose sheets
     declare dimensions past the limits (calamine sizes its grid from them: a DIMENSIONS record claiming
-    4 billion rows aborts the process); return whether the workbook's dates count from 1904 (DATEMODE)."""
+    4 billion rows aborts the process); return the merged ranges of its sheets (MERGEDCELLS, which
+    calamine does not apply) and whether its dates count from 1904 (DATEMODE)."""
     try:
         container = _Ole2(data)
         if "EncryptedPackage" in container.streams:
@@ -720,6 +721,9 @@ def _check_ole2(data: bytes, limits: _Limits) -> bool:
         raise FileRefused(f"the file is damaged or incomplete ({error}); {RESAVE}") from error
     position, sheet, last_row, last_column = 0, 0, 0, 0
     date1904 = False
+    names: dict[int, str] = {}  # where a sheet's substream starts -> its name
+    merges: dict[str, list[_Merge]] = {}
+    current = ""
     while position + 4 <= len(stream):
         kind, length = struct.unpack_from("<HH", stream, position)
         if kind in BIFF_CELLS and length >= 4:  # calamine's grid spans the cells it finds, wherever they are
@@ -735,6 +739,7 @@ def _check_ole2(data: bytes, limits: _Limits) -> bool:
             limits.check(f"#{sheet - 1}", last_row, last_column)
         elif kind == BIFF_BOF:
             sheet, last_row, last_column = sheet + 1, 0, 0
+            current = names.get(position, current)  # a chart inside a sheet starts a substream of its own
         elif kind == BIFF_DIMENSIONS and length in (10, 14):
             first_row, last_row, first_column, last_column = struct.unpack_from(
                 "<IIHH" if length == 14 else "<HHHH", stream, position + 4
@@ -749,8 +754,29 @@ def _check_ole2(data: bytes, limits: _Limits) -> bool:
             limits.check(f"#{sheet - 1}", last_row, last_column)
         elif kind == BIFF_DATEMODE and length == 2:
             date1904 = struct.unpack_from("<H", stream, position + 4)[0] == 1
+        elif kind == BIFF_BOUNDSHEET and length >= 8:
+            names[struct.unpack_from("<I", stream, position + 4)[0]] = _sheet_name(
+                stream[position + 10 : position + 4 + length]
+            )
+        elif kind == BIFF_MERGEDCELLS and length >= 2:
+            count = min(struct.unpack_from("<H", stream, position + 4)[0], (length - 2) // 8)
+            merges.setdefault(current, []).extend(
+                (top + 1, left, bottom + 1, right)
+                for top, bottom, left, right in struct.iter_unpack(
+                    "<HHHH", stream[position + 6 : position + 6 + 8 * count]
+                )
+            )
         position += 4 + length
-    return date1904
+    return _Container(rows={}, merges=merges, date1904=date1904)
+
+
+def _sheet_name(record: bytes) -> str:
+    """A BOUNDSHEET's name (ShortXLUnicodeString: count, flags, then Latin-1 or UTF-16 characters)."""
+    if len(record) < 2:
+        return ""
+    count, wide = record[0], record[1] & 1
+    text = record[2 : 2 + count * (2 if wide else 1)]
+    return text.decode("utf-16-le", errors="replace") if wide else text.decode("latin-1")
 
 
 class _Ole2:

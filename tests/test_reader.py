@@ -637,6 +637,26 @@ def test_a_range_merged_down_a_column_gives_its_value_to_every_row(tmp_path, ali
     ]
 
 
+def test_a_range_merged_down_a_column_of_a_legacy_xls_gives_its_value_to_every_row(tmp_path, aliases):
+    """An .xls keeps its merged ranges in MERGEDCELLS records: read as stored, the rows under a customer
+    merged over their vehicles were rejected for a blank customer, name and phone that Excel shows."""
+    rows = [
+        ["客户档案"],  # a banner merged across the columns: not a merge down one column
+        CUSTOMER_HEADERS,
+        ["D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053421", "DS-100"],
+        [None, None, None, None, "LFV2A21K6G3053422", "DS-200"],
+    ]
+    merges = [(0, 0, 0, 5), *((2, 3, column, column) for column in range(4))]
+    data = xls_bytes({"说明": [["随便写写"]], "客户档案": rows}, merged={"客户档案": merges})
+    (tmp_path / "c.xls").write_bytes(data)
+    sheet = read_one(tmp_path / "c.xls", aliases)
+    frame = sheet.frame.select("excel_row", "dealer_code", "customer_id", "name", "phone", "vin")
+    assert frame.rows() == [
+        (3, "D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053421"),
+        (4, "D0001", "C00001", "王建国", "13812345678", "LFV2A21K6G3053422"),
+    ]
+
+
 # --- refusals ------------------------------------------------------------------------------------
 
 

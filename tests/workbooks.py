@@ -153,15 +153,30 @@ def _record(kind: int, payload: bytes = b"") -> bytes:
     return struct.pack("<HH", kind, len(payload)) + payload
 
 
-def xls_bytes(sheets: dict[str, Sequence[Row]], *, encrypted: bool = False) -> bytes:
+def _merged_cells(ranges: list[tuple[int, int, int, int]]) -> bytes:
+    """A sheet's MERGEDCELLS record (none when it merges nothing)."""
+    if not ranges:
+        return b""
+    return _record(
+        0x00E5, struct.pack("<H", len(ranges)) + b"".join(struct.pack("<HHHH", *r) for r in ranges)
+    )
+
+
+def xls_bytes(
+    sheets: dict[str, Sequence[Row]],
+    *,
+    encrypted: bool = False,
+    merged: dict[str, list[tuple[int, int, int, int]]] | None = None,
+) -> bytes:
     """A legacy BIFF8 .xls workbook (what Excel 97-2003 writes), small enough for one SST record.
 
     Values as in write_xlsx; dates are numbers with a built-in date format, as Excel stores them.
+    `merged` maps a sheet to its merged ranges (first row, last row, first column, last column; 0-based).
     `encrypted` adds the FILEPASS record of a password-protected workbook.
     """
     strings: list[str] = []
     substreams: list[bytes] = []
-    for rows in sheets.values():
+    for name, rows in sheets.items():
         cells = b""
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
@@ -183,6 +198,7 @@ def xls_bytes(sheets: dict[str, Sequence[Row]], *, encrypted: bool = False) -> b
             _record(0x0809, struct.pack("<HHHHII", 0x600, 0x10, 0xDBB, 0x7CC, 0, 6))
             + _record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
             + cells
+            + _merged_cells((merged or {}).get(name, []))
             + _record(0x000A)
         )
     formats = b"".join(
