@@ -207,3 +207,38 @@ def test_file_names_are_safe_and_the_folder_is_per_day(tmp_path):
     assert due_list_folder(tmp_path, DAY) == tmp_path / "due_lists" / "2024-03-20"
     [path] = write_due_list_files(ITEMS.head(1), DAY, tmp_path, REGION, "华东/华北 *", formats=[CSV])
     assert (path.parent, path.name) == (tmp_path, "region_华东_华北.csv")
+
+
+def test_a_chinese_character_counts_two_in_a_width_as_excel_shows_it():
+    """The widths' character class is exactly what unicodedata calls wide or full-width, over all of Unicode."""
+    import unicodedata
+
+    from dealersync.exports.due_list import _wide_characters
+
+    every = pl.Series([chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF])
+    counted = every.str.count_matches(_wide_characters()).cast(pl.Boolean)
+    assert counted.to_list() == [unicodedata.east_asian_width(ch) in "WF" for ch in every]
+
+
+def test_a_dealers_list_in_memory_and_a_long_one_streamed_write_the_same_cells(tmp_path, monkeypatch):
+    import dealersync.exports.due_list as module
+
+    rows = pl.DataFrame(
+        [item(customer_id=f"C{i}", status="overdue" if i % 3 else "due") for i in range(40)], schema=SCHEMA
+    )
+    small = write_due_list_files(rows, DAY, tmp_path / "memory", DEALER, "D1", (XLSX,))[0]
+    monkeypatch.setattr(module, "IN_MEMORY_ITEMS", 10)
+    streamed = write_due_list_files(rows, DAY, tmp_path / "streamed", DEALER, "D1", (XLSX,))[0]
+
+    def cells(path):
+        book = openpyxl.load_workbook(path)
+        return {
+            name: [
+                [(c.value, c.number_format, c.fill.fgColor.rgb) for c in row]
+                for row in book[name].iter_rows()
+            ]
+            for name in book.sheetnames
+        }
+
+    assert cells(small) == cells(streamed)
+    assert len(cells(small)["首次回访"]) == 41

@@ -36,7 +36,8 @@ def xlsx_workbook(path, *, constant_memory: bool = False) -> xlsxwriter.Workbook
     With these options a cell such as `=HYPERLINK(...)` is stored as a plain string cell, which no
     spreadsheet evaluates; CSV has no cell types, so CSV writers use `safe_frame` instead.
     `constant_memory` streams each row to disk once the next one starts (rows must then be written in
-    order): a long list costs no memory, instead of a few hundred bytes a cell.
+    order): a long list costs no memory, instead of a few hundred bytes a cell. Otherwise the workbook is
+    built in memory, without the temporary file xlsxwriter would write for each of its parts.
     """
     return xlsxwriter.Workbook(
         str(path),
@@ -45,5 +46,6 @@ def xlsx_workbook(path, *, constant_memory: bool = False) -> xlsxwriter.Workbook
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "constant_memory": constant_memory,
+            "in_memory": not constant_memory,
         },
     )

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -59,6 +60,7 @@ SHEET_COLUMNS = (
 )
 CSV_COLUMNS = ("kind", *SHEET_COLUMNS[:-1], "contact_problem", "talking_points")
 MIN_WIDTH, MAX_WIDTH, WIDTH_SAMPLE = 6, 60, 500
+IN_MEMORY_ITEMS = 20_000  # a list this long or shorter is built in memory (xlsx_workbook)
 
 
 class UnknownScope(ValueError):
@@ -102,12 +104,16 @@ def exported_due_lists(
         dealers = set(items["dealer_code"]) | {code for code, _, _ in active}
         regions = set(items["region"].drop_nulls()) | {region for _, _, region in active}
         scopes = [(DEALER, code) for code in sorted(dealers)] + [(REGION, name) for name in sorted(regions)]
-    column = {DEALER: "dealer_code", REGION: "region"}
+    # each scope's items, split off once (a filter per scope reads every item: a night has a thousand scopes)
+    split = {
+        scope: {key: part for (key,), part in items.partition_by(column, as_dict=True).items()}
+        for scope, column in ((DEALER, "dealer_code"), (REGION, "region"))
+    }
     return [
         path
         for scope, name in scopes
         for path in write_due_list_files(
-            items.filter(pl.col(column[scope]) == name),
+            split[scope].get(name, items.clear()),
             as_of,
             folder,
             scope,
@@ -179,15 +185,19 @@ def write_due_list_xlsx(
     """
     labelled = _labelled(items)
     reachable = pl.col("contact_problem").is_null()
+    by_kind = {
+        kind: rows for (kind,), rows in labelled.filter(reachable).partition_by("kind", as_dict=True).items()
+    }
     columns = [c for c in SHEET_COLUMNS if not (scope == DEALER and c in ("dealer_name", "region"))]
-    workbook = xlsx_workbook(path, constant_memory=True)  # every sheet is written top to bottom
+    # a long list is streamed to disk row by row (every sheet is written top to bottom); a short one is
+    # built in memory, which spares the temporary files xlsxwriter otherwise makes for each part
+    workbook = xlsx_workbook(path, constant_memory=items.height > IN_MEMORY_ITEMS)
     try:
         formats = _Formats(workbook)
         _overview_sheet(workbook, formats, items, as_of, scope, name, dealers)
         for code, zh in KIND.labels:
             kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
-            rows = labelled.filter((pl.col("kind") == zh) & reachable)
-            _list_sheet(workbook.add_worksheet(zh), formats, rows, kind_columns)
+            _list_sheet(workbook.add_worksheet(zh), formats, by_kind.get(zh, labelled.clear()), kind_columns)
         unreachable = labelled.filter(~reachable)
         _list_sheet(
             workbook.add_worksheet(UNREACHABLE), formats, unreachable, ["kind", "contact_problem", *columns]
@@ -220,14 +230,32 @@ def _list_sheet(sheet, formats: _Formats, rows: pl.DataFrame, columns: list[str]
     for col, column in enumerate(columns):
         sheet.write_string(0, col, HEADER[column], formats.header)
     overdue = STATUS.zh("overdue")
-    for r, item in enumerate(rows.select(columns).iter_rows(named=True), 1):
-        cells = formats.cells["overdue" if item["status"] == overdue else "due"]
-        for col, column in enumerate(columns):
-            _write(sheet, r, col, item[column], column, cells)
+    status = columns.index("status")
+    frame = rows.select(columns)
+    writers = [_column_writer(sheet, column, frame.schema[column]) for column in columns]
+    for r, item in enumerate(frame.iter_rows(), 1):
+        cells = formats.cells["overdue" if item[status] == overdue else "due"]
+        for col, value in enumerate(item):
+            if value is None:
+                sheet.write_blank(r, col, None, cells["text"])
+            else:
+                write, cell = writers[col]
+                write(r, col, value, cells[cell])
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(rows.height, 1), len(columns) - 1)
-    for col, column in enumerate(columns):
-        sheet.set_column(col, col, _width(HEADER[column], rows[column].head(WIDTH_SAMPLE)))
+    for col, width in enumerate(_widths(frame)):
+        sheet.set_column(col, col, width)
+
+
+def _column_writer(sheet, column: str, dtype: pl.DataType) -> tuple:
+    """How `_write` writes a column's non-blank cells, chosen once for the column: the method and format."""
+    if dtype == pl.Utf8:
+        return sheet.write_string, "text"
+    if column == "last_attempt_at":
+        return sheet.write_datetime, "datetime"
+    if dtype.is_temporal():
+        return sheet.write_datetime, "date"
+    return sheet.write_number, "number"
 
 
 def _write(sheet, row: int, col: int, value, column: str, cells: dict) -> None:
@@ -243,19 +271,41 @@ def _write(sheet, row: int, col: int, value, column: str, cells: dict) -> None:
         sheet.write_number(row, col, value, cells["number"])
 
 
-def _width(header: str, values: pl.Series) -> int:
-    """Column width in characters: the widest of header and values, a Chinese character counting two."""
-    if values.dtype == pl.Date:
-        longest = 10
-    elif values.dtype == pl.Datetime:
-        longest = 16
-    else:
-        longest = max((_display_width(str(v)) for v in values.drop_nulls()), default=0)
-    return min(MAX_WIDTH, max(MIN_WIDTH, _display_width(header), longest) + 2)
+def _widths(frame: pl.DataFrame) -> list[int]:
+    """Each column's width in characters: the widest of its header and its first WIDTH_SAMPLE values, a
+    Chinese character counting two (one query for the whole sheet)."""
+    longest = []
+    for column, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            longest.append(pl.lit(10))
+        elif dtype == pl.Datetime:
+            longest.append(pl.lit(16))
+        else:
+            text = pl.col(column).cast(pl.Utf8)
+            longest.append((text.str.len_chars() + text.str.count_matches(_wide_characters())).max())
+    values = frame.head(WIDTH_SAMPLE).select(e.alias(str(i)) for i, e in enumerate(longest)).row(0)
+    return [
+        min(MAX_WIDTH, max(MIN_WIDTH, _display_width(HEADER[column]), value or 0) + 2)
+        for column, value in zip(frame.columns, values, strict=True)
+    ]
 
 
 def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@cache
+def _wide_characters() -> str:
+    """A regex class of the characters `_display_width` counts as two: East Asian wide or full-width."""
+    ranges, start = [], None
+    for code in range(0x110000 + 1):
+        wide = code < 0x110000 and unicodedata.east_asian_width(chr(code)) in "WF"
+        if wide and start is None:
+            start = code
+        elif not wide and start is not None:
+            ranges.append(rf"\x{{{start:X}}}-\x{{{code - 1:X}}}")
+            start = None
+    return f"[{''.join(ranges)}]"
 
 
 def _overview_sheet(
