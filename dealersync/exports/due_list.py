@@ -95,7 +95,7 @@ def exported_due_lists(
         region = region_as_known(con, region)
     store_due_list(con, as_of, maintenance_lead_days)
     items = due_list_items(con, as_of, dealer=dealer, region=region)
-    active = active_dealers(con)
+    active = active_dealers(con, as_of)
     if dealer is not None:
         scopes = [(DEALER, dealer.strip().upper())]
     elif region is not None:

@@ -428,7 +428,7 @@ def _add_routes(app: FastAPI) -> None:
                 dealers=[name] if level == DEALER else None,
                 region=name if level == REGION else scope.region,
             )
-            dealers = queries.active_dealers_of_region(con, name) if level == REGION else ()
+            dealers = queries.active_dealers_of_region(con, name, list_day) if level == REGION else ()
         folder = Path(tempfile.mkdtemp(prefix="dealersync-portal-"))
         (written,) = write_due_list_files(rows, list_day, folder, level, name, [file_format], dealers=dealers)
         return FileResponse(

@@ -440,6 +440,25 @@ FROM (
 ) AS o"""
 
 
+def dealers_on_sql(today: date) -> str:
+    """The dealers as they stood on `today` (dealer_code, name, region, active): each one's version valid
+    that day, else its earliest (a day before the warehouse first heard of it).
+
+    The items of a day take their dealer's name and region from it, and the day's files list its
+    active dealers from it, so a past day written again routes and lists dealers as its night did.
+    """
+    day = f"DATE '{today.isoformat()}'"
+    return f"""
+    SELECT dealer_code, name, region, active
+    FROM core.dealers
+    QUALIFY row_number() OVER (
+        PARTITION BY dealer_code
+        ORDER BY valid_from <= {day} DESC,
+                 CASE WHEN valid_from <= {day} THEN valid_from END DESC,
+                 valid_from
+    ) = 1"""
+
+
 def known_records_sql(today: date, lead_days: int) -> str:
     """CTEs of the records as they stood at the end of `today`.
 
@@ -499,15 +518,7 @@ vehicles AS (
     FROM core.vehicles
     WHERE purchase_date IS NULL OR purchase_date <= {day}
 ),
-dealers AS (
-    SELECT dealer_code, name, region
-    FROM core.dealers
-    QUALIFY row_number() OVER (
-        PARTITION BY dealer_code
-        ORDER BY valid_from <= {day} DESC,
-                 CASE WHEN valid_from <= {day} THEN valid_from END DESC,
-                 valid_from
-    ) = 1
+dealers AS ({dealers_on_sql(today)}
 ),
 campaigns AS (
     SELECT *, {_campaign_line("k")} AS line

@@ -13,6 +13,7 @@ import polars as pl
 from dealersync.transforms.due_list import (
     DUE_LIST_COLUMNS,
     KIND,
+    dealers_on_sql,
     due_list_sql,
     stale_work_orders_ctes,
     work_order_state_sql,
@@ -161,9 +162,9 @@ def region_as_known(con: duckdb.DuckDBPyConnection, region: str) -> str | None:
     return found[0][0]
 
 
-def active_dealers(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    """(dealer_code, name, region) of every dealer whose current version is active (blank counts as active)."""
+def active_dealers(con: duckdb.DuckDBPyConnection, as_of: date) -> list[tuple[str, str, str]]:
+    """(dealer_code, name, region) of every dealer active on `as_of` (blank counts as active), in its region of that day."""
     return con.execute(
-        "SELECT dealer_code, name, region FROM core.dealers_current WHERE coalesce(active, true) "
+        f"SELECT dealer_code, name, region FROM ({dealers_on_sql(as_of)}) WHERE coalesce(active, true) "
         "ORDER BY dealer_code"
     ).fetchall()

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from dealersync.transforms.due_list import due_list_sql
+from dealersync.transforms.due_list import dealers_on_sql, due_list_sql
 from dealersync.warehouse.due_lists import COLUMNS, WORK_ORDER
 from dealersync.warehouse.summaries import RAW_WITH_DEALER
 
@@ -109,8 +109,8 @@ def due_list_counts(
 ) -> pl.DataFrame:
     """Per dealer: region, name, items per kind, overdue, high priority and unreachable items of `day`.
 
-    Every active dealer of the scope is listed, with zeros when nothing is due (an empty row says
-    "nothing to do", a missing one would say nothing).
+    Every dealer of the scope active on `day` (in its region of that day) is listed, with zeros when
+    nothing is due (an empty row says "nothing to do", a missing one would say nothing).
     """
     return con.sql(
         f"""
@@ -122,7 +122,7 @@ def due_list_counts(
         scope_dealers AS (
             SELECT DISTINCT dealer_code, dealer_name, region FROM items
             UNION ALL
-            SELECT dealer_code, name, region FROM core.dealers_current
+            SELECT dealer_code, name, region FROM ({dealers_on_sql(day)})
             WHERE coalesce(active, true)
               AND ($dealers IS NULL OR list_contains($dealers, dealer_code))
               AND ($region IS NULL OR region = $region)
@@ -167,10 +167,10 @@ def dealers_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[str]:
     ]
 
 
-def active_dealers_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[tuple[str, str]]:
-    """(dealer_code, name) of the active dealers whose current version is in `region` (a region file lists them)."""
+def active_dealers_of_region(con: duckdb.DuckDBPyConnection, region: str, day: date) -> list[tuple[str, str]]:
+    """(dealer_code, name) of the dealers active and in `region` on `day` (the region's file of that day lists them)."""
     return con.execute(
-        "SELECT dealer_code, name FROM core.dealers_current WHERE region = ? AND coalesce(active, true) "
+        f"SELECT dealer_code, name FROM ({dealers_on_sql(day)}) WHERE region = ? AND coalesce(active, true) "
         "ORDER BY dealer_code",
         [region],
     ).fetchall()

@@ -21,6 +21,7 @@ from portal_seed import (
     D1_TOKEN,
     DAY,
     FORMULA_NAME,
+    LINEAGE,
     NORTH_TOKEN,
     PHONES,
     SHA_D1,
@@ -614,3 +615,29 @@ def test_tokens_in_the_settings_are_checked_before_serving(portal_data):
     with pytest.raises(PortalConfigError):
         create_app(portal_settings(*portal_data, {"short": "all"}))
     assert set(TOKENS.values()) == {"all", "dealer:D1", "region:华北"}
+
+
+def test_a_past_day_shows_the_dealers_in_their_region_of_that_day(tmp_path):
+    """D1 moved from 华北 to 华东 on 11-15: the page and the download of 11-12 show it in 华北, as that day."""
+    from dealersync.warehouse.db import open_warehouse
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = open_warehouse(warehouse)
+    con.execute(f"""
+    INSERT INTO core.dealers (dealer_code, name, region, valid_from, valid_to, run_id, file_sha256, sheet,
+                              excel_row, loaded_at)
+    VALUES ('D1', '一号店', '华北', DATE '2020-01-01', DATE '2026-11-15', {LINEAGE}),
+           ('D1', '一号店', '华东', DATE '2026-11-15', NULL, {LINEAGE}),
+           ('D2', '二号店', '华北', DATE '2020-01-01', NULL, {LINEAGE})
+    """)
+    con.close()
+    client = TestClient(create_app(portal_settings(warehouse, tmp_path / "exports")))
+
+    def dealers_shown(region: str) -> list[str]:
+        page = client.get(f"/due-lists?date=2026-11-12&region={region}").text
+        return [row[0] for row in html_table(page, "dealers") if row[0] in ("D1", "D2")]
+
+    shown = {region: dealers_shown(region) for region in ("华北", "华东")}
+    assert shown == {"华北": ["D1", "D2"], "华东": []}
+    sheets = xlsx_rows(client.get("/due-lists/2026-11-12/region/华北/download").content)
+    assert [row[0] for row in sheets["概览"] if row[0] in ("D1", "D2")] == ["D1", "D2"]

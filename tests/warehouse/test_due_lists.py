@@ -180,3 +180,22 @@ def test_a_regions_overview_lists_its_active_dealers_with_nothing_due(core, tmp_
             ("D1", "一号店", 2),
             ("D3", "三号店", 0),  # active, nothing due
         ]
+
+
+def test_a_past_days_files_list_the_dealers_as_they_stood_that_day(core, tmp_path):
+    """D3 was in 华东 and had nothing due on DAY, then moved to 华北 and was closed down later: the files
+    of DAY, written again now, list it as that day's night did (华东's overview, its own empty file)."""
+    core.execute(
+        "INSERT INTO core.dealers (dealer_code, name, region, active, valid_from, valid_to, run_id, file_sha256,"
+        f" sheet, excel_row, loaded_at) VALUES ('D3', '三号店', '华东', true, DATE '2020-01-01', DATE '2024-03-25',"
+        f" {LINEAGE}), ('D3', '三号店', '华北', false, DATE '2024-03-25', NULL, {LINEAGE})"
+    )
+    paths = {p.name: p for p in exported_due_lists(core, DAY, tmp_path, 7, [XLSX])}
+    assert "dealer_D3.xlsx" in paths  # active on DAY
+
+    def overview_dealers(name: str) -> list[tuple]:
+        overview = openpyxl.load_workbook(paths[name])[OVERVIEW].iter_rows(values_only=True)
+        return [row[:3] for row in overview if row[0] in ("D1", "D2", "D3")]
+
+    assert overview_dealers("region_华东.xlsx") == [("D1", "一号店", 2), ("D3", "三号店", 0)]
+    assert overview_dealers("region_华北.xlsx") == [("D2", "二号店", 1)]
