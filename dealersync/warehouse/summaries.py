@@ -57,25 +57,27 @@ def _received_rows_sql() -> str:
     A quarantine entry keeps only the run that saw its problem last, so a past run's counts come from
     etl.file_sheets. A sheet of a dealer's own kinds counts for the dealer most of its rows name (its
     rows are all counted together, so a dealer never has more rows rejected than received); any other
-    sheet counts for the company only.
+    sheet counts for the company only. Raw rows are stored once per content, under the run that first
+    loaded it: the owner is the content's, whichever run read it (run --force reads it again).
     """
     dealer = "NULLIF(upper(trim(dealer_code)), '')"
     named = [
-        f"SELECT run_id, file_sha256, sheet, {dealer} AS dealer_code FROM raw.{kind} JOIN runs USING (run_id)"
+        f"SELECT file_sha256, sheet, {dealer} AS dealer_code FROM raw.{kind} SEMI JOIN contents USING (file_sha256)"
         for kind in DEALERS_OWN
     ]
     return f"""
         WITH runs AS (SELECT run_id, as_of FROM etl.runs WHERE as_of BETWEEN ? AND ?),
+        contents AS (SELECT DISTINCT file_sha256 FROM etl.file_sheets JOIN runs USING (run_id)),
         named AS ({" UNION ALL ".join(named)}),
         owners AS (
-            SELECT run_id, file_sha256, sheet, first(dealer_code ORDER BY rows DESC, dealer_code) AS dealer_code
-            FROM (SELECT run_id, file_sha256, sheet, dealer_code, count(*) AS rows FROM named
+            SELECT file_sha256, sheet, first(dealer_code ORDER BY rows DESC, dealer_code) AS dealer_code
+            FROM (SELECT file_sha256, sheet, dealer_code, count(*) AS rows FROM named
                   WHERE dealer_code IS NOT NULL GROUP BY ALL)
             GROUP BY ALL
         )
         SELECT o.dealer_code, runs.as_of AS day, sum(s.rows_read)::BIGINT AS rows,
                sum(s.rows_warned)::BIGINT AS warned, sum(s.rows_rejected)::BIGINT AS rejected
-        FROM etl.file_sheets AS s JOIN runs USING (run_id) LEFT JOIN owners AS o USING (run_id, file_sha256, sheet)
+        FROM etl.file_sheets AS s JOIN runs USING (run_id) LEFT JOIN owners AS o USING (file_sha256, sheet)
         WHERE s.kind IS NOT NULL
         GROUP BY ALL
     """

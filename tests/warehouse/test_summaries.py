@@ -70,3 +70,30 @@ def test_a_row_rejected_again_in_a_later_week_still_counts_for_the_first(con):
         "rows_rejected": (1, None),
         "rejection_rate": (1, 3),
     }
+
+
+def test_a_file_loaded_again_counts_for_its_dealer_as_for_the_company(con):
+    """run --force on a dealer's file: its rows, read again, counted for the company but for no dealer.
+
+    Raw rows are stored once per content, under the run that first loaded it; the dealer a sheet counts
+    for is found from them whatever run reads the content again.
+    """
+    load_on(
+        con,
+        date(2026, 11, 16),
+        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
+    )
+    letters = parsed_file(d1_letters("L1"), name="letters.xlsx")
+    for day in (date(2026, 11, 23), date(2026, 11, 24)):  # the second time: run --force
+        load_file(con, letters, run_id=start_run(con, as_of=day, inbox=None), as_of=day)
+    refresh_summaries(con, [W48], LEVELS)
+    assert data_quality(con, W48) == {
+        "rows_received": (4, None),
+        "rows_rejected": (2, None),
+        "rejection_rate": (2, 4),
+    }
+    company = con.execute(
+        "SELECT numerator FROM mart.quality_kpi WHERE period = '2026-W48' AND scope_type = 'company' "
+        "AND figure = 'rows_received'"
+    ).fetchone()
+    assert company == (4,)
