@@ -223,6 +223,9 @@ class _FileLoader:
             "loaded_at": datetime.now(UTC),
             "first_loaded_at": first_loaded_at,
         }
+        (self.params["later_days"],) = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM etl.runs WHERE as_of > ?)", [self.params["as_of"]]
+        ).fetchone()
         self.raw_already_received = first_loaded_at is not None
         self.registered: list[str] = []
 
@@ -455,7 +458,8 @@ class _FileLoader:
         a point on the same day; a point equal to the one before it is no change and is dropped; each
         version ends where the next begins (valid_to exclusive, NULL for the current one); then only the
         rows that differ are written. So intervals never overlap, two changes on one day leave one
-        version, and a backfill for an earlier day slots in before the later versions.
+        version, and a backfill for an earlier day slots in before the later versions, until the next day
+        a file said the key again (see seen_again_later).
         """
         keys = _columns(key)
         on_key = " AND ".join(f"h.{k} = i.{k}" for k in key)
@@ -480,6 +484,7 @@ class _FileLoader:
                 WHERE h.valid_from <> $as_of
                 UNION ALL
                 SELECT {keys}, {_columns(attributes)}, $as_of AS valid_from, {_columns(LINEAGE)} FROM history_changed
+                {self.seen_again_later(table, key, attributes)}
             ),
             marked AS (
                 SELECT *, {attribute_row} IS DISTINCT FROM
@@ -510,6 +515,33 @@ class _FileLoader:
         )
         self.run("DROP TABLE history_versions")
         self.run("DROP TABLE history_changed")
+
+    def seen_again_later(self, table: str, key: tuple[str, ...], attributes: tuple[str, ...]) -> str:
+        """SQL (`UNION ALL SELECT ...`) of the change points a file for an earlier day must not run past.
+
+        A file of a later day that repeated a key's values unchanged made no version, but it said them on
+        its day: from the first such day after as_of, the key holds again what it held there before this
+        file (its version then is copied as a point of that day; one equal to the point before it drops).
+        The later files are found in raw.<table> (a row read, its key trimmed and upper-cased as codes
+        are), under the run that first loaded their content. Nothing to look for on a night later than
+        every run so far.
+        """
+        if not self.params["later_days"]:
+            return ""
+        on_key = " AND ".join(f"upper(trim(r.{k})) = i.{k}" for k in key)
+        return f"""
+            UNION ALL
+            SELECT {_columns(key, "h")}, {_columns(attributes, "h")}, seen.seen_on AS valid_from, {_columns(LINEAGE, "h")}
+            FROM (
+                SELECT {_columns(key, "i")}, min(run.as_of) AS seen_on
+                FROM history_changed AS i
+                JOIN raw.{table} AS r ON {on_key}
+                JOIN etl.runs AS run ON run.run_id = r.run_id AND run.as_of > $as_of
+                GROUP BY ALL
+            ) AS seen
+            JOIN core.{table} AS h ON {" AND ".join(f"h.{k} = seen.{k}" for k in key)}
+             AND h.valid_from < seen.seen_on AND (h.valid_to IS NULL OR h.valid_to > seen.seen_on)
+        """
 
     def load_customers(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
         """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.

@@ -84,6 +84,24 @@ def test_a_backfill_for_an_earlier_day_slots_in_before_the_later_versions(con):
     ]
 
 
+def test_a_late_file_for_an_earlier_day_holds_only_until_a_later_file_said_the_customer_again(con):
+    # The 24th's file arrived after the 25th's and 26th's, which repeated the first phone unchanged:
+    # the late phone became the current one, though the newest file says otherwise.
+    def night(day: date, phone: str) -> None:
+        parsed = customer_file(phone, sheet=f"night of {day}")
+        load_file(con, parsed, run_id=start_run(con, as_of=day, inbox=None), as_of=day)
+
+    night(date(2026, 11, 23), "18091250518")
+    night(date(2026, 11, 25), "18091250518")
+    night(date(2026, 11, 26), "18091250518")
+    night(date(2026, 11, 24), "13911112222")
+    assert versions(con) == [
+        ("C1", "18091250518", date(2026, 11, 23), date(2026, 11, 24), False),
+        ("C1", "13911112222", date(2026, 11, 24), date(2026, 11, 25), False),
+        ("C1", "18091250518", date(2026, 11, 25), None, True),
+    ]
+
+
 def test_other_customers_in_the_file_keep_their_versions(con):
     two = parsed_file(
         parsed_sheet("customers", [customer_row("C1"), customer_row("C2", "13812345679", VIN2)])
@@ -141,6 +159,34 @@ def test_nightly_loads_give_contiguous_versions_that_say_what_the_latest_file_sa
         expected = said[max(d for d in said if d <= day)]
         (covering,) = [p for _, p, f, t, _ in history if f <= day and (t is None or day < t)]
         assert covering == expected
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(loads=st.lists(st.tuples(st.integers(0, 4), PHONES), min_size=1, max_size=6))
+def test_files_for_any_days_in_any_order_give_each_day_what_its_latest_file_said(migrated_file, loads):
+    """Files loaded in any day order (late files, backfills): versions tile time from the first day,
+    never overlap, differ from their neighbour, and on every day a file was loaded for hold the phone of
+    the file of the latest day on or before it (of that day's files, the one loaded last)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "warehouse.duckdb"
+        shutil.copyfile(migrated_file, path)
+        con = duckdb.connect(str(path))
+        said: dict[date, str] = {}
+        for number, (offset, phone) in enumerate(loads):
+            day = date(2024, 1, 1) + timedelta(days=offset)
+            run_id = start_run(con, as_of=day, inbox=None)
+            load_file(con, customer_file(phone, sheet=f"file {number}"), run_id=run_id, as_of=day)
+            said[day] = phone
+        history = versions(con)
+        con.close()
+    assert history[0][2] == min(said)
+    assert history[-1][3] is None
+    for (_, phone, _, valid_to, _), (_, next_phone, next_from, _, _) in pairwise(history):
+        assert valid_to == next_from
+        assert phone != next_phone
+    for day in said:
+        (covering,) = [p for _, p, f, t, _ in history if f <= day and (t is None or day < t)]
+        assert covering == said[day]
 
 
 def test_an_old_file_loaded_again_does_not_reopen_what_a_later_file_changed(con):
