@@ -209,7 +209,9 @@ class _FileLoader:
         self.con = con
         self.parsed = parsed
         # The same content loaded before (run --force after an alias was added) says what it said then: it
-        # counts from that run's day, and leaves alone what files loaded since then wrote.
+        # counts from that run's day, and leaves alone what files loaded since then wrote. A file for a day
+        # before a run's already made (run --today of a past night) likewise leaves alone what files of
+        # later days wrote.
         first_as_of, first_loaded_at = con.execute(
             "SELECT min(r.as_of), min(f.processed_at) FROM etl.files AS f LEFT JOIN etl.runs AS r USING (run_id) "
             "WHERE f.sha256 = ? AND f.status = 'loaded'",
@@ -227,6 +229,7 @@ class _FileLoader:
             "SELECT EXISTS (SELECT 1 FROM etl.runs WHERE as_of > ?)", [self.params["as_of"]]
         ).fetchone()
         self.raw_already_received = first_loaded_at is not None
+        self.guards_later_files = first_loaded_at is not None or self.params["later_days"]
         self.registered: list[str] = []
 
     def run(self, sql: str, **params: object) -> duckdb.DuckDBPyConnection:
@@ -440,13 +443,16 @@ class _FileLoader:
             sheet=sheet.sheet,
         )
 
-    def not_written_later(self, table: str, key: tuple[str, ...], alias: str) -> str:
-        """SQL condition on rows (`alias`) of content loaded again: no row of their key in core.<table> was
-        written by a file loaded since the content's first load (always true on a first load)."""
-        if self.params["first_loaded_at"] is None:
+    def not_written_later(self, table: str, key: tuple[str, ...], alias: str, *, by_day: bool = True) -> str:
+        """SQL condition on rows (`alias`) of content loaded again, or of a file for a past day: no row of
+        their key in core.<table> was written by a file loaded since the content's first load, or (when
+        `by_day`) by a file of a later day (always true on a first load of the latest day)."""
+        if not (self.params["first_loaded_at"] is not None or (by_day and self.params["later_days"])):
             return "true"
         same_key = " AND ".join(f"t.{k} = {alias}.{k}" for k in key)
-        return f"NOT EXISTS (SELECT 1 FROM {_written_later(f'core.{table}', 't')} AND {same_key})"
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {_written_later(f'core.{table}', 't', by_day=by_day)} AND {same_key})"
+        )
 
     def load_history(
         self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: ParsedSheet
@@ -471,7 +477,7 @@ class _FileLoader:
             SELECT i.* FROM (SELECT {keys}, {_columns(attributes)}, {_columns(LINEAGE)} FROM ({source})) AS i
             LEFT JOIN core.{table} AS h
               ON {on_key} AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of)
-            WHERE (h.{key[0]} IS NULL OR {differs}) AND {self.not_written_later(table, key, "i")}
+            WHERE (h.{key[0]} IS NULL OR {differs}) AND {self.not_written_later(table, key, "i", by_day=False)}
             """,
             sheet=sheet.sheet,
         )
@@ -730,12 +736,13 @@ class _FileLoader:
     # ---- quarantine ------------------------------------------------------------------------------
 
     def forget_keys_written_later(self, sheets: list[ParsedSheet]) -> None:
-        """Content loaded again (run --force): the keys a file loaded since wrote settle no entry.
+        """Content loaded again (run --force), or a file for a past day: the keys a file loaded since (of a
+        later day) wrote settle no entry.
 
         Their core rows are that file's (upsert leaves them alone), so this file's old problems with them
         are not opened again, and the entries that file opened are not resolved by this one.
         """
-        if self.params["first_loaded_at"] is None:
+        if not self.guards_later_files:
             return
         for kind in dict.fromkeys(sheet.kind for sheet in sheets):
             table = "vehicles" if kind == "customers" else kind
@@ -748,8 +755,9 @@ class _FileLoader:
 
     def seen_later(self, table: str, alias: str) -> str:
         """SQL condition on entries (`alias`) of `table`: last seen in a file loaded after this content
-        was first (never on a first load). Content loaded again (run --force) leaves them as they are."""
-        if self.params["first_loaded_at"] is None:
+        was first, or in a file of a later day (never on a first load of the latest day). Content loaded
+        again (run --force), or a file for a past day, leaves them as they are."""
+        if not self.guards_later_files:
             return "false"
         return f"{alias}.entry_id IN (SELECT seen.entry_id FROM {_written_later(table, 'seen')})"
 
@@ -888,12 +896,14 @@ FILE_SHEET_COLUMNS = (
 )
 
 
-def _written_later(table: str, alias: str) -> str:
+def _written_later(table: str, alias: str, *, by_day: bool = True) -> str:
     """SQL `FROM` body (ending in a WHERE): the rows of `table` whose lineage names a file loaded since this
-    content's first load ($first_loaded_at)."""
+    content's first load ($first_loaded_at), or (when `by_day`) a file of a day after $as_of."""
+    later_day = "OR day.as_of > $as_of" if by_day else ""
     return f"""{table} AS {alias} JOIN etl.files AS w
         ON w.run_id = {alias}.run_id AND w.sha256 = {alias}.file_sha256 AND w.status = 'loaded'
-        WHERE w.processed_at > $first_loaded_at"""
+        LEFT JOIN etl.runs AS day ON day.run_id = w.run_id
+        WHERE (w.processed_at > $first_loaded_at {later_day})"""
 
 
 def _columns(names: tuple[str, ...], alias: str = "") -> str:

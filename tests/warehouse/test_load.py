@@ -16,6 +16,7 @@ from dealersync.parsed import REFUSED, ParsedFile
 from dealersync.steward import loader_problems
 from dealersync.warehouse import load as load_module
 from dealersync.warehouse.load import LINEAGE, load_file, loaded_hashes, record_file
+from dealersync.warehouse.runs import start_run
 
 DAY = date(2024, 3, 1)
 VIN1, VIN2, VIN3 = "LSVAB4BR5EN000001", "LSVAB4BR5EN000002", "LSVAB4BR5EN000003"
@@ -196,6 +197,39 @@ def test_a_file_loaded_again_leaves_the_entries_a_later_file_saw_where_they_are(
     before = table_digests(warehouse)
     load_file(warehouse, first, run_id=4, as_of=date(2024, 3, 3))
     assert table_digests(warehouse) == before
+
+
+def test_a_past_nights_file_loaded_after_a_later_days_correction_leaves_it_alone(warehouse):
+    # run --today of a past night, with the file that arrived late for it: before, it put W1's old
+    # amount back and opened W3's rejection again beside the W3 the later day's file had loaded clean
+    def night(day: date, parsed: ParsedFile) -> None:
+        load_file(warehouse, parsed, run_id=start_run(warehouse, as_of=day, inbox=None), as_of=day)
+
+    late = parsed_file(
+        parsed_sheet(
+            "service_visits",
+            [visit("W1", amount=Decimal("100.00")), visit("W2", amount=Decimal("7.00"))],
+            rejected=[visit("W3", mileage_km=-5)],
+            problems=[rejection(4, "mileage_km", "negative")],
+        ),
+        name="d001_0302.xlsx",
+    )
+    later = parsed_file(
+        parsed_sheet("service_visits", [visit("W1", amount=Decimal("120.00")), visit("W3", mileage_km=5)]),
+        name="d001_0303.xlsx",
+    )
+    night(date(2024, 3, 3), later)
+    night(date(2024, 3, 2), late)
+    assert rows(
+        warehouse, "SELECT work_order_no, amount, mileage_km FROM core.service_visits ORDER BY 1"
+    ) == [
+        ("W1", Decimal("120.00"), 1000),
+        ("W2", Decimal("7.00"), 1000),
+        ("W3", None, 5),
+    ]
+    assert (
+        rows(warehouse, "SELECT business_key FROM quarantine.rejected_rows WHERE resolved_at IS NULL") == []
+    )
 
 
 def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
