@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 from typer.testing import CliRunner
+from workbooks import write_xlsx
 
 from dealersync.flows.cli import app
 from dealersync.samples import generate_inbox
@@ -156,3 +158,32 @@ def test_a_corrected_copy_sent_again_resolves_exactly_what_it_fixes(tmp_path, mo
     ) == [(None,)]
     table = CliRunner().invoke(app, ["quarantine", "-w", str(warehouse), "--dealer", dealer])
     assert table.exit_code == 0 and "oldest first" in table.output
+
+
+def test_each_file_of_a_night_gets_the_warnings_the_loader_gave_it(tmp_path, monkeypatch, prefect_harness):
+    """Two ledgers of one dealer the same night, each with the visit of a customer without a file.
+
+    The second refreshed the warning's entry to point at itself, and the first file's copy, made from the
+    entries once the night's files were loaded, lost its yellow cell (its run table said 1 warned).
+    """
+    monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DEALERSYNC_SETTLE_SECONDS", "0")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_xlsx(
+        inbox / "总部基础资料.xlsx",
+        {"经销商": [("经销商代码", "经销商名称", "区域"), ("D0001", "太原", "华北")]},
+    )
+    header = ("经销商代码", "工单号", "客户编号", "车架号", "进厂日期", "类型")
+    visit = ("D0001", "WO1", "C9", "LJ1DS15A8PC050605", date(2026, 11, 16), "咨询")
+    for order, name in enumerate(("D0001_周一.xlsx", "D0001_周二.xlsx")):
+        rows = [header, visit] + [
+            ("D0001", "WO2", "C9", "LJ1DS15A8PC050605", date(2026, 11, 17), "咨询")
+        ] * order
+        write_xlsx(inbox / name, {"维修保养记录": rows})
+        os.utime(inbox / name, (1_700_000_000 + order, 1_700_000_000 + order))
+    run_night(tmp_path)
+    folder = tmp_path / "exports" / "steward" / TODAY.isoformat() / "D0001"
+    for name in ("D0001_周一", "D0001_周二"):
+        problems = list(csv.DictReader(io.StringIO((folder / f"{name}.problems.csv").read_text("utf-8-sig"))))
+        assert ("C2", "no_customer_file") in {(p["cell"], p["rule"]) for p in problems}, name

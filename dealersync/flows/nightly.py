@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from time import perf_counter, time
 
+import polars as pl
 from defusedxml import ElementTree
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -61,6 +62,10 @@ class FileOutcome:
     rows_rejected: int = 0
     seconds: float = 0.0
     stored_as: str | None = None
+
+
+# What a loaded file's steward copy needs: its rows (slimmed) and the warnings the loader gave it.
+CopyInputs = tuple[ParsedFile, pl.DataFrame]
 
 
 @dataclass
@@ -269,7 +274,7 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
             kept += kept_again
         # The steward copies are written by the task runner's workers while this process makes the marts.
         with timed(seconds, "steward copies"):
-            copies = _start_steward_copies(con, run_id, kept, as_of, aliases, settings)
+            copies = _start_steward_copies(kept, as_of, aliases, settings)
             copies += _copies_crashed_runs_left(con, aliases, settings)
         if _marts_current(con, as_of, settings):
             logger.info(
@@ -365,7 +370,7 @@ def _waiting_files(
 
 def _load_inbox(
     con, run_id, inbox_dir, new_files, known_files, as_of, aliases, settings, logger, seconds, staging
-) -> tuple[list[FileOutcome], list[tuple[ParsedFile, FileOutcome]]]:
+) -> tuple[list[FileOutcome], list[tuple[CopyInputs, FileOutcome]]]:
     """Record the files loaded before; check the new ones in parallel and load them one at a time.
 
     Workbooks whose sheet names say they hold reference data go first, so that the others are checked
@@ -373,7 +378,7 @@ def _load_inbox(
     loaded file's outcome with what its steward copy needs of it.
     """
     outcomes = [_skip(con, run_id, path, sha256, inbox_dir, as_of, settings) for path, sha256 in known_files]
-    kept: list[tuple[ParsedFile, FileOutcome]] = []
+    kept: list[tuple[CopyInputs, FileOutcome]] = []
     logger.info("%d new file(s) in %s", len(new_files), inbox_dir)
     progress = NightProgress(len(new_files))
     named = [path for path in new_files if _names_reference_sheets(path, aliases)]
@@ -389,7 +394,7 @@ def _load_inbox(
 
 def _check_and_load(
     con, run_id, paths, inbox_dir, as_of, aliases, settings, progress, logger, seconds, staging
-) -> tuple[list[FileOutcome], list[tuple[ParsedFile, FileOutcome]]]:
+) -> tuple[list[FileOutcome], list[tuple[CopyInputs, FileOutcome]]]:
     """Check files in parallel against the warehouse's references; load them in inbox order, references first.
 
     A checked file waits for its turn staged (its rows in Arrow files under `staging`, written by the
@@ -485,28 +490,31 @@ def _refuse(con, run_id, parsed: ParsedFile, inbox_dir, as_of, logger) -> FileOu
 
 
 def _load_all(con, staged, run_id, inbox_dir, as_of, settings, progress, logger):
-    """Load staged files one at a time: (their outcomes, what their steward copies need of each)."""
+    """Load staged files one at a time: (their outcomes, what their steward copies need of each).
+
+    A copy needs the file's rows and the warnings the loader gave it (mileage going backwards, no customer
+    file), taken as soon as it loads: a later file of the night with the same problem moves its entry.
+    """
     outcomes, kept = [], []
     for item in staged:
         parsed = item.restore()
         outcomes.append(_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger))
-        kept.append(slim(parsed))
+        kept.append((slim(parsed), loader_problems(con, run_id=run_id, sha256=parsed.sha256)))
         progress.loaded(parsed.file_name)
     return outcomes, kept
 
 
-def _start_steward_copies(con, run_id, kept, as_of, aliases, settings) -> list:
+def _start_steward_copies(kept, as_of, aliases, settings) -> list:
     """Every loaded file that had problems gets its marked copy under exports/steward/<date>/<dealer>/.
 
-    Submitted once the night's files are loaded, so that the loader's own warnings (mileage going
-    backwards, no customer file) are marked too, as the whole night left them. The file has been moved
-    (to processed/) by then: its outcome says where. Returns (file name, future) of each copy.
+    Submitted once the night's files are loaded, with the loader's own warnings (mileage going backwards,
+    no customer file) each file got. The file has been moved (to processed/) by then: its outcome says
+    where. Returns (file name, future) of each copy.
     """
     jobs = []
-    for parsed, outcome in kept:
+    for (parsed, extra), outcome in kept:
         if outcome.status != LOADED:
             continue
-        extra = loader_problems(con, run_id=run_id, sha256=parsed.sha256)
         if parsed.problems.is_empty() and extra.is_empty():
             continue
         folder = night_folder(settings.exports_dir, as_of, parsed)
