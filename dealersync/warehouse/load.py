@@ -529,8 +529,9 @@ class _FileLoader:
         its day: from the first such day after as_of, the key holds again what it held there before this
         file (its version then is copied as a point of that day; one equal to the point before it drops).
         The later files are found in raw.<table> (a row read, its key trimmed and upper-cased as codes
-        are), under the run that first loaded their content. Nothing to look for on a night later than
-        every run so far.
+        are), under the run that first loaded their content (this content's own rows are not a later
+        file's, though a sheet first skipped as unknown gets them under a later run). Nothing to look for
+        on a night later than every run so far.
         """
         if not self.params["later_days"]:
             return ""
@@ -541,7 +542,7 @@ class _FileLoader:
             FROM (
                 SELECT {_columns(key, "i")}, min(run.as_of) AS seen_on
                 FROM history_changed AS i
-                JOIN raw.{table} AS r ON {on_key}
+                JOIN raw.{table} AS r ON {on_key} AND r.file_sha256 <> $sha
                 JOIN etl.runs AS run ON run.run_id = r.run_id AND run.as_of > $as_of
                 GROUP BY ALL
             ) AS seen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from datetime import date, timedelta
@@ -99,6 +100,24 @@ def test_a_late_file_for_an_earlier_day_holds_only_until_a_later_file_said_the_c
         ("C1", "18091250518", date(2026, 11, 23), date(2026, 11, 24), False),
         ("C1", "13911112222", date(2026, 11, 24), date(2026, 11, 25), False),
         ("C1", "18091250518", date(2026, 11, 25), None, True),
+    ]
+
+
+def test_a_sheet_first_skipped_then_loaded_again_is_not_a_later_file_saying_its_customers(con):
+    # run --force after adding an alias: the sheet's raw rows arrive under the forced run, a later day's
+    def night(day: date, parsed) -> None:
+        load_file(con, parsed, run_id=start_run(con, as_of=day, inbox=None), as_of=day)
+
+    night(date(2024, 3, 1), customer_file("13812345678", sheet="客户"))
+    customers = parsed_sheet("customers", [customer_row(phone="13900000000")], sheet="客户资料")
+    letter = {"dealer_code": "D001", "letter_id": "L1", "customer_id": "C1", "sent_date": date(2024, 3, 1)}
+    letters = parsed_sheet("letters", [letter | {"letter_type": "notice"}])
+    whole = parsed_file(customers, letters)
+    night(date(2024, 3, 2), dataclasses.replace(whole, sheets=[letters], skipped_sheets=[("客户资料", "?")]))
+    night(date(2024, 3, 5), whole)
+    assert versions(con) == [
+        ("C1", "13812345678", date(2024, 3, 1), date(2024, 3, 2), False),
+        ("C1", "13900000000", date(2024, 3, 2), None, True),
     ]
 
 
