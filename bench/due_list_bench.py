@@ -14,9 +14,11 @@ the process (the machine is shared: the load average is printed beside them):
    and corrected visits; not timed, it is the loader's), the refresh of the state after it, and the
    day's list computed with the state refreshed (best of a few runs);
 3. the day's list computed with the state left stale by a night (it recomputes the stale work orders
-   on the spot: right, only slower), and computing and storing the list in mart.due_list.
+   on the spot: right, only slower), and computing and storing the list in mart.due_list;
+4. with --files, the night's files: every dealer's and every region's xlsx and csv, as the nightly flow
+   writes them (minutes at the default size: a thousand dealers).
 
-    .venv/bin/python bench/due_list_bench.py [--visits 1000000] [--runs 5] [--nights 3] [--threads 2]
+    .venv/bin/python bench/due_list_bench.py [--visits 1000000] [--runs 5] [--nights 3] [--threads 2] [--files]
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from dealersync.exports.due_list import exported_due_lists
 from dealersync.transforms.due_list import due_list_sql
 from dealersync.warehouse.db import migrate
 from dealersync.warehouse.due_lists import refresh_work_orders, store_due_list, unordered
@@ -311,6 +314,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--nights", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--files", action="store_true", help="also write every dealer's and region's files")
     args = parser.parse_args()
 
     folder = tempfile.TemporaryDirectory()
@@ -380,6 +384,15 @@ def main() -> None:
         f"refresh (nothing new), compute and store in mart.due_list (one transaction), best of {args.runs}: "
         f"{stored:.3f} s wall, {stored_cpu:.3f} s CPU; {load()}"
     )
+    if args.files:
+        wall, cpu, written = seconds(
+            lambda: exported_due_lists(con, TODAY, Path(folder.name) / "due_lists", maintenance_lead_days=7)
+        )
+        print(
+            f"the night's files (compute, store, then every dealer's and region's xlsx and csv): {len(written):,} "
+            f"files of {items.num_rows:,} items in {wall:.1f} s wall, {cpu:.1f} s CPU "
+            f"({items.num_rows / wall:,.0f} items/s); {load()}"
+        )
     print(
         f"peak memory: DuckDB buffers {peak_query_memory_mb(con, query):,.0f} MB during the query, process "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB (building the tables included)"
