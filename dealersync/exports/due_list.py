@@ -248,7 +248,8 @@ def _list_sheet(sheet, formats: _Formats, rows: pl.DataFrame, columns: list[str]
 
 
 def _column_writer(sheet, column: str, dtype: pl.DataType) -> tuple:
-    """How `_write` writes a column's non-blank cells, chosen once for the column: the method and format."""
+    """How a list sheet writes a column's non-blank cells, as `_write` would, chosen once for the column:
+    the method and the format."""
     if dtype == pl.Utf8:
         return sheet.write_string, "text"
     if column == "last_attempt_at":
