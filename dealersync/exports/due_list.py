@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from dealersync.exports.cells import safe_frame, xlsx_workbook
+from dealersync.exports.files import written_whole
 from dealersync.transforms.due_list import (
     CONTACT_PROBLEM,
     DUE_LIST_COLUMNS,
@@ -166,7 +167,8 @@ def _labelled(items: pl.DataFrame) -> pl.DataFrame:
 def write_due_list_csv(path: Path, items: pl.DataFrame) -> Path:
     """All the scope's items in one csv (UTF-8 with BOM so that Excel reads Chinese), headers in Chinese."""
     frame = safe_frame(_labelled(items).select(pl.col(c).alias(HEADER[c]) for c in CSV_COLUMNS))
-    frame.write_csv(path, include_bom=True, datetime_format="%Y-%m-%d %H:%M", date_format="%Y-%m-%d")
+    with written_whole(path) as partial:
+        frame.write_csv(partial, include_bom=True, datetime_format="%Y-%m-%d %H:%M", date_format="%Y-%m-%d")
     return Path(path)
 
 
@@ -191,19 +193,24 @@ def write_due_list_xlsx(
     columns = [c for c in SHEET_COLUMNS if not (scope == DEALER and c in ("dealer_name", "region"))]
     # a long list is streamed to disk row by row (every sheet is written top to bottom); a short one is
     # built in memory, which spares the temporary files xlsxwriter otherwise makes for each part
-    workbook = xlsx_workbook(path, constant_memory=items.height > IN_MEMORY_ITEMS)
-    try:
-        formats = _Formats(workbook)
-        _overview_sheet(workbook, formats, items, as_of, scope, name, dealers)
-        for code, zh in KIND.labels:
-            kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
-            _list_sheet(workbook.add_worksheet(zh), formats, by_kind.get(zh, labelled.clear()), kind_columns)
-        unreachable = labelled.filter(~reachable)
-        _list_sheet(
-            workbook.add_worksheet(UNREACHABLE), formats, unreachable, ["kind", "contact_problem", *columns]
-        )
-    finally:
-        workbook.close()
+    with written_whole(path) as partial:
+        workbook = xlsx_workbook(partial, constant_memory=items.height > IN_MEMORY_ITEMS)
+        try:
+            formats = _Formats(workbook)
+            _overview_sheet(workbook, formats, items, as_of, scope, name, dealers)
+            for code, zh in KIND.labels:
+                kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
+                rows = by_kind.get(zh, labelled.clear())
+                _list_sheet(workbook.add_worksheet(zh), formats, rows, kind_columns)
+            unreachable = labelled.filter(~reachable)
+            _list_sheet(
+                workbook.add_worksheet(UNREACHABLE),
+                formats,
+                unreachable,
+                ["kind", "contact_problem", *columns],
+            )
+        finally:
+            workbook.close()
     return Path(path)
 
 

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from dealersync.exports.cells import safe_frame
+from dealersync.exports.files import written_whole
 from dealersync.parsed import PARSED, ParsedFile
 from dealersync.reader import RESAVE
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
@@ -161,7 +162,8 @@ def write_steward_report(
             notes.append(comment_note)
     _add_problem_sheet(book, parsed.file_name, problems, places, notes)
     workbook_path = folder / annotated_name(source.name)
-    book.save(workbook_path)
+    with written_whole(workbook_path) as partial:
+        book.save(partial)
     cells = {i: _address(places[i]) for i in range(problems.height)}
     _write_csv(problems, csv_path, parsed.file_name, cells=cells)
     return StewardReport(parsed.file_name, workbook_path, csv_path, problems.height, marked, notes)
@@ -649,4 +651,5 @@ def _write_csv(problems: pl.DataFrame, path: Path, file_name: str, *, cells: dic
         .alias(name)
         for name in texts
     )
-    safe_frame(cut).write_csv(path, include_bom=True)
+    with written_whole(path) as partial:
+        safe_frame(cut).write_csv(partial, include_bom=True)
