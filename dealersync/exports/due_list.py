@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -23,8 +23,10 @@ from dealersync.transforms.due_list import (
 )
 from dealersync.warehouse.due_lists import (
     active_dealers,
+    due_list_computed_at,
     due_list_items,
     is_known_scope,
+    listed_dealers,
     region_as_known,
     store_due_list,
 )
@@ -102,9 +104,7 @@ def exported_due_lists(
     elif region is not None:
         scopes = [(REGION, region.strip())]
     else:
-        dealers = set(items["dealer_code"]) | {code for code, _, _ in active}
-        regions = set(items["region"].drop_nulls()) | {region for _, _, region in active}
-        scopes = [(DEALER, code) for code in sorted(dealers)] + [(REGION, name) for name in sorted(regions)]
+        scopes = day_scopes(items.select("dealer_code", "region").unique().rows(), active)
     # each scope's items, split off once (a filter per scope reads every item: a night has a thousand scopes)
     split = {
         scope: {key: part for (key,), part in items.partition_by(column, as_dict=True).items()}
@@ -127,6 +127,40 @@ def exported_due_lists(
     ]
 
 
+def day_scopes(
+    listed: Iterable[tuple[str, str | None]], active: Iterable[tuple[str, str, str]]
+) -> list[tuple[str, str]]:
+    """The (scope, name) of every file of a day's list: each dealer listed (dealer_code, region) or active
+    (dealer_code, name, region), then each of their regions. An active dealer with nothing due gets its
+    empty list, so a missing file never means "nothing to do"."""
+    listed, active = list(listed), list(active)
+    dealers = {code for code, _ in listed} | {code for code, _, _ in active}
+    regions = {region for _, region in listed if region is not None} | {region for _, _, region in active}
+    return [(DEALER, code) for code in sorted(dealers)] + [(REGION, name) for name in sorted(regions)]
+
+
+def due_list_file(folder: Path, scope: str, name: str, file_format: str) -> Path:
+    """Where one scope's file goes: `dealer_D0012.xlsx`, `region_华东.csv`…"""
+    return Path(folder) / f"{scope}_{_file_safe(name)}.{file_format}"
+
+
+def due_list_files_written(con: duckdb.DuckDBPyConnection, as_of: date, folder: Path) -> bool:
+    """Whether `folder` holds every file of the stored list of `as_of`, none older than the list.
+
+    A night stopped while it wrote them (killed, the disk full) left some; a run again that day writes
+    them all instead of keeping a folder that only has files in it.
+    """
+    computed_at = due_list_computed_at(con, as_of)
+    if computed_at is None:
+        return False
+    paths = [
+        due_list_file(folder, scope, name, file_format)
+        for scope, name in day_scopes(listed_dealers(con, as_of), active_dealers(con, as_of))
+        for file_format in FORMATS
+    ]
+    return all(path.is_file() and path.stat().st_mtime >= computed_at.timestamp() for path in paths)
+
+
 def write_due_list_files(
     items: pl.DataFrame,
     as_of: date,
@@ -142,12 +176,13 @@ def write_due_list_files(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{scope}_{_file_safe(name)}"
     written = []
     if XLSX in formats:
-        written.append(write_due_list_xlsx(folder / f"{stem}.xlsx", items, as_of, scope, name, dealers))
+        written.append(
+            write_due_list_xlsx(due_list_file(folder, scope, name, XLSX), items, as_of, scope, name, dealers)
+        )
     if CSV in formats:
-        written.append(write_due_list_csv(folder / f"{stem}.csv", items))
+        written.append(write_due_list_csv(due_list_file(folder, scope, name, CSV), items))
     return written
 
 

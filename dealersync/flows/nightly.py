@@ -20,7 +20,7 @@ from prefect.states import Failed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from dealersync import inbox as inbox_folder
-from dealersync.exports.due_list import due_list_folder, exported_due_lists
+from dealersync.exports.due_list import due_list_files_written, due_list_folder, exported_due_lists
 from dealersync.exports.quality_report import nightly_quality_reports
 from dealersync.flows.checking import CheckInputs, Staged, check_files, recheck_files
 from dealersync.flows.reporting import NightProgress, publish_night, quarantine_summary, redact, timed
@@ -307,9 +307,11 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
 
 
 def _marts_current(con, as_of: date, settings: Settings) -> bool:
-    """Whether the due list (with its files) and the summaries of `as_of` were made after the last load.
+    """Whether the due list (with every one of its files) and the summaries of `as_of` were made after the
+    last load.
 
-    A run again the same day with nothing new then changes nothing and takes no time for them.
+    A run again the same day with nothing new then changes nothing and takes no time for them; after a
+    night stopped while it wrote the files, it writes them all.
     """
     periods = nightly_periods(as_of)
     pairs = [value for period in periods for value in (period.type, period.label)]
@@ -326,8 +328,7 @@ def _marts_current(con, as_of: date, settings: Settings) -> bool:
     ).fetchall()[0]
     if due_at is None or summaries_at is None or summarised < len(periods):
         return False
-    folder = due_list_folder(settings.exports_dir, as_of)
-    if not folder.is_dir() or not any(folder.iterdir()):
+    if not due_list_files_written(con, as_of, due_list_folder(settings.exports_dir, as_of)):
         return False
     return loaded_at is None or (due_at > loaded_at and summaries_at > loaded_at)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from time import perf_counter
 
 import duckdb
@@ -160,6 +160,19 @@ def region_as_known(con: duckdb.DuckDBPyConnection, region: str) -> str | None:
         "SELECT min(region) FROM core.dealers WHERE upper(trim(region)) = upper(trim(?))", [region]
     ).fetchall()
     return found[0][0]
+
+
+def listed_dealers(con: duckdb.DuckDBPyConnection, as_of: date) -> list[tuple[str, str | None]]:
+    """(dealer_code, region) of every dealer with an item in the stored list of `as_of`."""
+    return con.execute(
+        "SELECT DISTINCT dealer_code, region FROM mart.due_list WHERE as_of = ?", [as_of]
+    ).fetchall()
+
+
+def due_list_computed_at(con: duckdb.DuckDBPyConnection, as_of: date) -> datetime | None:
+    """When the stored due list of `as_of` was computed; None when the day was never computed."""
+    found = con.execute("SELECT computed_at FROM mart.due_list_days WHERE as_of = ?", [as_of]).fetchall()
+    return found[0][0] if found else None
 
 
 def active_dealers(con: duckdb.DuckDBPyConnection, as_of: date) -> list[tuple[str, str, str]]:

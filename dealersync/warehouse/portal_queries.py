@@ -7,13 +7,13 @@ Every value a caller passes reaches DuckDB as a bound parameter; callers narrow 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import polars as pl
 
 from dealersync.transforms.due_list import dealers_on_sql, due_list_sql
-from dealersync.warehouse.due_lists import COLUMNS, WORK_ORDER
+from dealersync.warehouse.due_lists import COLUMNS, WORK_ORDER, due_list_computed_at
 from dealersync.warehouse.summaries import RAW_WITH_DEALER
 
 # Tables the portal reads: a warehouse without them was made by an older version (run the night once).
@@ -51,12 +51,6 @@ def stored_due_list_days(con: duckdb.DuckDBPyConnection, limit: int = 90) -> lis
             "SELECT as_of FROM mart.due_list_days ORDER BY as_of DESC LIMIT ?", [limit]
         ).fetchall()
     ]
-
-
-def due_list_computed_at(con: duckdb.DuckDBPyConnection, day: date) -> datetime | None:
-    """When the stored due list of `day` was computed; None when the day was never computed."""
-    found = con.execute("SELECT computed_at FROM mart.due_list_days WHERE as_of = ?", [day]).fetchall()
-    return found[0][0] if found else None
 
 
 def _items_source(con: duckdb.DuckDBPyConnection, day: date, maintenance_lead_days: int) -> str:

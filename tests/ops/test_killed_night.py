@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+from datetime import timedelta
+
 import pytest
 from ops_helpers import TODAY, copy_inbox
 
+from dealersync.exports import due_list as due_list_export
 from dealersync.flows import nightly as nightly_module
 from dealersync.flows.nightly import nightly
 from dealersync.warehouse.runs import CRASHED, finish_run
@@ -53,3 +57,40 @@ def test_the_night_after_a_stopped_one_writes_the_marked_copies_it_owed(
 
     nightly(inbox=night / "inbox", warehouse=night / "warehouse.duckdb", today=TODAY)
     assert steward_files(night) == owed
+
+
+def test_a_night_stopped_while_writing_its_due_lists_has_them_all_written_by_the_next_run(
+    sample_inbox, tmp_path, monkeypatch, prefect_harness
+):
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
+    inbox, warehouse = copy_inbox(sample_inbox, tmp_path / "inbox"), tmp_path / "warehouse.duckdb"
+    nightly(inbox=inbox, warehouse=warehouse, today=TODAY)
+    day_after = TODAY + timedelta(days=1)  # the same week, month and year: its summaries are current
+    lists = tmp_path / "exports" / "due_lists"
+    owed = sorted(p.name for p in (lists / TODAY.isoformat()).iterdir())
+
+    # A night with nothing new stops after the first dealer's files (killed, or the disk full). Before,
+    # a run again that day saw a folder with files in it, the list stored and the summaries current,
+    # said the due lists were "kept as they are", and the other dealers' and regions' files never came.
+    written = due_list_export.write_due_list_files
+    with monkeypatch.context() as stop:
+        stop.setattr(due_list_export, "write_due_list_files", stopping_after(1, written))
+        with pytest.raises(OSError, match="No space left"):
+            nightly(inbox=inbox, warehouse=warehouse, today=day_after)
+    assert 0 < len(list((lists / day_after.isoformat()).iterdir())) < len(owed)
+
+    nightly(inbox=inbox, warehouse=warehouse, today=day_after)
+    assert sorted(p.name for p in (lists / day_after.isoformat()).iterdir()) == owed
+
+
+def stopping_after(count: int, write):
+    """`write`, which raises as a full disk does once it has been called `count` times."""
+    calls = []
+
+    def write_or_stop(*args, **kwargs):
+        if len(calls) == count:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        calls.append(args)
+        return write(*args, **kwargs)
+
+    return write_or_stop
