@@ -39,7 +39,7 @@ from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import CRASHED, SUCCEEDED, close_abandoned_runs, finish_run, start_run
 from dealersync.warehouse.runs import FAILED as RUN_FAILED
-from dealersync.warehouse.summaries import alert_levels, nightly_periods
+from dealersync.warehouse.summaries import alert_levels, nightly_periods, reports_due
 
 LOADED, REFUSED, SKIPPED, FAILED = "loaded", "refused", "skipped", "failed"
 WAITING = "waiting"  # changed moments before the run: left in the inbox for the next one, not recorded
@@ -307,11 +307,11 @@ def _night(con, settings: Settings, inbox_dir: Path, as_of: date, aliases: Alias
 
 
 def _marts_current(con, as_of: date, settings: Settings) -> bool:
-    """Whether the due list (with every one of its files) and the summaries of `as_of` were made after the
-    last load.
+    """Whether the due list (with every one of its files) and the summaries of `as_of` (with every report
+    owed) were made after the last load.
 
     A run again the same day with nothing new then changes nothing and takes no time for them; after a
-    night stopped while it wrote the files, it writes them all.
+    night stopped while it wrote the files or the reports, it writes them all.
     """
     periods = nightly_periods(as_of)
     pairs = [value for period in periods for value in (period.type, period.label)]
@@ -329,6 +329,8 @@ def _marts_current(con, as_of: date, settings: Settings) -> bool:
     if due_at is None or summaries_at is None or summarised < len(periods):
         return False
     if not due_list_files_written(con, as_of, due_list_folder(settings.exports_dir, as_of)):
+        return False
+    if reports_due(con, as_of):  # a night stopped before it wrote every report it owed
         return False
     return loaded_at is None or (due_at > loaded_at and summaries_at > loaded_at)
 

@@ -9,6 +9,7 @@ import pytest
 from ops_helpers import TODAY, copy_inbox
 
 from dealersync.exports import due_list as due_list_export
+from dealersync.exports import quality_report as quality_report_export
 from dealersync.flows import nightly as nightly_module
 from dealersync.flows.nightly import nightly
 from dealersync.warehouse.runs import CRASHED, finish_run
@@ -94,3 +95,27 @@ def stopping_after(count: int, write):
         return write(*args, **kwargs)
 
     return write_or_stop
+
+
+def test_a_night_stopped_while_writing_its_quality_reports_has_them_written_by_the_next_run(
+    sample_inbox, tmp_path, monkeypatch, prefect_harness
+):
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
+    inbox, warehouse = copy_inbox(sample_inbox, tmp_path / "inbox"), tmp_path / "warehouse.duckdb"
+    # The first night owes last week's, month's and year's reports; it stops after writing the first (its
+    # summaries refreshed, its due lists written). Before, a run again that day found the summaries
+    # current and kept them, and the other two reports waited for the next day's night.
+    written = quality_report_export.refreshed_report
+    with monkeypatch.context() as stop:
+        stop.setattr(quality_report_export, "refreshed_report", stopping_after(1, written))
+        with pytest.raises(OSError, match="No space left"):
+            nightly(inbox=inbox, warehouse=warehouse, today=TODAY)
+    reports = tmp_path / "exports" / "quality"
+    assert len(list(reports.iterdir())) == 1
+
+    nightly(inbox=inbox, warehouse=warehouse, today=TODAY)
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "quality_2025.xlsx",
+        "quality_2026-10.xlsx",
+        "quality_2026-W46.xlsx",
+    ]
