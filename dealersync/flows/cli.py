@@ -743,7 +743,7 @@ def restore(
 
     Without BACKUP, lists the backups (one is taken before each run that loads files).
     """
-    from dealersync.warehouse.backup import find_backup, list_backups
+    from dealersync.warehouse.backup import DAMAGED, find_backup, list_backups
     from dealersync.warehouse.backup import restore as restore_backup
     from dealersync.warehouse.lock import warehouse_lock
 
@@ -769,7 +769,9 @@ def restore(
     ):
         saved = restore_backup(source, target, folder)
     console.print(f"Restored {target} from {source}.")
-    if saved is not None:
+    if saved is not None and saved.stem.endswith(DAMAGED):
+        console.print(f"The warehouse it replaced could not be opened; it is kept as it was in {saved}.")
+    elif saved is not None:
         console.print(f"The warehouse it replaced is kept as {saved} (restore that to undo).")
 
 

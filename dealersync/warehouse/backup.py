@@ -15,6 +15,7 @@ import duckdb
 
 from dealersync.warehouse.db import (
     READERS_GRACE_SECONDS,
+    WarehouseBusy,
     WarehouseError,
     applied_migrations,
     connect,
@@ -22,6 +23,7 @@ from dealersync.warehouse.db import (
 )
 
 BEFORE_RESTORE = "before-restore"
+DAMAGED = "damaged"  # a warehouse a restore replaced that DuckDB could not open, kept as it was
 _STAMP = "%Y%m%d-%H%M%S"
 
 
@@ -31,7 +33,7 @@ class Backup:
 
     path: Path
     taken_at: datetime  # local time the copy was taken (from its name)
-    label: str  # "" for the backup before a run, BEFORE_RESTORE for the warehouse a restore replaced
+    label: str  # "" for the backup before a run, BEFORE_RESTORE (or DAMAGED) for the warehouse a restore replaced
     size_bytes: int
 
 
@@ -154,17 +156,36 @@ def restore(backup: Path, warehouse: Path, backups_dir: Path) -> Path | None:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     incoming = warehouse.with_name(f".{warehouse.name}.restoring")
     shutil.copyfile(backup, incoming)
-    saved = None
     try:
-        if warehouse.exists():  # readers (the web page, a query) are given time to let go, as by a run
-            con = connect(warehouse, wait_seconds=READERS_GRACE_SECONDS)
-            try:
-                saved = back_up(con, warehouse, backups_dir, keep=None, label=BEFORE_RESTORE)
-            finally:
-                con.close()
+        saved = _keep_replaced(warehouse, backups_dir) if warehouse.exists() else None
         # A write-ahead log left beside the old file belongs to it, not to the restored one.
         warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
         os.replace(incoming, warehouse)
     finally:
         incoming.unlink(missing_ok=True)
     return saved
+
+
+def _keep_replaced(warehouse: Path, backups_dir: Path) -> Path:
+    """Back up the warehouse a restore replaces (label before-restore); one DuckDB cannot open, damaged
+    (what the restore is for), is kept byte for byte with its write-ahead log (label damaged).
+
+    Readers (the web page, a query) are given time to let go of it, as by a run; one that does not is
+    WarehouseBusy, and nothing is replaced.
+    """
+    try:
+        con = connect(warehouse, wait_seconds=READERS_GRACE_SECONDS)
+    except WarehouseBusy:
+        raise
+    except WarehouseError:
+        backups_dir.mkdir(parents=True, exist_ok=True)
+        target = backups_dir / f"{warehouse.stem}-{datetime.now():{_STAMP}}-{DAMAGED}{warehouse.suffix}"
+        wal = warehouse.with_name(warehouse.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+        shutil.copyfile(warehouse, target)
+        return target
+    try:
+        return back_up(con, warehouse, backups_dir, keep=None, label=BEFORE_RESTORE)
+    finally:
+        con.close()

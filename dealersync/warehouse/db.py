@@ -101,7 +101,10 @@ def connect(
                 ) from error
             if "not a valid DuckDB database file" in message:
                 raise WarehouseError(f"{path} is not a DuckDB warehouse file") from error
-            raise WarehouseError(f"cannot open the warehouse {path}: {message}") from error
+            raise WarehouseError(
+                f"cannot open the warehouse {path}: {message}; if the file is damaged, `dealersync restore` "
+                "lists the backups to put back in its place"
+            ) from error
 
 
 @contextmanager

@@ -10,8 +10,10 @@ import duckdb
 import pytest
 from ops_helpers import warehouse_digest
 
-from dealersync.warehouse.backup import BEFORE_RESTORE, back_up, find_backup, list_backups, restore
+from dealersync.warehouse.backup import BEFORE_RESTORE, DAMAGED, back_up, find_backup, list_backups, restore
 from dealersync.warehouse.db import WarehouseError, connect, open_warehouse
+
+HEADERS = 16384  # the bytes of a DuckDB file before its first block: its file and database headers
 
 
 @pytest.fixture
@@ -157,3 +159,30 @@ def test_a_backup_is_found_by_its_name_or_its_path(warehouse, tmp_path):
     assert find_backup(str(backup), warehouse, folder) == backup
     with pytest.raises(WarehouseError, match=backup.name):  # the message lists what there is
         find_backup("warehouse-19990101-000000.duckdb", warehouse, folder)
+
+
+def test_a_damaged_warehouse_is_replaced_by_its_backup_and_kept_as_it_was(warehouse, tmp_path):
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, tmp_path / "backups", keep=1)
+    con.close()
+    original = warehouse_digest(warehouse)
+    # The disk lost all but the file's headers (a crash of the machine, a copy cut short): DuckDB cannot
+    # open it.
+    damaged = warehouse.read_bytes()[:HEADERS]
+    warehouse.write_bytes(damaged)
+    with pytest.raises(WarehouseError, match="cannot open the warehouse"):
+        connect(warehouse, read_only=True)
+
+    # Before, the restore opened the damaged warehouse to back it up first, and stopped there: the one
+    # command that puts a warehouse right refused to, exactly when it was needed.
+    saved = restore(backup, warehouse, tmp_path / "backups")
+    assert warehouse_digest(warehouse) == original
+    assert saved is not None and saved.name.endswith(f"-{DAMAGED}.duckdb")
+    assert saved.read_bytes() == damaged
+    assert [b.label for b in list_backups(warehouse, tmp_path / "backups")] == [DAMAGED, ""]
+
+
+def test_the_message_of_a_warehouse_that_cannot_be_opened_names_the_restore(warehouse):
+    warehouse.write_bytes(warehouse.read_bytes()[:HEADERS])
+    with pytest.raises(WarehouseError, match="dealersync restore"):
+        connect(warehouse, read_only=True)
