@@ -101,8 +101,10 @@ def connect(
                 ) from error
             if "not a valid DuckDB database file" in message:
                 raise WarehouseError(f"{path} is not a DuckDB warehouse file") from error
+            if "Cannot open file" in message:  # the file system's refusal (read-only, permissions)
+                raise WarehouseError(f"cannot open the warehouse {path}: {message}") from error
             raise WarehouseError(
-                f"cannot open the warehouse {path}: {message}; if the file is damaged, `dealersync restore` "
+                f"cannot open the warehouse {path}: {message}; the file looks damaged: `dealersync restore` "
                 "lists the backups to put back in its place"
             ) from error
 
