@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,7 +119,7 @@ def _run_night(settings, day: date | None, force: bool = False, settle_seconds: 
     """
     from dealersync.flows.nightly import nightly, task_runner_for
     from dealersync.flows.runtime import prefect_api
-    from dealersync.warehouse.db import WarehouseError
+    from dealersync.warehouse.db import WarehouseError, interrupted
 
     try:
         with prefect_api(api_url=settings.prefect_api_url), _progress_bar():
@@ -132,6 +133,17 @@ def _run_night(settings, day: date | None, force: bool = False, settle_seconds: 
     except WarehouseError:
         raise
     except Exception as error:  # Prefect has logged the traceback; the files loaded before it stay loaded
+        if interrupted(error):  # a signal arrived while DuckDB worked: stopped as asked, as a killed run is
+            err.print(
+                _styled(
+                    "stopped:",
+                    "bold yellow",
+                    "the run was stopped by a signal (SIGTERM, Ctrl-C); a file is loaded whole or not at all: "
+                    "those loaded before it stay loaded (etl.files lists them), the others are loaded by the "
+                    "next run",
+                )
+            )
+            raise typer.Exit(128 + signal.SIGTERM) from None
         err.print(
             _styled(
                 "the run failed:",

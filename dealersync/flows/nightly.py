@@ -33,7 +33,7 @@ from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.warehouse.backup import back_up
-from dealersync.warehouse.db import WarehouseError
+from dealersync.warehouse.db import WarehouseError, interrupted
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.refs import read_refs
@@ -594,6 +594,8 @@ def _load_one(con, parsed: ParsedFile, run_id, inbox_dir, as_of, settings, logge
     try:
         loaded = load_file(con, parsed, run_id=run_id, as_of=as_of, stored_as=str(stored))
     except Exception as error:
+        if interrupted(error):  # stopped (SIGTERM, Ctrl-C), not failed: the night stops, the file waits
+            raise
         # The error text may quote a cell: it goes to the warehouse (etl.files.reason) and the local log,
         # not to Prefect.
         log.error("loading %s failed", parsed.file_name, exc_info=True)

@@ -31,6 +31,17 @@ class WarehouseBusy(WarehouseError):
     reads); nothing was done, try again later."""
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether DuckDB stopped a statement because a signal arrived (SIGTERM from a scheduler, Ctrl-C).
+
+    The signal's handler raises inside DuckDB's call, and DuckDB raises its own RuntimeError('Query
+    interrupted') in its place: to the caller a stop asked for looks like any failed statement.
+    """
+    return isinstance(error, duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and "Query interrupted" in str(error)
+    )
+
+
 @dataclass(frozen=True)
 class Migration:
     """One versioned SQL file of `warehouse/migrations/`."""

@@ -12,6 +12,7 @@ from dealersync.exports import due_list as due_list_export
 from dealersync.exports import quality_report as quality_report_export
 from dealersync.flows import nightly as nightly_module
 from dealersync.flows.nightly import nightly
+from dealersync.warehouse.db import connect
 from dealersync.warehouse.runs import CRASHED, finish_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
@@ -84,13 +85,13 @@ def test_a_night_stopped_while_writing_its_due_lists_has_them_all_written_by_the
     assert sorted(p.name for p in (lists / day_after.isoformat()).iterdir()) == owed
 
 
-def stopping_after(count: int, write):
-    """`write`, which raises as a full disk does once it has been called `count` times."""
+def stopping_after(count: int, write, error: Exception | None = None):
+    """`write`, which raises `error` (by default a full disk's) once it has been called `count` times."""
     calls = []
 
     def write_or_stop(*args, **kwargs):
         if len(calls) == count:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise error or OSError(errno.ENOSPC, "No space left on device")
         calls.append(args)
         return write(*args, **kwargs)
 
@@ -119,3 +120,30 @@ def test_a_night_stopped_while_writing_its_quality_reports_has_them_written_by_t
         "quality_2026-10.xlsx",
         "quality_2026-W46.xlsx",
     ]
+
+
+def test_a_night_stopped_by_a_signal_while_it_loads_a_file_stops_and_leaves_the_file_for_the_next(
+    sample_inbox, tmp_path, monkeypatch, prefect_harness
+):
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
+    inbox, warehouse = copy_inbox(sample_inbox, tmp_path / "inbox"), tmp_path / "warehouse.duckdb"
+    # A SIGTERM (a scheduler's timeout) or Ctrl-C arriving while DuckDB runs a statement: DuckDB raises
+    # its own RuntimeError('Query interrupted') in place of what the signal's handler raised. Before,
+    # the night took it for a file that failed to load, recorded it so, and went on to load the others,
+    # write the due lists and the week's report without that file, and exit 2: the stop was ignored.
+    loads = nightly_module.load_file
+    with monkeypatch.context() as signal_arrives:
+        signal_arrives.setattr(
+            nightly_module, "load_file", stopping_after(2, loads, RuntimeError("Query interrupted"))
+        )
+        with pytest.raises(RuntimeError, match="Query interrupted"):
+            nightly(inbox=inbox, warehouse=warehouse, today=TODAY)
+    con = connect(warehouse, read_only=True)
+    try:
+        files = dict(con.execute("SELECT status, count(*) FROM etl.files GROUP BY ALL").fetchall())
+        assert con.execute("SELECT status FROM etl.runs").fetchall() == [(CRASHED,)]
+    finally:
+        con.close()
+    assert files == {"loaded": 2, "refused": 1}  # the bad file of the sample inbox, refused before the loads
+    assert not (tmp_path / "exports" / "due_lists").exists()
+    assert len(list(inbox.iterdir())) == len(list(sample_inbox.iterdir())) - 3  # the others wait in the inbox
