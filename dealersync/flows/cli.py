@@ -716,6 +716,7 @@ def backfill(
     Reads no files; running it twice changes nothing; a day after today is refused. Exit code 3 while a
     run holds the warehouse.
     """
+    from dealersync.exports.due_list import due_list_folder
     from dealersync.flows.backfill import backfill as backfill_flow
     from dealersync.flows.backfill import days_between
     from dealersync.flows.runtime import prefect_api
@@ -739,6 +740,14 @@ def backfill(
         f"Recomputed {len(result.items)} day(s) from {first} to {last} in {result.seconds:.1f} s: "
         f"{items} due-list item(s); summaries of {', '.join(result.periods)}"
     )
+    if written := [day for day in result.items if due_list_folder(settings.exports_dir, day).is_dir()]:
+        shown = ", ".join(map(str, written)) if len(written) <= 5 else f"{written[0]} … {written[-1]}"
+        console.print(
+            f"The due-list files written before for {len(written)} of these day(s) ({shown}) under "
+            f"{due_list_folder(settings.exports_dir, written[0]).parent} still show the lists as they were: "
+            "write a day's again with `dealersync due-list --date DAY` (the web page rebuilds a day's file "
+            "when it is older than the list)."
+        )
 
 
 @app.command()

@@ -135,10 +135,16 @@ def test_a_restore_while_a_run_holds_the_warehouse_waits_for_nothing_and_exits_3
 @pytest.mark.xdist_group("prefect")
 def test_backfill_recomputes_the_range_and_says_what_it_did(warehouse, capsys, monkeypatch, prefect_harness):
     first = TODAY - timedelta(days=6)
+    night_files = warehouse.with_name("exports") / "due_lists" / str(first)  # a night's files of that day
+    night_files.mkdir(parents=True)
+    (night_files / "dealer_D0001.xlsx").write_bytes(b"as the night wrote it")
     args = ["backfill", "--from", first, "--to", TODAY, "-w", warehouse]
     code, out, err = dealersync(args, capsys, monkeypatch)
     assert code == 0, err
     assert "Recomputed 7 day(s)" in out and "2026-W47" in out
+    said = " ".join(out.split())
+    assert f"files written before for 1 of these day(s) ({first})" in said
+    assert "dealersync due-list --date DAY" in said
     con = connect(warehouse, read_only=True)
     days = con.execute("SELECT count(*) FROM mart.due_list_days WHERE as_of BETWEEN ? AND ?", [first, TODAY])
     assert days.fetchall() == [(7,)]
