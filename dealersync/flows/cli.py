@@ -235,11 +235,17 @@ def run(
     from dealersync.inbox import InboxMissing, require_inbox
 
     settings = _settings(inbox=inbox, warehouse=warehouse)
+    day = parse_day(today)
+    if day is not None and day > settings.today():
+        raise UserError(
+            f"--today {day} is after today ({settings.today()} in {settings.timezone}): a night is run for "
+            "today or a past day; the nights before a later day's would have their files taken for late ones"
+        )
     try:  # the flow checks it too; checked here, a mistyped path is said before Prefect starts (10 s)
         require_inbox(settings.inbox_dir)
     except InboxMissing as error:
         raise UserError(str(error)) from None
-    result = _run_night(settings, parse_day(today), force=force, settle_seconds=settle_seconds)
+    result = _run_night(settings, day, force=force, settle_seconds=settle_seconds)
     _print_night(result)
     raise typer.Exit(result.exit_code)
 

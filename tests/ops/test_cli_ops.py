@@ -58,6 +58,7 @@ NEXT_WEEK = date.today() + timedelta(days=7)
             "no warehouse at",
         ),
         (["run", "--inbox", "nowhere"], "no inbox folder at nowhere"),
+        (["run", "--inbox", ".", "--today", str(NEXT_WEEK)], "is after today"),  # a typo in the year, say
     ],
 )
 def test_ops_mistakes_end_in_one_line_and_exit_2(args, message, warehouse, capsys, monkeypatch):
