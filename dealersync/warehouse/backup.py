@@ -57,6 +57,19 @@ def list_backups(warehouse: Path, backups_dir: Path) -> list[Backup]:
     return [backup for _, backup in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
+def _new_copy(warehouse: Path, backups_dir: Path, label: str = "") -> Path:
+    """Where a new copy of the warehouse goes: stamped now; a second copy within the same second, whatever
+    its label, is numbered .1, then .2, after any copy still there, so newest first is the order taken."""
+    stamp = f"{datetime.now():{_STAMP}}"
+    taken = [
+        int(match.group(3) or 0)
+        for path in backups_dir.iterdir()
+        if (match := _pattern(warehouse).match(path.name)) and match.group(1) == stamp
+    ]
+    counter = f".{max(taken) + 1}" if taken else ""
+    return backups_dir / f"{warehouse.stem}-{stamp}{'-' + label if label else ''}{counter}{warehouse.suffix}"
+
+
 def back_up(
     con: duckdb.DuckDBPyConnection,
     warehouse: Path,
@@ -74,15 +87,7 @@ def back_up(
     """
     con.execute("CHECKPOINT")
     backups_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{warehouse.stem}-{datetime.now():{_STAMP}}{'-' + label if label else ''}"
-    # A second copy within the same second is <name>.1, then .2, numbered after any copy still there.
-    taken = [
-        int(match.group(3) or 0)
-        for path in backups_dir.iterdir()
-        if (match := _pattern(warehouse).match(path.name)) and path.name.startswith(name + ".")
-    ]
-    counter = max(taken) + 1 if taken else 0
-    target = backups_dir / f"{name}{'.' + str(counter) if counter else ''}{warehouse.suffix}"
+    target = _new_copy(warehouse, backups_dir, label)
     # A copy a killed run left half-made (as big as the warehouse, and hidden): the caller is the one
     # writer, so no other backup of this warehouse is being made.
     for left in backups_dir.glob(".*.part"):
@@ -179,7 +184,7 @@ def _keep_replaced(warehouse: Path, backups_dir: Path) -> Path:
         raise
     except WarehouseError:
         backups_dir.mkdir(parents=True, exist_ok=True)
-        target = backups_dir / f"{warehouse.stem}-{datetime.now():{_STAMP}}-{DAMAGED}{warehouse.suffix}"
+        target = _new_copy(warehouse, backups_dir, DAMAGED)
         wal = warehouse.with_name(warehouse.name + ".wal")
         if wal.exists():
             shutil.copyfile(wal, target.with_name(target.name + ".wal"))

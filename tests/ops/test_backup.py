@@ -38,7 +38,9 @@ def test_a_restored_backup_equals_the_warehouse_it_was_taken_from(warehouse, tmp
     # ...which the restore undoes exactly, row for row.
     saved = restore(backup, warehouse, tmp_path / "backups")
     assert warehouse_digest(warehouse) == original
-    assert saved is not None and saved.name.endswith(f"-{BEFORE_RESTORE}.duckdb")
+    assert [b.label for b in list_backups(warehouse, tmp_path / "backups") if b.path == saved] == [
+        BEFORE_RESTORE
+    ]
     assert warehouse_digest(saved) != original  # the replaced warehouse is kept, changes and all
 
 
@@ -177,7 +179,7 @@ def test_a_damaged_warehouse_is_replaced_by_its_backup_and_kept_as_it_was(wareho
     # command that puts a warehouse right refused to, exactly when it was needed.
     saved = restore(backup, warehouse, tmp_path / "backups")
     assert warehouse_digest(warehouse) == original
-    assert saved is not None and saved.name.endswith(f"-{DAMAGED}.duckdb")
+    assert [b.label for b in list_backups(warehouse, tmp_path / "backups") if b.path == saved] == [DAMAGED]
     assert saved.read_bytes() == damaged
     assert [b.label for b in list_backups(warehouse, tmp_path / "backups")] == [DAMAGED, ""]
 
@@ -186,3 +188,31 @@ def test_the_message_of_a_warehouse_that_cannot_be_opened_names_the_restore(ware
     warehouse.write_bytes(warehouse.read_bytes()[:HEADERS])
     with pytest.raises(WarehouseError, match="dealersync restore"):
         connect(warehouse, read_only=True)
+
+
+def test_copies_taken_within_one_second_list_in_the_order_they_were_taken(warehouse, tmp_path, monkeypatch):
+    # The backup before a run and the damaged warehouse a restore sets aside, in the same second: both
+    # were stamped alike and listed in whatever order the folder gave them.
+    from datetime import datetime
+
+    import dealersync.warehouse.backup as module
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 27, 2, 0, 1)
+
+    monkeypatch.setattr(module, "datetime", FrozenClock)
+    folder = tmp_path / "backups"
+    con = open_warehouse(warehouse)
+    backup = back_up(con, warehouse, folder, keep=None)
+    again = back_up(con, warehouse, folder, keep=None)
+    con.close()
+    warehouse.write_bytes(warehouse.read_bytes()[:HEADERS])
+    damaged = restore(backup, warehouse, folder)
+    assert [b.path for b in list_backups(warehouse, folder)] == [damaged, again, backup]
+    assert (backup.name, again.name, damaged.name) == (
+        "warehouse-20261127-020001.duckdb",
+        "warehouse-20261127-020001.1.duckdb",
+        "warehouse-20261127-020001-damaged.2.duckdb",
+    )
