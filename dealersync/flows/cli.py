@@ -465,7 +465,7 @@ def due_list(
     recomputed; its rows in mart.due_list are replaced. A day after today is refused.
     """
     from dealersync.exports.due_list import FORMATS, UnknownScope, due_list_folder, exported_due_lists
-    from dealersync.warehouse.db import open_warehouse
+    from dealersync.warehouse.lock import locked_warehouse
 
     if dealer is not None and region is not None:
         raise UserError("give --dealer or --region, not both")
@@ -481,9 +481,15 @@ def due_list(
     _require_warehouse(settings)
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give the folder to write the due-list files in")
-    con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
     try:
-        with _writing(out):
+        with (
+            locked_warehouse(
+                settings.warehouse_path,
+                what=f"the due list of {day}",
+                wait_seconds=settings.lock_timeout_seconds,
+            ) as con,
+            _writing(out),
+        ):
             paths = exported_due_lists(
                 con,
                 day,
@@ -495,8 +501,6 @@ def due_list(
             )
     except UnknownScope as error:
         raise UserError(str(error)) from None
-    finally:
-        con.close()
     for path in paths:
         console.print(str(path))
     console.print(f"Due list of {day}: {len(paths)} file(s)")
@@ -522,7 +526,7 @@ def summary(
     """
     from dealersync.exports.quality_report import refreshed_report, report_path
     from dealersync.transforms.quality_summary import Period
-    from dealersync.warehouse.db import open_warehouse
+    from dealersync.warehouse.lock import locked_warehouse
     from dealersync.warehouse.summaries import alert_levels
 
     settings = _settings(warehouse=warehouse)
@@ -544,14 +548,17 @@ def summary(
         raise UserError(
             f"--out {out} is a folder; give the file to write, e.g. {out / f'quality_{period.label}.xlsx'}"
         )
-    con = open_warehouse(settings.warehouse_path, wait_seconds=settings.lock_timeout_seconds)
-    try:
-        with _writing(out):
-            path = refreshed_report(
-                con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
-            )
-    finally:
-        con.close()
+    with (
+        locked_warehouse(
+            settings.warehouse_path,
+            what=f"the quality report {period.label}",
+            wait_seconds=settings.lock_timeout_seconds,
+        ) as con,
+        _writing(out),
+    ):
+        path = refreshed_report(
+            con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
+        )
     console.print(f"Quality report {period.label} ({period.start} to {period.end}): {path}")
 
 

@@ -153,3 +153,16 @@ def test_backfill_recomputes_the_range_and_says_what_it_did(warehouse, capsys, m
     once = warehouse_digest(warehouse)
     assert dealersync(args, capsys, monkeypatch)[0] == 0
     assert warehouse_digest(warehouse) == once
+
+
+@pytest.mark.parametrize("command", [["due-list", "--date", "2026-11-20"], ["summary", "--week", "2026-W47"]])
+def test_a_due_list_or_report_waits_for_the_run_lock_not_only_the_file(
+    command, warehouse, capsys, monkeypatch
+):
+    # A restore holds the run lock while it swaps the file: a due list written then would go to the file
+    # being replaced. Like backfill, these commands take the run lock.
+    with warehouse_lock(warehouse, what="a restore"):
+        code, _, err = dealersync([*command, "-w", warehouse], capsys, monkeypatch)
+    assert code == 3
+    assert "in use by a restore" in " ".join(err.split())
+    assert not warehouse.with_name("exports").exists()
