@@ -176,6 +176,21 @@ def _writing(out: Path | None) -> Iterator[None]:
 
 
 @contextmanager
+def _writing_warehouse(settings, what: str, out: Path | None) -> Iterator:
+    """The warehouse opened for writing under the run lock (as a run or backfill holds it), for a command
+    that then writes files (`_writing`): a run or restore holding it is exit code 3."""
+    from dealersync.warehouse.lock import locked_warehouse
+
+    with (
+        locked_warehouse(
+            settings.warehouse_path, what=what, wait_seconds=settings.lock_timeout_seconds
+        ) as con,
+        _writing(out),
+    ):
+        yield con
+
+
+@contextmanager
 def _progress_bar() -> Iterator[None]:
     """A bar over the night's new files (checked in parallel, then loaded one by one), on a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -465,7 +480,6 @@ def due_list(
     recomputed; its rows in mart.due_list are replaced. A day after today is refused.
     """
     from dealersync.exports.due_list import FORMATS, UnknownScope, due_list_folder, exported_due_lists
-    from dealersync.warehouse.lock import locked_warehouse
 
     if dealer is not None and region is not None:
         raise UserError("give --dealer or --region, not both")
@@ -482,14 +496,7 @@ def due_list(
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give the folder to write the due-list files in")
     try:
-        with (
-            locked_warehouse(
-                settings.warehouse_path,
-                what=f"the due list of {day}",
-                wait_seconds=settings.lock_timeout_seconds,
-            ) as con,
-            _writing(out),
-        ):
+        with _writing_warehouse(settings, f"the due list of {day}", out) as con:
             paths = exported_due_lists(
                 con,
                 day,
@@ -526,7 +533,6 @@ def summary(
     """
     from dealersync.exports.quality_report import refreshed_report, report_path
     from dealersync.transforms.quality_summary import Period
-    from dealersync.warehouse.lock import locked_warehouse
     from dealersync.warehouse.summaries import alert_levels
 
     settings = _settings(warehouse=warehouse)
@@ -548,14 +554,7 @@ def summary(
         raise UserError(
             f"--out {out} is a folder; give the file to write, e.g. {out / f'quality_{period.label}.xlsx'}"
         )
-    with (
-        locked_warehouse(
-            settings.warehouse_path,
-            what=f"the quality report {period.label}",
-            wait_seconds=settings.lock_timeout_seconds,
-        ) as con,
-        _writing(out),
-    ):
+    with _writing_warehouse(settings, f"the quality report {period.label}", out) as con:
         path = refreshed_report(
             con, period, out or report_path(settings.exports_dir, period), alert_levels(settings)
         )
