@@ -212,22 +212,21 @@ class _FileLoader:
         # counts from that run's day, and leaves alone what files loaded since then wrote. A file for a day
         # before a run's already made (run --today of a past night) likewise leaves alone what files of
         # later days wrote.
-        first_as_of, first_loaded_at = con.execute(
-            "SELECT min(r.as_of), min(f.processed_at) FROM etl.files AS f LEFT JOIN etl.runs AS r USING (run_id) "
-            "WHERE f.sha256 = ? AND f.status = 'loaded'",
+        first_as_of, first_loaded_at, last_day = con.execute(
+            "SELECT min(r.as_of), min(f.processed_at), (SELECT max(as_of) FROM etl.runs) "
+            "FROM etl.files AS f LEFT JOIN etl.runs AS r USING (run_id) WHERE f.sha256 = ? AND f.status = 'loaded'",
             [parsed.sha256],
         ).fetchone()
+        day = as_of if first_as_of is None else min(first_as_of, as_of)
         self.params = {
             "run_id": run_id,
-            "as_of": as_of if first_as_of is None else min(first_as_of, as_of),
+            "as_of": day,
             "sha": parsed.sha256,
             "file_name": parsed.file_name,
             "loaded_at": datetime.now(UTC),
             "first_loaded_at": first_loaded_at,
+            "later_days": last_day is not None and last_day > day,  # a run of a later day was made
         }
-        (self.params["later_days"],) = con.execute(
-            "SELECT EXISTS (SELECT 1 FROM etl.runs WHERE as_of > ?)", [self.params["as_of"]]
-        ).fetchone()
         self.raw_already_received = first_loaded_at is not None
         self.guards_later_files = first_loaded_at is not None or self.params["later_days"]
         self.registered: list[str] = []
