@@ -274,44 +274,38 @@ def _list_sheet(sheet, formats: _Formats, rows: pl.DataFrame, columns: list[str]
     overdue = STATUS.zh("overdue")
     status = columns.index("status")
     frame = rows.select(columns)
-    writers = [_column_writer(sheet, column, frame.schema[column]) for column in columns]
+    writers = _column_writers(sheet, frame)
     for r, item in enumerate(frame.iter_rows(), 1):
-        cells = formats.cells["overdue" if item[status] == overdue else "due"]
-        for col, value in enumerate(item):
-            if value is None:
-                sheet.write_blank(r, col, None, cells["text"])
-            else:
-                write, cell = writers[col]
-                write(r, col, value, cells[cell])
+        _write_row(sheet, r, item, writers, formats.cells["overdue" if item[status] == overdue else "due"])
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(rows.height, 1), len(columns) - 1)
     for col, width in enumerate(_widths(frame)):
         sheet.set_column(col, col, width)
 
 
-def _column_writer(sheet, column: str, dtype: pl.DataType) -> tuple:
-    """How a list sheet writes a column's non-blank cells, as `_write` would, chosen once for the column:
-    the method and the format."""
-    if dtype == pl.Utf8:
-        return sheet.write_string, "text"
-    if column == "last_attempt_at":
-        return sheet.write_datetime, "datetime"
-    if dtype.is_temporal():
-        return sheet.write_datetime, "date"
-    return sheet.write_number, "number"
+def _column_writers(sheet, frame: pl.DataFrame) -> list[tuple]:
+    """How each column's non-blank cells are written, chosen once from its type: the method and the format."""
+    writers = []
+    for column, dtype in frame.schema.items():
+        if dtype == pl.Utf8:
+            writers.append((sheet.write_string, "text"))
+        elif column == "last_attempt_at":
+            writers.append((sheet.write_datetime, "datetime"))
+        elif dtype.is_temporal():
+            writers.append((sheet.write_datetime, "date"))
+        else:
+            writers.append((sheet.write_number, "number"))
+    return writers
 
 
-def _write(sheet, row: int, col: int, value, column: str, cells: dict) -> None:
-    if value is None:
-        sheet.write_blank(row, col, None, cells["text"])
-    elif isinstance(value, str):
-        sheet.write_string(row, col, value, cells["text"])
-    elif column == "last_attempt_at":
-        sheet.write_datetime(row, col, value, cells["datetime"])
-    elif isinstance(value, date):
-        sheet.write_datetime(row, col, value, cells["date"])
-    else:
-        sheet.write_number(row, col, value, cells["number"])
+def _write_row(sheet, row: int, values: tuple, writers: list[tuple], cells: dict) -> None:
+    """One row of cells (None a blank, styled as text), each by its column's writer, in the `cells` formats."""
+    for col, value in enumerate(values):
+        if value is None:
+            sheet.write_blank(row, col, None, cells["text"])
+        else:
+            write, cell = writers[col]
+            write(row, col, value, cells[cell])
 
 
 def _widths(frame: pl.DataFrame) -> list[int]:
@@ -405,7 +399,7 @@ def _table(sheet, formats: _Formats, row: int, frame: pl.DataFrame) -> int:
     """A small table with a header row at `row`; return the row after it."""
     for col, column in enumerate(frame.columns):
         sheet.write_string(row, col, column, formats.header)
+    writers = _column_writers(sheet, frame)
     for r, values in enumerate(frame.iter_rows(), row + 1):
-        for col, value in enumerate(values):
-            _write(sheet, r, col, value, frame.columns[col], formats.cells["due"])
+        _write_row(sheet, r, values, writers, formats.cells["due"])
     return row + frame.height + 1
