@@ -177,10 +177,14 @@ def _kpi_sheet(w: _Writer, con, period: Period) -> None:
         row = by_figure.get(figure, {})
         fmt = w.value_format(figure)
         sheet.write_string(r, 0, FIGURES[figure].label)
-        if FIGURES[figure].kind == RATE:
-            _number(sheet, r, 1, row.get("value"), w.rate_against_target(row.get("value"), row.get("target")))
-        else:
-            _number(sheet, r, 1, row.get("value"), fmt)
+        rate = FIGURES[figure].kind == RATE
+        _number(
+            sheet,
+            r,
+            1,
+            row.get("value"),
+            w.rate_against_target(row.get("value"), row.get("target")) if rate else fmt,
+        )
         _number(sheet, r, 2, row.get("target"), fmt)
         if row.get("target") is not None and row.get("value") is not None:
             met = row["value"] >= row["target"]
