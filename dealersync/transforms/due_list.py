@@ -262,8 +262,9 @@ LEFT JOIN customer_reminders AS cr USING (dealer_code, work_order_no)
 LEFT JOIN later_visits AS lv USING (dealer_code, work_order_no)"""
 
 
-def stale_work_orders_ctes() -> str:
-    """CTEs `state_rebuild` (one row: `rebuild`) and `stale_work_orders` (dealer_code, work_order_no).
+def stale_state_ctes() -> str:
+    """CTEs `state_rebuild` (one row: `rebuild`), `stale_work_orders` (dealer_code, work_order_no) and
+    `stale_customers` (dealer_code, customer_id).
 
     `stale_work_orders` are the work orders whose row of mart.due_work_orders may be out of date. The
     loader never deletes visits or calls and stamps every row it writes with its run and load time, so
@@ -274,9 +275,12 @@ def stale_work_orders_ctes() -> str:
     visit of its customer; every dated visit of the vehicle of a changed dated visit (one may now come
     after another); and every row whose earliest call or next visit is a changed row (a corrected call
     may have left the work order it closed). The rows of unchanged visits hold the visit as it is, so
-    visits are looked up in the state. `rebuild` is true, and every work order stale, when the state cannot be trusted: never refreshed,
-    made by another DuckDB version (its hashes may differ), or a table holding more rows than it held
-    then plus the newly stamped ones, or fewer (rows written or deleted by hand).
+    visits are looked up in the state. `stale_customers` are the customers whose rows of
+    mart.due_customer_vehicles may be out of date: the customer of a changed vehicle, and every customer
+    whose stored vehicle is a changed one (it may have gone to another customer, or changed model).
+    `rebuild` is true, and every work order and customer stale, when the state cannot be trusted: never
+    refreshed, made by another DuckDB version (its hashes may differ), or a table holding more rows than
+    it held then plus the newly stamped ones, or fewer (rows written or deleted by hand).
     """
 
     def changed(table: str, columns: str) -> str:
@@ -319,6 +323,13 @@ WHERE s.next_maintenance_date IS NOT NULL
 UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
 SEMI JOIN changed_visit_keys AS c ON c.visit_key = s.superseded_by{providers}"""
+    stale_customers = f"""
+SELECT dealer_code, customer_id FROM core.vehicles WHERE (SELECT rebuild FROM state_rebuild)
+UNION
+SELECT dealer_code, customer_id FROM changed_vehicle_rows
+UNION
+SELECT s.dealer_code, s.customer_id FROM mart.due_customer_vehicles AS s
+SEMI JOIN changed_vehicles AS c ON c.vehicle_key = {_key_hash("s.dealer_code", "s.vin")}"""
     vehicle_key = _key_hash("dealer_code", "vin")
     dated_vehicles = f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM changed_visits WHERE next_maintenance_date IS NOT NULL"
     visit_columns = "r.dealer_code, r.work_order_no, r.vin, r.next_maintenance_date"
@@ -335,12 +346,9 @@ changed_visit_keys AS (
 changed_call_keys AS (
     SELECT * FROM {_few(f"SELECT {_key_hash('dealer_code', 'call_id')} AS call_key FROM changed_calls")}
 ),
+changed_vehicle_rows AS (SELECT * FROM {changed("core.vehicles", "r.dealer_code, r.vin, r.customer_id")}),
 changed_vehicles AS (
-    SELECT * FROM {
-        _few(
-            f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM {changed('core.vehicles', 'r.dealer_code, r.vin')}"
-        )
-    }
+    SELECT * FROM {_few(f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM changed_vehicle_rows")}
 ),
 dated_vehicles AS (SELECT * FROM {_few(dated_vehicles)}),
 reminded_customers AS (
@@ -363,22 +371,43 @@ state_rebuild AS (
     ), true) AS rebuild
     FROM state_mark AS m
 ),
-stale_work_orders AS (SELECT * FROM {_few(stale)})"""
+stale_work_orders AS (SELECT * FROM {_few(stale)}),
+stale_customers AS (SELECT * FROM {_few(stale_customers)})"""
 
 
 def work_orders_ctes() -> str:
     """CTEs giving mart.due_work_orders as a refresh would leave it now (see open_work_orders_sql).
 
-    `recomputed_work_orders` holds the stale work orders (stale_work_orders_ctes) computed from core on
+    `recomputed_work_orders` holds the stale work orders (stale_state_ctes) computed from core on
     the spot; the stored rows of the others are current. So a list is right whether or not the state
     was refreshed, and fast when it was.
     """
     return f"""
-{stale_work_orders_ctes()},
+{stale_state_ctes()},
 recomputed_work_orders AS (
     SELECT * FROM ({work_order_state_sql("stale_work_orders")}
     )
 )"""
+
+
+def customer_vehicles_state_sql(vehicles: str) -> str:
+    """The vehicles campaign calls show (mart.due_customer_vehicles columns), from the rows of core.vehicles
+    in the relation `vehicles`.
+
+    Rule: a campaign call shows the customer's vehicle with the smallest VIN among those matching the
+    campaign's model (any of them for a campaign open to every model). So per customer, one row for
+    every model it has (model_key, matched as campaigns are: trimmed, upper case) and one for every model
+    (model_key empty), each with its vehicle of smallest VIN.
+    """
+    return f"""
+SELECT dealer_code, customer_id, model_key, min(vin) AS vin, arg_min(plate_no, vin) AS plate_no,
+       arg_min(model, vin) AS model, arg_min(purchase_date, vin) AS purchase_date
+FROM (
+    SELECT dealer_code, customer_id, vin, plate_no, model, purchase_date,
+           unnest(CASE WHEN upper(trim(model)) = '' THEN [''] ELSE ['', upper(trim(model))] END) AS model_key
+    FROM {vehicles}
+)
+GROUP BY ALL"""
 
 
 def _open_conditions(today: date, lead_days: int) -> dict[str, str]:
@@ -470,6 +499,14 @@ def known_records_sql(today: date, lead_days: int) -> str:
     Work orders come from their follow-up state (work_orders_ctes), read only where an item is open.
     """
     day = f"DATE '{today.isoformat()}'"
+    recomputed_customers = f"""
+        SELECT dealer_code, customer_id FROM stale_customers
+        UNION
+        SELECT dealer_code, customer_id FROM mart.due_customer_vehicles WHERE purchase_date > {day}"""
+    recomputed_vehicles = f"""(
+        SELECT * FROM core.vehicles AS ve
+        SEMI JOIN recomputed AS x ON x.dealer_code = ve.dealer_code AND x.customer_id = ve.customer_id
+        WHERE ve.purchase_date IS NULL OR ve.purchase_date <= {day})"""
     return f"""
 {work_orders_ctes()},
 open_work_orders AS MATERIALIZED ({open_work_orders_sql(today, lead_days)}
@@ -513,10 +550,16 @@ customers AS (
     FROM core.customers
     WHERE valid_from <= {day} AND (valid_to IS NULL OR valid_to > {day})
 ),
-vehicles AS (
-    SELECT dealer_code, vin, customer_id, plate_no, model
-    FROM core.vehicles
-    WHERE purchase_date IS NULL OR purchase_date <= {day}
+customer_vehicles AS (
+    -- the stored vehicles of customers, but for the stale ones and those whose vehicle came after the day
+    WITH recomputed AS (SELECT * FROM {_few(recomputed_customers)})
+    SELECT s.dealer_code, s.customer_id, s.model_key, s.vin, s.plate_no, s.model
+    FROM mart.due_customer_vehicles AS s
+    ANTI JOIN recomputed AS x ON x.dealer_code = s.dealer_code AND x.customer_id = s.customer_id
+    WHERE NOT (SELECT rebuild FROM state_rebuild)
+    UNION ALL BY NAME
+    SELECT dealer_code, customer_id, model_key, vin, plate_no, model
+    FROM ({customer_vehicles_state_sql(recomputed_vehicles)})
 ),
 dealers AS ({dealers_on_sql(today)}
 ),
@@ -662,9 +705,10 @@ SELECT c.dealer_code, 'campaign_call' AS kind, c.customer_id, v.vin, c.campaign_
        coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
        k.line AS talking_points,
        c.name AS customer_name, c.phone, c.address, c.preferred_services, true AS has_customer_file,
-       ve.plate_no, ve.model
+       v.plate_no, v.model
 FROM (
-    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address, cu.preferred_services
+    SELECT k.campaign_id, coalesce(k.model, '') AS model_key, cu.dealer_code, cu.customer_id, cu.name, cu.phone,
+           cu.address, cu.preferred_services
     FROM customers AS cu
     LEFT JOIN dealers AS d ON d.dealer_code = cu.dealer_code
     JOIN campaigns AS k
@@ -673,15 +717,9 @@ FROM (
     ANTI JOIN (SELECT dealer_code, customer_id, campaign_id FROM campaign_notices WHERE closed) AS n
         ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id AND n.campaign_id = k.campaign_id
 ) AS c
-JOIN (
-    SELECT k.campaign_id, ve.dealer_code, ve.customer_id, min(ve.vin) AS vin
-    FROM campaigns AS k
-    JOIN vehicles AS ve ON k.model IS NULL OR k.model = upper(trim(ve.model))
-    WHERE k.start_date - 14 <= {day}
-    GROUP BY ALL
-) AS v ON v.campaign_id = c.campaign_id AND v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id
+JOIN customer_vehicles AS v
+    ON v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id AND v.model_key = c.model_key
 JOIN campaigns AS k ON k.campaign_id = c.campaign_id
-JOIN core.vehicles AS ve ON ve.dealer_code = v.dealer_code AND ve.vin = v.vin
 LEFT JOIN (SELECT * FROM campaign_notices WHERE attempts > 0) AS a
     ON a.dealer_code = c.dealer_code AND a.customer_id = c.customer_id AND a.campaign_id = c.campaign_id"""
 

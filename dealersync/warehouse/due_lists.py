@@ -13,9 +13,10 @@ import polars as pl
 from dealersync.transforms.due_list import (
     DUE_LIST_COLUMNS,
     KIND,
+    customer_vehicles_state_sql,
     dealers_on_sql,
     due_list_sql,
-    stale_work_orders_ctes,
+    stale_state_ctes,
     work_order_state_sql,
 )
 from dealersync.warehouse.db import transaction
@@ -46,36 +47,50 @@ def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
         con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
-def refresh_work_orders(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring mart.due_work_orders up to date with core; return the number of work orders recomputed.
+def refresh_due_state(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring mart.due_work_orders and mart.due_customer_vehicles up to date with core; return the number
+    of work orders recomputed.
 
-    Only the work orders stale since the last refresh are recomputed (transforms.due_list
-    stale_work_orders_ctes: the visits and calls written since, by their lineage), or all of them when
-    the state cannot be trusted. One transaction; the marks of what was seen are kept in
-    mart.due_work_orders_refresh. A day's list is right without it (the query recomputes stale work
-    orders on the spot), only slower.
+    Only the work orders and customers stale since the last refresh are recomputed (transforms.due_list
+    stale_state_ctes: the visits, calls and vehicles written since, by their lineage), or all of them
+    when the state cannot be trusted. One transaction; the marks of what was seen are kept in
+    mart.due_work_orders_refresh. A day's list is right without it (the query recomputes what is stale
+    on the spot), only slower.
     """
     started = perf_counter()
     with transaction(con):
+        # the stale work orders and customers, found in one pass over what was written since the marks
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE due_stale_work_orders AS "
-            f"WITH {stale_work_orders_ctes()} "
-            "SELECT k.*, r.rebuild FROM state_rebuild AS r LEFT JOIN stale_work_orders AS k ON true"
+            f"CREATE OR REPLACE TEMP TABLE due_stale AS WITH {stale_state_ctes()} "
+            "SELECT r.rebuild, k.dealer_code, k.work_order_no, NULL::VARCHAR AS customer_id "
+            "FROM state_rebuild AS r LEFT JOIN stale_work_orders AS k ON true "
+            "UNION ALL "
+            "SELECT NULL, dealer_code, NULL, customer_id FROM stale_customers"
         )
+        work_orders = "(SELECT dealer_code, work_order_no FROM due_stale WHERE work_order_no IS NOT NULL)"
+        customers = "(SELECT dealer_code, customer_id FROM due_stale WHERE customer_id IS NOT NULL)"
         stale, rebuild = con.execute(
-            "SELECT count(work_order_no), bool_or(rebuild) FROM due_stale_work_orders"
+            "SELECT count(work_order_no), bool_or(rebuild) FROM due_stale"
         ).fetchall()[0]
         if rebuild:
             con.execute("DELETE FROM mart.due_work_orders")
-        elif stale:
+            con.execute("DELETE FROM mart.due_customer_vehicles")
+        else:
             con.execute(
-                "DELETE FROM mart.due_work_orders AS s USING due_stale_work_orders AS k "
+                f"DELETE FROM mart.due_work_orders AS s USING {work_orders} AS k "
                 "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
             )
-        if stale:
             con.execute(
-                f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql('due_stale_work_orders')}"
+                f"DELETE FROM mart.due_customer_vehicles AS s USING {customers} AS k "
+                "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
             )
+        if stale:
+            con.execute(f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql(work_orders)}")
+        vehicles = (
+            f"(SELECT * FROM core.vehicles AS ve SEMI JOIN {customers} AS k "
+            "ON k.dealer_code = ve.dealer_code AND k.customer_id = ve.customer_id)"
+        )
+        con.execute(f"INSERT INTO mart.due_customer_vehicles BY NAME {customer_vehicles_state_sql(vehicles)}")
         con.execute("DELETE FROM mart.due_work_orders_refresh")
         con.execute(
             """
@@ -93,19 +108,19 @@ def refresh_work_orders(con: duckdb.DuckDBPyConnection) -> int:
             """,
             [stale, rebuild, perf_counter() - started],
         )
-        con.execute("DROP TABLE due_stale_work_orders")
+        con.execute("DROP TABLE due_stale")
     return stale
 
 
 def store_due_list(con: duckdb.DuckDBPyConnection, as_of: date, maintenance_lead_days: int) -> int:
     """Recompute the due list of `as_of` and replace that day's rows of mart.due_list; return its items.
 
-    The follow-up state of the work orders is refreshed first (refresh_work_orders, its own
+    The follow-up state of the work orders and customers' vehicles is refreshed first (refresh_due_state, its own
     transaction). Then one transaction: the day's old rows go, the new ones come, and
     mart.due_list_days records the day, so a reader sees either the old list or the new one, and
     recomputing a day gives the same rows.
     """
-    refresh_work_orders(con)
+    refresh_due_state(con)
     started = perf_counter()
     with unordered(con), transaction(con):
         con.execute("DELETE FROM mart.due_list WHERE as_of = ?", [as_of])

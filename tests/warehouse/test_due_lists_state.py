@@ -15,7 +15,7 @@ import pytest
 from parsed_builders import parsed_file, parsed_sheet
 
 from dealersync.transforms.due_list import due_list_sql
-from dealersync.warehouse.due_lists import COLUMNS, refresh_work_orders, store_due_list
+from dealersync.warehouse.due_lists import COLUMNS, refresh_due_state, store_due_list
 from dealersync.warehouse.load import load_file
 
 TODAY = date(2024, 3, 20)
@@ -61,10 +61,10 @@ class Nights:
             as_of=TODAY,
         )
 
-    def load(self, **sheets: list[dict]) -> None:
+    def load(self, as_of: date = TODAY, **sheets: list[dict]) -> None:
         self.run += 1
         parsed = [parsed_sheet(kind, rows) for kind, rows in sheets.items()]
-        load_file(self.con, parsed_file(*parsed, name=f"night{self.run}.xlsx"), run_id=self.run, as_of=TODAY)
+        load_file(self.con, parsed_file(*parsed, name=f"night{self.run}.xlsx"), run_id=self.run, as_of=as_of)
 
 
 @pytest.fixture
@@ -198,6 +198,46 @@ def test_a_warranty_known_only_from_a_later_customer_file_leaves_the_earlier_day
     ]
 
 
+def campaign_vehicles(con, day: date = TODAY) -> list[tuple]:
+    """(customer_id, vin, plate_no) of the day's campaign calls, checked three ways as by items()."""
+    items(con, day, "campaign_call")
+    return con.execute(
+        "SELECT customer_id, vin, plate_no FROM mart.due_list WHERE as_of = ? AND kind = 'campaign_call' "
+        "ORDER BY customer_id",
+        [day],
+    ).fetchall()
+
+
+def test_a_campaign_call_shows_the_vehicle_the_customer_had_that_day(nights):
+    """The smallest VIN of the customer's vehicles bought by the day; a vehicle that changes hands goes along."""
+    campaign = {"campaign_id": "A1", "name": "Spring", "campaign_type": "free_check"}
+    campaign |= {"start_date": date(2024, 3, 25), "end_date": date(2024, 3, 31)}
+    nights.load(date(2024, 3, 10), campaigns=[campaign])  # head office's reference workbook
+    vin3 = "LSVAB4BR5EN000003"
+    nights.load(
+        date(2024, 3, 10),
+        customers=[
+            customer("C1", VIN2, purchase_date=date(2023, 1, 1), plate_no="沪A00002"),
+            customer("C2", vin3, purchase_date=date(2023, 1, 1), plate_no="沪A00003"),
+        ],
+    )
+    bought = {"purchase_date": date(2024, 3, 18), "plate_no": "沪A00001"}
+    nights.load(customers=[customer("C1", VIN1, **bought)])  # C1 bought a second car on 3-18
+    assert campaign_vehicles(nights.con) == [("C1", VIN1, "沪A00001"), ("C2", vin3, "沪A00003")]
+    assert campaign_vehicles(nights.con, date(2024, 3, 15))[0] == ("C1", VIN2, "沪A00002")  # not bought yet
+    nights.con.execute("UPDATE mart.due_customer_vehicles SET plate_no = 'stored' WHERE customer_id = 'C2'")
+    listed = nights.con.sql(
+        f"SELECT customer_id, plate_no FROM ({due_list_sql(TODAY, LEAD_DAYS)}) ORDER BY 1"
+    )
+    assert listed.fetchall() == [("C1", "沪A00001"), ("C2", "stored")]  # the state is read, not core
+    nights.load(customers=[customer("C2", VIN1, **bought)])  # corrected: the second car was C2's
+    assert campaign_vehicles(nights.con) == [("C1", VIN2, "沪A00002"), ("C2", VIN1, "沪A00001")]
+    assert campaign_vehicles(nights.con, date(2024, 3, 15)) == [
+        ("C1", VIN2, "沪A00002"),
+        ("C2", vin3, "沪A00003"),
+    ]
+
+
 def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     sheets = {
         "customers": [customer()],
@@ -209,7 +249,7 @@ def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     nights.load(**sheets)  # the same rows again: the loader writes nothing
     assert items(nights.con) == first
     assert last_refresh(nights.con) == (0, False)
-    assert refresh_work_orders(nights.con) == 0
+    assert refresh_due_state(nights.con) == 0
 
 
 def test_rows_written_by_hand_without_new_lineage_make_the_state_rebuilt(nights):
@@ -244,7 +284,8 @@ def test_a_vehicle_that_leaves_the_shop_gets_its_first_follow_up(nights):
 # --- random nights: the refreshed state always gives the lists computed from core alone ---------------
 
 STAMP = ("run_id", "file_sha256", "sheet", "excel_row", "loaded_at")
-CALL_TYPES = ["first_follow_up", "second_follow_up", "maintenance_reminder"]
+CALL_TYPES = ["first_follow_up", "second_follow_up", "maintenance_reminder", "campaign_notice"]
+MODELS = ["M1", "M2", " m2 "]
 
 
 def stamp(night: int) -> dict:
@@ -267,7 +308,11 @@ def update(con, table: str, key: dict, values: dict, night: int) -> None:
 
 
 def random_night(con, rng: random.Random, night: int) -> None:
-    """A night of random new rows and corrections of visits, calls and vehicles, as the loader writes them."""
+    """A night of random new rows and corrections of visits, calls and vehicles, as the loader writes them.
+
+    Vehicles change hands, model, purchase day and plate: campaign calls show the customer's vehicle of
+    the campaign's model with the smallest VIN among those bought by the day (mart.due_customer_vehicles).
+    """
 
     def day() -> date:
         return date(2024, 2, 1) + timedelta(days=rng.randrange(55))
@@ -296,7 +341,10 @@ def random_night(con, rng: random.Random, night: int) -> None:
     for i in range(rng.randrange(5, 12)):  # new calls
         call_row = {"dealer_code": "D1", "call_id": f"K{night}-{i}", "call_time": when(), "staff": "Li"}
         call_row |= {"call_type": rng.choice(CALL_TYPES), "customer_id": f"C{rng.randrange(5)}"}
-        call_row |= {"work_order_no": rng.choice([None, *orders[-12:]])}
+        if call_row["call_type"] == "campaign_notice":
+            call_row |= {"campaign_id": rng.choice(["A1", "A2"])}
+        else:
+            call_row |= {"work_order_no": rng.choice([None, *orders[-12:]])}
         call_row |= {"outcome": rng.choice(["reached", "reached", "refused", "no_answer"])}
         insert(con, "follow_up_calls", call_row, night)
     for call_id in rng.sample(calls, min(len(calls), rng.randrange(6))):  # corrected calls
@@ -320,6 +368,20 @@ def random_night(con, rng: random.Random, night: int) -> None:
             ]
         )
         update(con, "service_visits", {"work_order_no": order}, change, night)
+    vehicles = [v for (v,) in con.execute("SELECT vin FROM core.vehicles").fetchall()]
+    for vin in rng.sample(vehicles, min(len(vehicles), rng.randrange(3))):  # corrected customer files
+        change = rng.choice(
+            [
+                {"customer_id": f"C{rng.randrange(5)}"},  # the vehicle is another customer's
+                {"model": rng.choice(MODELS)},
+                {"purchase_date": rng.choice([None, day()])},
+                {"plate_no": f"沪A{rng.randrange(10000):05d}"},
+            ]
+        )
+        update(con, "vehicles", {"vin": vin}, change, night)
+    if rng.random() < 0.3:  # a new vehicle, bought on a random day
+        vehicle = {"dealer_code": "D1", "vin": f"W{night}", "customer_id": f"C{rng.randrange(5)}"}
+        insert(con, "vehicles", vehicle | {"model": rng.choice(MODELS), "purchase_date": day()}, night)
     if rng.random() < 0.5:  # a customer file brings vehicle V9, and the loader fills in the warranty
         warranty_end = day()
         if con.execute("SELECT count(*) FROM core.vehicles WHERE vin = 'V9'").fetchall()[0][0]:
@@ -348,8 +410,18 @@ def test_random_nights_give_the_lists_computed_from_core(con, seed):
         }
         insert(con, "customers", customer_row | {"valid_from": date(2020, 1, 1)}, 0)
     for i in range(8):
-        vehicle_row = {"dealer_code": "D1", "vin": f"V{i}", "customer_id": f"C{i % 5}", "model": "M1"}
+        vehicle_row = {
+            "dealer_code": "D1",
+            "vin": f"V{i}",
+            "customer_id": f"C{i % 5}",
+            "model": MODELS[i % 3],
+        }
+        vehicle_row |= {"purchase_date": rng.choice([None, date(2023, 5, 1), date(2024, 3, 20)])}
         insert(con, "vehicles", vehicle_row | {"warranty_end": date(2024, 3, 1)}, 0)
+    for campaign_id, model in (("A1", None), ("A2", "M2")):  # campaign calls show a vehicle of the model
+        campaign = {"campaign_id": campaign_id, "name": campaign_id, "campaign_type": "free_check"}
+        campaign |= {"start_date": date(2024, 3, 28), "end_date": date(2024, 4, 3), "model": model}
+        insert(con, "campaigns", campaign, 0)
     for night in range(5):
         random_night(con, rng, night)
         for day in (date(2024, 3, 16), date(2024, 3, 26)):
