@@ -223,8 +223,8 @@ order_calls AS (
     SELECT c.dealer_code, c.work_order_no,{closed}
            min(CAST(c.call_time AS DATE)) FILTER ({reached}) AS first_reached_on,
            arg_min(c.call_id, {earliest}) FILTER ({reached}) AS first_reached_call,
-           arg_min(c.satisfaction, {earliest}) FILTER ({reached}) AS first_satisfaction,
-           arg_min(c.customer_request, {earliest}) FILTER ({reached}) AS first_customer_request
+           arg_min_null(c.satisfaction, {earliest}) FILTER ({reached}) AS first_satisfaction,
+           arg_min_null(c.customer_request, {earliest}) FILTER ({reached}) AS first_customer_request
     FROM core.follow_up_calls AS c
     SEMI JOIN orders AS o ON o.dealer_code = c.dealer_code AND o.work_order_no = c.work_order_no
     WHERE {closes} AND {_not_in("c.call_type", [t for t, _ in WORK_ORDER_CALLS], CALL_TYPE)}
@@ -397,13 +397,15 @@ def customer_vehicles_state_sql(vehicles: str) -> str:
     Rule: a campaign call shows the customer's vehicle with the smallest VIN among those matching the
     campaign's model (any of them for a campaign open to every model). So per customer, one row for
     every model it has (model_key, matched as campaigns are: trimmed, upper case) and one for every model
-    (model_key empty), each with its vehicle of smallest VIN.
+    (model_key empty), each with its vehicle of smallest VIN, and the day from which that vehicle was the
+    customer's as far as the warehouse knew (available_from: bought, and named by a file).
     """
     return f"""
-SELECT dealer_code, customer_id, model_key, min(vin) AS vin, arg_min(plate_no, vin) AS plate_no,
-       arg_min(model, vin) AS model, arg_min(purchase_date, vin) AS purchase_date
+SELECT dealer_code, customer_id, model_key, min(vin) AS vin, arg_min_null(plate_no, vin) AS plate_no,
+       arg_min_null(model, vin) AS model,
+       arg_min_null(greatest(purchase_date, first_seen), vin) AS available_from
 FROM (
-    SELECT dealer_code, customer_id, vin, plate_no, model, purchase_date,
+    SELECT dealer_code, customer_id, vin, plate_no, model, purchase_date, first_seen,
            unnest(CASE WHEN upper(trim(model)) = '' THEN [''] ELSE ['', upper(trim(model))] END) AS model_key
     FROM {vehicles}
 )
@@ -494,7 +496,8 @@ def known_records_sql(today: date, lead_days: int) -> str:
     Rule: "today is a parameter, so any past day can be recomputed exactly": a visit, complaint, call or
     letter dated after `today` does not exist yet; a pickup, escalation or resolution dated after it has
     not happened yet; the customer file is the version valid on `today` (a file that arrived later did
-    not exist); the dealer is the version valid on `today` (else its earliest one). Calls that close an
+    not exist), and so are the vehicles (one bought, or first named by a file, after `today` was not
+    the customer's yet); the dealer is the version valid on `today` (else its earliest one). Calls that close an
     item are those that reached the customer or that the customer refused; the others are attempts.
     Work orders come from their follow-up state (work_orders_ctes), read only where an item is open.
     """
@@ -502,11 +505,11 @@ def known_records_sql(today: date, lead_days: int) -> str:
     recomputed_customers = f"""
         SELECT dealer_code, customer_id FROM stale_customers
         UNION
-        SELECT dealer_code, customer_id FROM mart.due_customer_vehicles WHERE purchase_date > {day}"""
+        SELECT dealer_code, customer_id FROM mart.due_customer_vehicles WHERE available_from > {day}"""
     recomputed_vehicles = f"""(
         SELECT * FROM core.vehicles AS ve
         SEMI JOIN recomputed AS x ON x.dealer_code = ve.dealer_code AND x.customer_id = ve.customer_id
-        WHERE ve.purchase_date IS NULL OR ve.purchase_date <= {day})"""
+        WHERE (ve.purchase_date IS NULL OR ve.purchase_date <= {day}) AND (ve.first_seen IS NULL OR ve.first_seen <= {day}))"""
     return f"""
 {work_orders_ctes()},
 open_work_orders AS MATERIALIZED ({open_work_orders_sql(today, lead_days)}
@@ -696,7 +699,8 @@ def campaign_calls_sql(today: date) -> str:
     campaign's end (then the item drops), overdue after the start. Eligible: every customer with a
     customer file whose region (defaulting to the dealer's) and one of whose vehicles' model match the
     campaign's; a blank region or model matches everyone. One item per customer, closed by a reached
-    (or refused) campaign-notice call. The vehicle shown is the smallest matching VIN.
+    (or refused) campaign-notice call. The vehicle shown is the smallest matching VIN among those bought
+    and named by a file by `today` (customer_vehicles).
     """
     day = f"DATE '{today.isoformat()}'"
     return f"""

@@ -587,6 +587,15 @@ class _FileLoader:
         )
         vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
         self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles, sheet)
+        # the day the warehouse first heard of each vehicle: this file's, unless an earlier day's named it
+        self.run(
+            f"""
+            UPDATE core.vehicles AS t SET first_seen = $as_of, {", ".join(f"{c} = s.{c}" for c in LINEAGE)}
+            FROM ({vehicles}) AS s
+            WHERE t.dealer_code = s.dealer_code AND t.vin = s.vin AND (t.first_seen IS NULL OR t.first_seen > $as_of)
+            """,
+            sheet=sheet.sheet,
+        )
         self.run(
             f"""
             UPDATE core.service_visits AS v SET has_customer_file = true

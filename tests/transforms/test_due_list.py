@@ -746,6 +746,22 @@ def test_an_item_carries_customer_vehicle_dealer_and_talking_points(warehouse):
             },
             "首次回访 2024-03-06（基本满意）：希望下次提前预约；2024-03-01 维修",
         ),
+        (  # the earliest reached call left both blank: a later call's answers are not that call's
+            "second_follow_up",
+            {
+                "service_visits": [{"intake_date": date(2024, 3, 1), "pickup_date": date(2024, 3, 2)}],
+                "follow_up_calls": [
+                    {"work_order_no": "W1", "call_time": at(date(2024, 3, 6))},
+                    {
+                        "work_order_no": "W1",
+                        "call_time": at(date(2024, 3, 9)),
+                        "satisfaction": "dissatisfied",
+                        "customer_request": "later call",
+                    },
+                ],
+            },
+            "首次回访 2024-03-06；2024-03-01 维修",
+        ),
     ],
 )
 def test_talking_points(warehouse, kind, records, expected):

@@ -238,6 +238,28 @@ def test_a_campaign_call_shows_the_vehicle_the_customer_had_that_day(nights):
     ]
 
 
+def test_a_vehicle_first_named_later_is_not_in_an_earlier_days_campaign_call(nights):
+    """Bought long ago, but no file named it before 3-20: the list of 3-15 shows what its night knew."""
+    campaign = {"campaign_id": "A1", "name": "Spring", "campaign_type": "free_check"}
+    campaign |= {"start_date": date(2024, 3, 25), "end_date": date(2024, 3, 31)}
+    nights.load(date(2024, 3, 10), campaigns=[campaign])
+    nights.load(date(2024, 3, 10), customers=[customer("C1", VIN2, plate_no="沪A00002")])
+    second_car = customer("C1", VIN1, purchase_date=date(2023, 6, 1), plate_no="沪A00001")
+    nights.load(customers=[second_car])
+
+    def first_seen() -> list[tuple]:
+        return nights.con.execute("SELECT vin, first_seen FROM core.vehicles ORDER BY vin").fetchall()
+
+    assert first_seen() == [(VIN1, TODAY), (VIN2, date(2024, 3, 10))]
+    assert campaign_vehicles(nights.con) == [("C1", VIN1, "沪A00001")]
+    assert campaign_vehicles(nights.con, date(2024, 3, 15)) == [("C1", VIN2, "沪A00002")]
+    nights.load(customers=[second_car])
+    assert first_seen() == [(VIN1, TODAY), (VIN2, date(2024, 3, 10))]  # named again: still known since 3-20
+    nights.load(date(2024, 3, 12), customers=[second_car])
+    assert first_seen() == [(VIN1, date(2024, 3, 12)), (VIN2, date(2024, 3, 10))]  # a late file of 3-12
+    assert campaign_vehicles(nights.con, date(2024, 3, 15)) == [("C1", VIN1, "沪A00001")]
+
+
 def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     sheets = {
         "customers": [customer()],
@@ -375,13 +397,15 @@ def random_night(con, rng: random.Random, night: int) -> None:
                 {"customer_id": f"C{rng.randrange(5)}"},  # the vehicle is another customer's
                 {"model": rng.choice(MODELS)},
                 {"purchase_date": rng.choice([None, day()])},
+                {"first_seen": rng.choice([None, day()])},
                 {"plate_no": f"沪A{rng.randrange(10000):05d}"},
             ]
         )
         update(con, "vehicles", {"vin": vin}, change, night)
     if rng.random() < 0.3:  # a new vehicle, bought on a random day
         vehicle = {"dealer_code": "D1", "vin": f"W{night}", "customer_id": f"C{rng.randrange(5)}"}
-        insert(con, "vehicles", vehicle | {"model": rng.choice(MODELS), "purchase_date": day()}, night)
+        vehicle |= {"model": rng.choice(MODELS), "purchase_date": day(), "first_seen": day()}
+        insert(con, "vehicles", vehicle, night)
     if rng.random() < 0.5:  # a customer file brings vehicle V9, and the loader fills in the warranty
         warranty_end = day()
         if con.execute("SELECT count(*) FROM core.vehicles WHERE vin = 'V9'").fetchall()[0][0]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from functools import partial
 
 import duckdb
@@ -98,7 +99,7 @@ def test_dealers_keep_history_of_the_contract_columns(con):
 
 def test_customers_sheet_splits_into_customers_and_vehicles_without_losing_a_column(con):
     assert columns(con, "core", "customers") == [*CUSTOMER_KEY, *CUSTOMER_ATTRIBUTES, *HISTORY, *LINEAGE]
-    assert columns(con, "core", "vehicles") == [*VEHICLE_KEY, *VEHICLE_ATTRIBUTES, *LINEAGE]
+    assert columns(con, "core", "vehicles") == [*VEHICLE_KEY, *VEHICLE_ATTRIBUTES, *LINEAGE, "first_seen"]
     assert {*CUSTOMER_KEY, *CUSTOMER_ATTRIBUTES, *VEHICLE_KEY, *VEHICLE_ATTRIBUTES} == set(
         SHEETS["customers"].names
     )
@@ -256,5 +257,36 @@ def test_a_warehouse_loaded_before_015_takes_the_parts_component_for_failures_th
         ("F2", "controller", True),
         ("F3", "other", False),  # the sheet said 其他
         ("F4", "controller", True),
+    ]
+    con.close()
+
+
+def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_earliest_run_that_named_it(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 25])
+    con = open_warehouse(tmp_path / "old.duckdb")
+    insert = partial(insert_row, con)
+    for run_id, as_of in ((1, "2024-03-10"), (2, "2024-03-20"), (3, "2024-03-25")):
+        con.execute(
+            "INSERT INTO etl.runs (run_id, started_at, as_of, status) VALUES (?, now(), ?, 'succeeded')",
+            [run_id, as_of],
+        )
+    # V1 named on 3-10 (as typed: lower case, a space) and again on 3-20, which last changed it; V2 only
+    # known from the run that last changed it (its raw row's VIN was mistyped then corrected)
+    insert("raw.customers", run_id=1, excel_row=2, dealer_code="d1 ", customer_id="C1", vin=" v1")
+    insert("raw.customers", run_id=2, excel_row=2, dealer_code="D1", customer_id="C1", vin="V1")
+    vehicle = {"dealer_code": "D1", "customer_id": "C1", "model": "m", "excel_row": 2}
+    insert("core.vehicles", run_id=2, vin="V1", **vehicle)
+    insert("core.vehicles", run_id=3, vin="V2", **vehicle)
+    insert("core.vehicles", run_id=99, vin="V3", **vehicle)  # written without a run
+    con.close()
+    monkeypatch.undo()
+
+    con = open_warehouse(tmp_path / "old.duckdb")  # migrates the rest
+    assert con.execute("SELECT vin, first_seen FROM core.vehicles ORDER BY 1").fetchall() == [
+        ("V1", date(2024, 3, 10)),
+        ("V2", date(2024, 3, 25)),
+        ("V3", None),
     ]
     con.close()

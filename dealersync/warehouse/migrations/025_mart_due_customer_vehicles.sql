@@ -1,9 +1,28 @@
--- The vehicle each customer's campaign call shows, kept beside the work orders' follow-up state, so that
+-- 1. core.vehicles.first_seen: the day the warehouse first heard of a vehicle. A day's list recomputed later
+--    leaves out a vehicle no file had named by then (vehicles have no versions; customers do).
+-- 2. The vehicle each customer's campaign call shows, kept beside the work orders' follow-up state, so that
 -- a day's due list does not group every vehicle by customer and campaign again (issue 3, speed). Derived
 -- from core.vehicles by transforms/due_list.py (customer_vehicles_state_sql); refreshed with
 -- mart.due_work_orders, under the same marks (mart.due_work_orders_refresh). The day's query recomputes,
 -- on the spot, the customers with a vehicle written since the marks, and those whose stored vehicle was
--- bought after the day asked, so a stale state costs time, never a wrong list.
+-- bought or first heard of after the day asked, so a stale state costs time, never a wrong list.
+
+ALTER TABLE core.vehicles ADD COLUMN first_seen DATE;
+COMMENT ON COLUMN core.vehicles.first_seen IS 'Day of the earliest file that listed the vehicle (the run''s as_of; a late file for an earlier day moves it back): a due list of an earlier day leaves the vehicle out, as its night did. NULL: not known (rows written without a run)';
+
+-- Vehicles loaded before: the day of the earliest run whose raw rows name them, else of the run that last
+-- changed them.
+UPDATE core.vehicles AS v SET first_seen = seen.first_seen
+FROM (
+    SELECT upper(trim(r.dealer_code)) AS dealer_code, upper(trim(r.vin)) AS vin, min(run.as_of) AS first_seen
+    FROM raw.customers AS r
+    JOIN etl.runs AS run ON run.run_id = r.run_id
+    GROUP BY ALL
+) AS seen
+WHERE seen.dealer_code = v.dealer_code AND seen.vin = v.vin;
+UPDATE core.vehicles AS v SET first_seen = run.as_of
+FROM etl.runs AS run
+WHERE v.first_seen IS NULL AND run.run_id = v.run_id;
 
 CREATE TABLE mart.due_customer_vehicles (
     dealer_code    VARCHAR NOT NULL,
@@ -12,7 +31,7 @@ CREATE TABLE mart.due_customer_vehicles (
     vin            VARCHAR NOT NULL,
     plate_no       VARCHAR,
     model          VARCHAR NOT NULL,
-    purchase_date  DATE
+    available_from DATE
 );
 COMMENT ON TABLE mart.due_customer_vehicles IS 'The vehicle a campaign call about a customer shows: per customer, one row for a campaign open to every model (model_key empty) and one per model the customer has (model_key), each giving the vehicle with the smallest VIN among the customer''s vehicles of that kind; key (dealer_code, customer_id, model_key). Derived, not a source: refreshed from core.vehicles with mart.due_work_orders (mart.due_work_orders_refresh).';
 COMMENT ON COLUMN mart.due_customer_vehicles.dealer_code IS 'Dealer code (core.vehicles.dealer_code)';
@@ -21,7 +40,7 @@ COMMENT ON COLUMN mart.due_customer_vehicles.model_key IS 'The model as a campai
 COMMENT ON COLUMN mart.due_customer_vehicles.vin IS 'The smallest VIN among the customer''s vehicles of that model (any model when model_key is empty)';
 COMMENT ON COLUMN mart.due_customer_vehicles.plate_no IS 'Licence plate of that vehicle (core.vehicles.plate_no)';
 COMMENT ON COLUMN mart.due_customer_vehicles.model IS 'Model of that vehicle as written (core.vehicles.model)';
-COMMENT ON COLUMN mart.due_customer_vehicles.purchase_date IS 'Purchase date of that vehicle (core.vehicles.purchase_date): a day''s list before it recomputes the customer from core.vehicles, as the vehicle was not the customer''s yet';
+COMMENT ON COLUMN mart.due_customer_vehicles.available_from IS 'The later of that vehicle''s purchase date and first_seen (core.vehicles; NULL: neither known): a day''s list before it recomputes the customer from core.vehicles, as the vehicle was not the customer''s yet, or not known';
 
 COMMENT ON TABLE mart.due_work_orders_refresh IS 'The last refresh of mart.due_work_orders and mart.due_customer_vehicles (at most one row): what it had seen. Rows of core.service_visits, core.follow_up_calls and core.vehicles written later carry a newer loaded_at or run_id (the loader stamps every row it changes), and the work orders and customers they concern are recomputed; a table holding more rows than it had plus those, or fewer, was written by hand, and both states are rebuilt.';
 COMMENT ON COLUMN mart.due_work_orders_refresh.rebuilt IS 'The refresh recomputed every work order and every customer''s vehicles (first refresh, another DuckDB version, or rows written without fresh lineage)';
