@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import polars as pl
 import xlsxwriter
+
+from dealersync.exports.files import written_whole
 
 # A CSV field starting with one of these may be evaluated as a formula by Excel, LibreOffice or Sheets
 # (OWASP "CSV injection"). Prefixing an apostrophe keeps the text visible and inert. A plain number
@@ -49,3 +55,18 @@ def xlsx_workbook(path, *, constant_memory: bool = False) -> xlsxwriter.Workbook
             "in_memory": not constant_memory,
         },
     )
+
+
+@contextmanager
+def xlsx_written_whole(path: Path, *, constant_memory: bool = False) -> Iterator[xlsxwriter.Workbook]:
+    """An xlsx_workbook written under a hidden name and renamed onto `path` once closed (written_whole).
+
+    The workbook is closed (written out) when the block ends; if the block fails, nothing appears under
+    `path` and the hidden file is removed.
+    """
+    with written_whole(path) as partial:
+        workbook = xlsx_workbook(partial, constant_memory=constant_memory)
+        try:
+            yield workbook
+        finally:
+            workbook.close()

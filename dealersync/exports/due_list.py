@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dealersync.exports.cells import safe_frame, xlsx_workbook
+from dealersync.exports.cells import safe_frame, xlsx_written_whole
 from dealersync.exports.files import written_whole
 from dealersync.transforms.due_list import (
     CONTACT_PROBLEM,
@@ -228,24 +228,20 @@ def write_due_list_xlsx(
     columns = [c for c in SHEET_COLUMNS if not (scope == DEALER and c in ("dealer_name", "region"))]
     # a long list is streamed to disk row by row (every sheet is written top to bottom); a short one is
     # built in memory, which spares the temporary files xlsxwriter otherwise makes for each part
-    with written_whole(path) as partial:
-        workbook = xlsx_workbook(partial, constant_memory=items.height > IN_MEMORY_ITEMS)
-        try:
-            formats = _Formats(workbook)
-            _overview_sheet(workbook, formats, items, as_of, scope, name, dealers)
-            for code, zh in KIND.labels:
-                kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
-                rows = by_kind.get(zh, labelled.clear())
-                _list_sheet(workbook.add_worksheet(zh), formats, rows, kind_columns)
-            unreachable = labelled.filter(~reachable)
-            _list_sheet(
-                workbook.add_worksheet(UNREACHABLE),
-                formats,
-                unreachable,
-                ["kind", "contact_problem", *columns],
-            )
-        finally:
-            workbook.close()
+    with xlsx_written_whole(path, constant_memory=items.height > IN_MEMORY_ITEMS) as workbook:
+        formats = _Formats(workbook)
+        _overview_sheet(workbook, formats, items, as_of, scope, name, dealers)
+        for code, zh in KIND.labels:
+            kind_columns = [c for c in columns if c != "address" or code == "campaign_letter"]
+            rows = by_kind.get(zh, labelled.clear())
+            _list_sheet(workbook.add_worksheet(zh), formats, rows, kind_columns)
+        unreachable = labelled.filter(~reachable)
+        _list_sheet(
+            workbook.add_worksheet(UNREACHABLE),
+            formats,
+            unreachable,
+            ["kind", "contact_problem", *columns],
+        )
     return Path(path)
 
 

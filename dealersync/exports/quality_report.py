@@ -8,8 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dealersync.exports.cells import xlsx_workbook
-from dealersync.exports.files import written_whole
+from dealersync.exports.cells import xlsx_written_whole
 from dealersync.transforms.batch_alerts import AlertLevels
 from dealersync.transforms.quality_summary import (
     ALL,
@@ -448,20 +447,16 @@ def write_quality_report(con: duckdb.DuckDBPyConnection, period: Period, path: P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     recent = chart_periods(period)
-    with written_whole(path) as partial:
-        workbook = xlsx_workbook(partial)
-        try:
-            w = _Writer(workbook)
-            _kpi_sheet(w, con, period)
-            _trend_sheet(w, con, period, recent)
-            _component_sheet(w, con, period, recent)
-            _alert_sheet(w, con, period)
-            _complaint_sheet(w, con, period)
-            _dissatisfied_sheet(w, con, period)
-            _data_quality_sheet(w, con, period)
-            _dealer_sheet(w, con, period)
-        finally:
-            workbook.close()
+    with xlsx_written_whole(path) as workbook:
+        w = _Writer(workbook)
+        _kpi_sheet(w, con, period)
+        _trend_sheet(w, con, period, recent)
+        _component_sheet(w, con, period, recent)
+        _alert_sheet(w, con, period)
+        _complaint_sheet(w, con, period)
+        _dissatisfied_sheet(w, con, period)
+        _data_quality_sheet(w, con, period)
+        _dealer_sheet(w, con, period)
     return path
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from dealersync.exports.cells import xlsx_workbook
+from dealersync.exports.cells import xlsx_written_whole
 from dealersync.schemas.contract import (
     BOOL,
     DATE,
@@ -66,18 +66,19 @@ def write_template(source: str, path: Path) -> Path:
         raise UnknownSource(f"there is no {source!r} template; choose one of {', '.join(SOURCES)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsx_workbook(path)
-    formats = {
-        "title": book.add_format({"bold": True, "font_size": 14}),
-        "header": book.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True}),
-        "required": book.add_format({"bold": True, "border": 1, "bg_color": "#F8CBAD", "text_wrap": True}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        **{kind: book.add_format({"num_format": pattern}) for kind, pattern in NUMBER_FORMATS.items()},
-    }
-    _instructions(book, source, formats)
-    for kind in SOURCES[source]:
-        _data_sheet(book, kind, formats)
-    book.close()
+    with xlsx_written_whole(path) as book:
+        formats = {
+            "title": book.add_format({"bold": True, "font_size": 14}),
+            "header": book.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True}),
+            "required": book.add_format(
+                {"bold": True, "border": 1, "bg_color": "#F8CBAD", "text_wrap": True}
+            ),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+            **{kind: book.add_format({"num_format": pattern}) for kind, pattern in NUMBER_FORMATS.items()},
+        }
+        _instructions(book, source, formats)
+        for kind in SOURCES[source]:
+            _data_sheet(book, kind, formats)
     return path
 
 
