@@ -35,6 +35,13 @@ OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 OLE2_SPECIAL, OLE2_END = 0xFFFFFFFA, 0xFFFFFFFE  # sector numbers from here up mark free, end of chain ...
 BIFF_BOF, BIFF_DIMENSIONS, BIFF_DATEMODE = 0x0809, 0x0200, 0x0022
 BIFF_BOUNDSHEET, BIFF_MERGEDCELLS = 0x0085, 0x00E5  # a sheet's name and where it starts; its merged ranges
+BIFF_FORMAT, BIFF_XF = 0x041E, 0x00E0  # a number format the workbook defines; a cell style
+BIFF_NUMBER, BIFF_RK, BIFF_MULRK, BIFF_FORMULA = (
+    0x0203,
+    0x027E,
+    0x00BD,
+    0x0006,
+)  # cells that may hold a number
 # BIFF records that place a cell (row, column first): FORMULA, BLANK, NUMBER, LABEL, BOOLERR, RSTRING, LABELSST,
 # RK, and the runs MULRK and MULBLANK (their last column closes the record).
 BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
@@ -388,18 +395,27 @@ def _shown_styles(archive: zipfile.ZipFile) -> dict[int, int]:
         ]
 
     codes = {
-        element.get("numFmtId"): element.get("formatCode", "") for element in children("numFmts", "numFmt")
+        int(element.get("numFmtId", "")): element.get("formatCode", "")
+        for element in children("numFmts", "numFmt")
+        if element.get("numFmtId", "").isdigit()
     }
     shown: dict[int, int] = {}
     for index, xf in enumerate(children("cellXfs", "xf")):
         number_format = xf.get("numFmtId", "")
-        if number_format in codes:
-            zeros = _ZEROS.fullmatch(codes[number_format].split(";")[0].strip())
-            if zeros:
-                shown[index] = len(zeros.group())
-        elif number_format.isdigit() and int(number_format) in LOCALE_DATE_FORMATS:
-            shown[index] = AS_DATE
+        how = _how_shown(int(number_format), codes) if number_format.isdigit() else None
+        if how is not None:
+            shown[index] = how
     return shown
+
+
+def _how_shown(number_format: int, codes: dict[int, str]) -> int | None:
+    """How a number in format `number_format` shows where calamine writes it otherwise (see _shown_styles):
+    AS_DATE for a locale date format the workbook does not define (`codes`: its own format codes), the
+    digits of a format of zeros, else None."""
+    if number_format in codes:
+        zeros = _ZEROS.fullmatch(codes[number_format].split(";")[0].strip())
+        return len(zeros.group()) if zeros else None
+    return AS_DATE if number_format in LOCALE_DATE_FORMATS else None
 
 
 def _cells_styled(data: bytes, member: zipfile.ZipInfo, styles: dict[int, int]) -> list[tuple[int, int, int]]:
@@ -426,9 +442,8 @@ _Merge = tuple[int, int, int, int]
 
 @dataclass(frozen=True)
 class _Container:
-    """What a workbook declares: by sheet name its merged ranges and (.xlsx/.xlsm) the rows of its
-    dimension and its number cells shown otherwise than calamine writes them; and whether its dates count
-    from 1904."""
+    """What a workbook declares: by sheet name its merged ranges, (.xlsx/.xlsm) the rows of its dimension,
+    and its number cells shown otherwise than calamine writes them; and whether its dates count from 1904."""
 
     rows: dict[str, int]
     merges: dict[str, list[_Merge]]
@@ -705,7 +720,8 @@ def _check_ole2(data: bytes, limits: _Limits) -> _Container:
     """Refuse an OLE2 file that is an encrypted .xlsx/.xlsm, not a legacy .xls workbook, or whose sheets
     declare dimensions past the limits (calamine sizes its grid from them: a DIMENSIONS record claiming
     4 billion rows aborts the process); return the merged ranges of its sheets (MERGEDCELLS, which
-    calamine does not apply) and whether its dates count from 1904 (DATEMODE)."""
+    calamine does not apply), their number cells whose format (XF, FORMAT) shows them otherwise than
+    calamine writes them, and whether its dates count from 1904 (DATEMODE)."""
     try:
         container = _Ole2(data)
         if "EncryptedPackage" in container.streams:
@@ -723,6 +739,9 @@ def _check_ole2(data: bytes, limits: _Limits) -> _Container:
     date1904 = False
     names: dict[int, str] = {}  # where a sheet's substream starts -> its name
     merges: dict[str, list[_Merge]] = {}
+    codes: dict[int, str] = {}  # FORMAT records: the workbook's own format codes
+    xf_formats: list[int] = []  # XF records, in order: the number format of each cell style
+    shown: dict[str, list[tuple[int, int, int]]] = {}  # see _cells_styled
     current = ""
     while position + 4 <= len(stream):
         kind, length = struct.unpack_from("<HH", stream, position)
@@ -737,6 +756,15 @@ def _check_ole2(data: bytes, limits: _Limits) -> _Container:
                 )
             last_row, last_column = max(last_row, row + 1), max(last_column, column + 1)
             limits.check(f"#{sheet - 1}", last_row, last_column)
+            for cell_column, xf in _number_cell_styles(kind, stream[position + 4 : position + 4 + length]):
+                if xf < len(xf_formats) and (how := _how_shown(xf_formats[xf], codes)) is not None:
+                    shown.setdefault(current, []).append((row + 1, cell_column, how))
+        elif kind == BIFF_FORMAT and length >= 5:
+            number_format, count, flags = struct.unpack_from("<HHB", stream, position + 4)
+            text = stream[position + 9 : position + 9 + count * (2 if flags & 1 else 1)]
+            codes[number_format] = text.decode("utf-16-le" if flags & 1 else "latin-1", errors="replace")
+        elif kind == BIFF_XF and length >= 4:
+            xf_formats.append(struct.unpack_from("<H", stream, position + 6)[0])
         elif kind == BIFF_BOF:
             sheet, last_row, last_column = sheet + 1, 0, 0
             current = names.get(position, current)  # a chart inside a sheet starts a substream of its own
@@ -767,7 +795,20 @@ def _check_ole2(data: bytes, limits: _Limits) -> _Container:
                 )
             )
         position += 4 + length
-    return _Container(rows={}, merges=merges, date1904=date1904)
+    return _Container(rows={}, merges=merges, date1904=date1904, shown_cells=shown)
+
+
+def _number_cell_styles(kind: int, record: bytes) -> Iterator[tuple[int, int]]:
+    """(column, XF index) of each number a BIFF cell record holds: NUMBER, RK, each of a MULRK's, and a
+    FORMULA's cached result when it is a number (its last two bytes are 0xFFFF for any other result)."""
+    if kind in (BIFF_NUMBER, BIFF_RK) and len(record) >= 6:
+        yield struct.unpack_from("<HH", record, 2)
+    elif kind == BIFF_MULRK and len(record) >= 12:
+        first = struct.unpack_from("<H", record, 2)[0]
+        for i in range((len(record) - 6) // 6):
+            yield first + i, struct.unpack_from("<H", record, 4 + 6 * i)[0]
+    elif kind == BIFF_FORMULA and len(record) >= 14 and record[12:14] != b"\xff\xff":
+        yield struct.unpack_from("<HH", record, 2)
 
 
 def _sheet_name(record: bytes) -> str:

@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 import xlsxwriter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-from workbooks import Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
+from workbooks import Formatted, Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
 
-from dealersync.reader import TOTAL_CELL, FileRefused, file_sha256, read_workbook
+from dealersync.reader import TOTAL_CELL, FileRefused, _number_cell_styles, file_sha256, read_workbook
 from dealersync.schemas.contract import SHEETS
 
 CUSTOMER_HEADERS = ["经销商代码", "客户编号", "客户名称", "联系电话", "车架号", "车型"]
@@ -304,6 +304,48 @@ def test_a_number_shown_with_leading_zeros_reads_as_shown(tmp_path, aliases):
         ("00123", "01088886666"),
         ("123456", "13812345678"),
     ]
+
+
+def test_a_legacy_xls_reads_its_numbers_as_its_formats_show_them(tmp_path, aliases):
+    """An .xls keeps its formats in FORMAT and XF records, and a whole number in an RK record: read as
+    stored, 00123 and the landline lost their zeros, and Chinese Excel's own date and time formats gave
+    serials, as in an .xlsx."""
+    customers = [
+        CUSTOMER_HEADERS,
+        [
+            "D0001",
+            Formatted(123, "00000", rk=True),
+            "王建国",
+            Formatted(1088886666, "00000000000"),
+            *CUSTOMER_ROW[4:],
+        ],
+        ["D0001", Formatted(123456, "00000", rk=True), *CUSTOMER_ROW[2:]],  # wider than its format
+    ]
+    calls = [
+        [*CALL_HEADERS, "通话日期", "通话时间", "备注"],
+        [*CALL, Formatted(46346, 31, rk=True), Formatted(0.4375, 32), "45000"],
+    ]
+    (tmp_path / "book.xls").write_bytes(xls_bytes({"客户档案": customers, "电话回访记录": calls}))
+    read = read_workbook(tmp_path / "book.xls", aliases)
+    frames = {sheet.kind: sheet.frame for sheet in read.sheets}
+    assert frames["customers"].select("customer_id", "phone").rows() == [
+        ("00123", "01088886666"),
+        ("123456", "13812345678"),
+    ]
+    assert frames["follow_up_calls"].select("call_time", "notes").row(0) == ("2026-11-20 10:30:00", "45000")
+
+
+def test_the_numbers_of_a_row_of_rk_cells_and_of_formulas_are_found_with_their_styles():
+    """Excel writes adjacent whole numbers as one MULRK record, and a formula's cached number in FORMULA;
+    a formula that gives text (0xFFFF in its value's last bytes) holds no number."""
+    mulrk = (
+        struct.pack("<HH", 4, 2) + struct.pack("<HI", 7, 0) + struct.pack("<HI", 8, 0) + struct.pack("<H", 3)
+    )
+    number_formula = struct.pack("<HHH", 4, 5, 9) + struct.pack("<d", 123.0) + b"\0" * 6
+    text_formula = struct.pack("<HHH", 4, 6, 9) + b"\0" * 6 + b"\xff\xff" + b"\0" * 6
+    assert list(_number_cell_styles(0x00BD, mulrk)) == [(2, 7), (3, 8)]
+    assert list(_number_cell_styles(0x0006, number_formula)) == [(5, 9)]
+    assert list(_number_cell_styles(0x0006, text_formula)) == []
 
 
 def test_a_number_past_excels_last_day_in_a_chinese_date_format_stays_as_written(tmp_path, aliases):

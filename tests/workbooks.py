@@ -162,6 +162,16 @@ def _merged_cells(ranges: list[tuple[int, int, int, int]]) -> bytes:
     )
 
 
+@dataclass(frozen=True)
+class Formatted:
+    """A number cell of xls_bytes with a number format: a built-in format id, or a format code the
+    workbook defines; stored as an RK record (as Excel stores a whole number) when `rk`, else NUMBER."""
+
+    value: float
+    number_format: int | str
+    rk: bool = False
+
+
 def xls_bytes(
     sheets: dict[str, Sequence[Row]],
     *,
@@ -170,11 +180,13 @@ def xls_bytes(
 ) -> bytes:
     """A legacy BIFF8 .xls workbook (what Excel 97-2003 writes), small enough for one SST record.
 
-    Values as in write_xlsx; dates are numbers with a built-in date format, as Excel stores them.
+    Values as in write_xlsx; dates are numbers with a built-in date format, as Excel stores them, and a
+    Formatted value is a number in its own format (a FORMAT record for a code, then an XF record).
     `merged` maps a sheet to its merged ranges (first row, last row, first column, last column; 0-based).
     `encrypted` adds the FILEPASS record of a password-protected workbook.
     """
     strings: list[str] = []
+    number_formats: list[int | str] = [0, 14]  # XF 0: general, XF 1: built-in date format 14, then Formatted
     substreams: list[bytes] = []
     for name, rows in sheets.items():
         cells = b""
@@ -182,7 +194,15 @@ def xls_bytes(
             for c, value in enumerate(row):
                 if value is None:
                     continue
-                if isinstance(value, bool):
+                if isinstance(value, Formatted):
+                    if value.number_format not in number_formats:
+                        number_formats.append(value.number_format)
+                    xf = number_formats.index(value.number_format)
+                    if value.rk:  # an integer in the top 30 bits, flag 2: not a float, not divided by 100
+                        cells += _record(0x027E, struct.pack("<HHHI", r, c, xf, (int(value.value) << 2) | 2))
+                    else:
+                        cells += _record(0x0203, struct.pack("<HHHd", r, c, xf, value.value))
+                elif isinstance(value, bool):
                     cells += _record(0x0205, struct.pack("<HHHBB", r, c, 0, int(value), 0))
                 elif isinstance(value, date):
                     serial = (datetime(value.year, value.month, value.day) - EXCEL_EPOCH).days
@@ -201,9 +221,28 @@ def xls_bytes(
             + _merged_cells((merged or {}).get(name, []))
             + _record(0x000A)
         )
+    codes = [code for code in number_formats if isinstance(code, str)]
     formats = b"".join(
-        _record(0x00E0, struct.pack("<HHHBBBBIIH", 0, number_format, 0, 0x20, 0, 0, 0, 0, 0, 0x20C0))
-        for number_format in (0, 14)  # XF 0: general, XF 1: built-in date format 14
+        _record(0x041E, struct.pack("<HHB", 164 + i, len(code), 1) + code.encode("utf-16-le"))
+        for i, code in enumerate(codes)
+    ) + b"".join(
+        _record(
+            0x00E0,
+            struct.pack(
+                "<HHHBBBBIIH",
+                0,
+                164 + codes.index(number_format) if isinstance(number_format, str) else number_format,
+                0,
+                0x20,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0x20C0,
+            ),
+        )
+        for number_format in number_formats
     )
     globals_head = _record(0x0809, struct.pack("<HHHHII", 0x600, 0x5, 0xDBB, 0x7CC, 0, 6))
     if encrypted:
