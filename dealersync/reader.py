@@ -47,6 +47,7 @@ BIFF_NUMBER, BIFF_RK, BIFF_MULRK, BIFF_FORMULA = (
 BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
 BIFF_CELLS = frozenset({0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x00D6, 0x00FD, 0x027E}) | BIFF_CELL_RUNS
 XLS_ROWS, XLS_COLUMNS = 65_536, 256  # the most a legacy .xls sheet can have
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # and an .xlsx sheet
 
 HEADER_SCAN_ROWS = 30  # the header row is looked for in this many rows from the top of a sheet
 MIN_HEADER_FIELDS = 2  # a header row names at least this many columns of its sheet kind
@@ -218,16 +219,9 @@ def read_workbook(
             "split it into smaller workbooks (for example one per month) and send them again"
         )
     data = path.read_bytes()
-    if data.startswith(ZIP_MAGIC):
-        container = _check_ooxml(
-            data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
-        )
-    elif data.startswith(OLE2_MAGIC):
-        container = _check_ole2(data, _Limits(max_rows, max_columns, max_cells))
-    else:
-        raise FileRefused(
-            f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
-        )
+    container = _checked_container(
+        data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
+    )
     with _calamine_errors(None, data):
         reader = fastexcel.read_excel(data)
         sheet_names = reader.sheet_names
@@ -247,9 +241,7 @@ def read_workbook(
                 raise _too_many_rows(name, loaded.total_height, max_rows)
             if loaded.width > max_columns:
                 raise _too_many_columns(name, loaded.width, max_columns)
-            grid = _times_alone(_grid(loaded), DAY_ZERO[container.date1904])
-        columns = [c.absolute_index for c in loaded.selected_columns]
-        grid = _as_shown(grid, columns, container.shown_cells.get(name, []), container.date1904)
+            grid, columns = _shown_grid(loaded, name, container)
         merges = container.merges.get(name, [])
         grid = _with_merged_values(grid, columns, merges)
         letters = [_column_letter(index) for index in columns]
@@ -280,7 +272,74 @@ def read_workbook(
     )
 
 
+@dataclass(frozen=True)
+class ShownSheet:
+    """A sheet's cells as text, as Excel shows them (see read_workbook), where they are in the sheet."""
+
+    name: str
+    grid: pl.DataFrame  # row i is Excel row i + 1
+    columns: list[int]  # the sheet's column (0-based) of each column of grid
+    merges: list[tuple[int, int, int, int]]  # merged ranges: first row, first column, last row, last column
+    # (rows 1-based, columns 0-based)
+
+
+def sheets_as_shown(path: Path) -> Iterator[ShownSheet]:
+    """Every sheet of a workbook read_workbook has read, hidden ones too, as Excel shows its cells: for a
+    copy of them (the steward's copy of a legacy .xls). A sheet calamine cannot load (a chart sheet) is
+    empty."""
+    data = Path(path).read_bytes()
+    container = _checked_container(  # the file passed read_workbook's limits: only Excel's own bound it here
+        data,
+        READ_LIMITS["max_unpacked_mb"],
+        READ_LIMITS["max_compression_ratio"],
+        EXCEL_ROWS,
+        EXCEL_COLUMNS,
+        EXCEL_ROWS * EXCEL_COLUMNS,
+    )
+    with _calamine_errors(None, data):
+        reader = fastexcel.read_excel(data)
+    for index, name in enumerate(reader.sheet_names):
+        try:
+            with _calamine_errors(name, data):
+                loaded = reader.load_sheet(
+                    index, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True
+                )
+                grid, columns = _shown_grid(loaded, name, container)
+        except FileRefused:
+            grid, columns = pl.DataFrame(), []
+        yield ShownSheet(name, grid, columns, container.merges.get(name, []))
+
+
+def _shown_grid(
+    loaded: fastexcel.ExcelSheet, name: str, container: _Container
+) -> tuple[pl.DataFrame, list[int]]:
+    """A loaded sheet as text as Excel shows it (errors, times alone, the formats calamine does not apply),
+    and the sheet's column of each of its columns."""
+    grid = _times_alone(_grid(loaded), DAY_ZERO[container.date1904])
+    columns = [c.absolute_index for c in loaded.selected_columns]
+    return _as_shown(grid, columns, container.shown_cells.get(name, []), container.date1904), columns
+
+
 # --- the container, before calamine ------------------------------------------------------------
+
+
+def _checked_container(
+    data: bytes,
+    max_unpacked_mb: int,
+    max_compression_ratio: int,
+    max_rows: int,
+    max_columns: int,
+    max_cells: int,
+) -> _Container:
+    """What a workbook's container declares (_Container), once its checks pass; refuse a file that is not a
+    workbook."""
+    if data.startswith(ZIP_MAGIC):
+        return _check_ooxml(data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells)
+    if data.startswith(OLE2_MAGIC):
+        return _check_ole2(data, _Limits(max_rows, max_columns, max_cells))
+    raise FileRefused(
+        f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
+    )
 
 
 def _check_ooxml(

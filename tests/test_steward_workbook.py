@@ -12,7 +12,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
-from workbooks import Formula, ole2_container, write_xlsx, xls_bytes
+from workbooks import Formatted, Formula, ole2_container, write_xlsx, xls_bytes
 
 from dealersync.exports import steward as steward_export
 from dealersync.exports.cells import FORMULA_TRIGGERS
@@ -307,6 +307,47 @@ def test_a_legacy_xls_gets_an_xlsx_copy_of_its_cells_saying_so(tmp_path, aliases
     book.save(fixed)
     again = check(fixed, aliases)
     assert again.problems.is_empty() and again.rows_read == 2
+
+
+def test_the_xlsx_copy_of_a_legacy_xls_shows_its_cells_as_excel_does(tmp_path, aliases):
+    """The copy of an .xls held its numbers as stored: customer 00123 as 123, the landline without its 0,
+    a day in Chinese Excel's own format as its serial and a time alone as 0.4375; and its merged customer
+    cells only in their first row. Fixed and sent back, it changed the customers, rejected their other
+    vehicles as blank and was refused for a date column and a time column it no longer told apart."""
+    headers = ["经销商代码", "客户编号", "客户名称", "联系电话", "车架号", "车型", "购车日期"]
+    customer = ["D0001", Formatted(123, "00000", rk=True), "王建国", Formatted(1088886666, "00000000000")]
+    customers = [
+        headers,
+        [*customer, VIN, "EV-3", Formatted(45356, 31, rk=True)],
+        ["D0001", None, None, None, "LJ1DS10A9RA000124", "EV-5", Formatted(45356, 31, rk=True)],
+        ["D0001", Formatted(456, "00000", rk=True), "李四", "13812345678", "BADVIN", "EV-3", None],
+    ]
+    calls = [
+        ["记录编号", "经销商代码", "通话日期", "通话时间", "通话类型", "客户编号", "业务员", "结果"],
+        ["CL1", "D0001", Formatted(46340, 31, rk=True), Formatted(0.4375, 32), "咨询", "C1", "小王", "接通"],
+    ]
+    path = tmp_path / "old.xls"
+    merged = [(1, 2, column, column) for column in (1, 2, 3)]
+    path.write_bytes(xls_bytes({"客户档案": customers, "电话回访记录": calls}, merged={"客户档案": merged}))
+    original = check(path, aliases)
+    book = openpyxl.load_workbook(write_steward_report(original, path, tmp_path / "out").workbook)
+    sheet = book["客户档案"]
+    assert [c.value for c in sheet[2]] == [
+        "D0001",
+        "00123",
+        "王建国",
+        "01088886666",
+        VIN,
+        "EV-3",
+        "2024-03-05 00:00:00",
+    ]
+    assert {str(cells) for cells in sheet.merged_cells.ranges} == {"B2:B3", "C2:C3", "D2:D3"}
+    assert [c.value for c in book["电话回访记录"][2]][2:4] == ["2026-11-14 00:00:00", "10:30:00"]
+    sheet["E4"].value = "LJ1DS10A0RA000125"
+    fixed = tmp_path / "fixed.xlsx"
+    book.save(fixed)
+    again = check(fixed, aliases)
+    assert again.problems.is_empty() and again.rows_read == original.rows_read
 
 
 def test_a_refused_file_gets_its_reason_in_the_csv_and_no_copy(tmp_path, aliases):

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import fastexcel
 import openpyxl
 import polars as pl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -20,7 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from dealersync.exports.cells import safe_frame
 from dealersync.exports.files import written_whole
 from dealersync.parsed import PARSED, ParsedFile
-from dealersync.reader import RESAVE
+from dealersync.reader import RESAVE, sheets_as_shown
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
 
 # Excel's own "Bad" and "Neutral" cell-style colours: red for a rejected cell, yellow for a warned one.
@@ -377,22 +376,18 @@ def _headers_only(source: Path) -> openpyxl.Workbook | None:
 
 
 def _cells_copy(source: Path) -> openpyxl.Workbook:
-    """A new workbook holding every sheet's cells as text, each where it was (row and column)."""
-    reader = fastexcel.read_excel(source.read_bytes())
+    """A new workbook holding every sheet's cells as text, as Excel shows them, each where it was (row and
+    column), and the sheet's merged ranges: read back, the copy gives what the original gave."""
     book = openpyxl.Workbook()
     book.remove(book.active)
-    for index, name in enumerate(reader.sheet_names):
-        sheet = book.create_sheet(_sheet_title(name, book))
-        try:
-            loaded = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
-        except Exception:  # a sheet calamine cannot load (a chart sheet): left empty in the copy
-            continue
-        frame = loaded.to_polars()
-        columns = [c.absolute_index + 1 for c in loaded.selected_columns]
-        for row_index, row in enumerate(frame.iter_rows(), start=1):
-            for column, value in zip(columns, row, strict=True):
+    for shown in sheets_as_shown(source):
+        sheet = book.create_sheet(_sheet_title(shown.name, book))
+        for row_index, row in enumerate(shown.grid.iter_rows(), start=1):
+            for column, value in zip(shown.columns, row, strict=True):
                 if value is not None:
-                    _plain_text(sheet.cell(row=row_index, column=column), value)
+                    _plain_text(sheet.cell(row=row_index, column=column + 1), value)
+        for top, left, bottom, right in shown.merges:
+            sheet.merge_cells(start_row=top, start_column=left + 1, end_row=bottom, end_column=right + 1)
     return book
 
 
