@@ -140,6 +140,10 @@ EXCEL_SERIAL_END = 2_958_466  # the serial after 9999-12-31, the last day Excel 
 # A format of zeros alone (00000) shows a whole number with leading zeros: how a customer number 00123 or
 # a landline 01088886666 is kept in a number cell. calamine writes the number without them.
 _ZEROS = re.compile(r"0{2,}")
+# A format code shows a date or time when, leaving out its quoted text, escaped characters and [...]
+# sections (colours, locales, [DBNum1]), it holds a year, month, day, hour or second.
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+_DATE_CODE = re.compile(r"[ymdhs]", re.IGNORECASE)
 AS_DATE = 0  # in _shown_styles: a style showing its numbers as dates or times (else the digits it pads to)
 _CELL_ATTRIBUTE = re.compile(rb"""\b(r|s|t)\s*=\s*["']([^"']*)["']""")
 
@@ -469,12 +473,15 @@ def _shown_styles(archive: zipfile.ZipFile) -> dict[int, int]:
 
 def _how_shown(number_format: int, codes: dict[int, str]) -> int | None:
     """How a number in format `number_format` shows where calamine writes it otherwise (see _shown_styles):
-    AS_DATE for a locale date format the workbook does not define (`codes`: its own format codes), the
-    digits of a format of zeros, else None."""
-    if number_format in codes:
-        zeros = _ZEROS.fullmatch(codes[number_format].split(";")[0].strip())
-        return len(zeros.group()) if zeros else None
-    return AS_DATE if number_format in LOCALE_DATE_FORMATS else None
+    the digits of a format of zeros (`codes`: the workbook's own format codes), AS_DATE for a locale date
+    format the workbook leaves built in or defines again as a date (a FORMAT record calamine ignores in
+    an .xls; in an .xlsx calamine reads it as a date already, which AS_DATE keeps), else None."""
+    code = codes.get(number_format)
+    if code is not None and (zeros := _ZEROS.fullmatch(code.split(";")[0].strip())):
+        return len(zeros.group())
+    if number_format in LOCALE_DATE_FORMATS and (code is None or _DATE_CODE.search(_LITERALS.sub("", code))):
+        return AS_DATE
+    return None
 
 
 def _cells_styled(data: bytes, member: zipfile.ZipInfo, styles: dict[int, int]) -> list[tuple[int, int, int]]:

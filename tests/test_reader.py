@@ -335,6 +335,26 @@ def test_a_legacy_xls_reads_its_numbers_as_its_formats_show_them(tmp_path, alias
     assert frames["follow_up_calls"].select("call_time", "notes").row(0) == ("2026-11-20 10:30:00", "45000")
 
 
+def test_a_legacy_xls_defining_chinese_excels_built_in_formats_again_reads_the_day_and_time_shown(
+    tmp_path, aliases
+):
+    """Some writers put a FORMAT record for a built-in id (31: 2024年3月5日) in the file; calamine takes
+    such records only for the ids Excel writes them for, so these dates and times were read as serials.
+    A workbook that gives a built-in id a format of zeros of its own (1C's 000000000000 at 50) keeps it."""
+    calls = [
+        [*CALL_HEADERS, "通话日期", "通话时间", "备注"],
+        [
+            *CALL,
+            Formatted(46346, (31, 'yyyy"年"m"月"d"日"'), rk=True),
+            Formatted(0.4375, (32, 'h"时"mm"分"')),
+            Formatted(123, (50, "00000"), rk=True),
+        ],
+    ]
+    (tmp_path / "calls.xls").write_bytes(xls_bytes({"电话回访记录": calls}))
+    frame = read_one(tmp_path / "calls.xls", aliases).frame
+    assert frame.select("call_time", "notes").row(0) == ("2026-11-20 10:30:00", "00123")
+
+
 def test_the_numbers_of_a_row_of_rk_cells_and_of_formulas_are_found_with_their_styles():
     """Excel writes adjacent whole numbers as one MULRK record, and a formula's cached number in FORMULA;
     a formula that gives text (0xFFFF in its value's last bytes) holds no number."""

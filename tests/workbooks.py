@@ -164,12 +164,20 @@ def _merged_cells(ranges: list[tuple[int, int, int, int]]) -> bytes:
 
 @dataclass(frozen=True)
 class Formatted:
-    """A number cell of xls_bytes with a number format: a built-in format id, or a format code the
-    workbook defines; stored as an RK record (as Excel stores a whole number) when `rk`, else NUMBER."""
+    """A number cell of xls_bytes with a number format: a built-in format id, a format code the
+    workbook defines, or (id, code): a format the workbook defines under a built-in id (as some writers
+    do); stored as an RK record (as Excel stores a whole number) when `rk`, else NUMBER."""
 
     value: float
-    number_format: int | str
+    number_format: int | str | tuple[int, str]
     rk: bool = False
+
+
+def _format_id(number_format: int | str | tuple[int, str], codes: list[str]) -> int:
+    """The id an XF record of xls_bytes gives its number format (the workbook's own codes from 164)."""
+    if isinstance(number_format, tuple):
+        return number_format[0]
+    return 164 + codes.index(number_format) if isinstance(number_format, str) else number_format
 
 
 def xls_bytes(
@@ -222,16 +230,18 @@ def xls_bytes(
             + _record(0x000A)
         )
     codes = [code for code in number_formats if isinstance(code, str)]
+    defined = [(164 + i, code) for i, code in enumerate(codes)]
+    defined += [number_format for number_format in number_formats if isinstance(number_format, tuple)]
     formats = b"".join(
-        _record(0x041E, struct.pack("<HHB", 164 + i, len(code), 1) + code.encode("utf-16-le"))
-        for i, code in enumerate(codes)
+        _record(0x041E, struct.pack("<HHB", number_format, len(code), 1) + code.encode("utf-16-le"))
+        for number_format, code in defined
     ) + b"".join(
         _record(
             0x00E0,
             struct.pack(
                 "<HHHBBBBIIH",
                 0,
-                164 + codes.index(number_format) if isinstance(number_format, str) else number_format,
+                _format_id(number_format, codes),
                 0,
                 0x20,
                 0,
