@@ -284,7 +284,7 @@ class ShownSheet:
     grid: pl.DataFrame  # row i is Excel row i + 1
     columns: list[int]  # the sheet's column (0-based) of each column of grid
     merges: list[tuple[int, int, int, int]]  # merged ranges: first row, first column, last row, last column
-    # (rows 1-based, columns 0-based)
+    # (rows 1-based, columns 0-based); a range ending before it starts (a damaged file) is left out
 
 
 def sheets_as_shown(path: Path) -> Iterator[ShownSheet]:
@@ -311,7 +311,8 @@ def sheets_as_shown(path: Path) -> Iterator[ShownSheet]:
                 grid, columns = _shown_grid(loaded, name, container)
         except FileRefused:
             grid, columns = pl.DataFrame(), []
-        yield ShownSheet(name, grid, columns, container.merges.get(name, []))
+        merges = [m for m in container.merges.get(name, []) if m[0] <= m[2] and m[1] <= m[3]]
+        yield ShownSheet(name, grid, columns, merges)
 
 
 def _shown_grid(

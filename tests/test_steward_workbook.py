@@ -350,6 +350,15 @@ def test_the_xlsx_copy_of_a_legacy_xls_shows_its_cells_as_excel_does(tmp_path, a
     assert again.problems.is_empty() and again.rows_read == original.rows_read
 
 
+def test_a_legacy_xls_whose_merged_range_ends_before_it_starts_still_gets_its_copy(tmp_path, aliases):
+    """A damaged MERGEDCELLS record (last row above the first) made openpyxl raise while writing the copy."""
+    path = tmp_path / "old.xls"
+    rows = [VISIT_HEADERS, visit(1, 类型="年检")]
+    path.write_bytes(xls_bytes({"维修保养记录": rows}, merged={"维修保养记录": [(1, 0, 2, 2), (0, 0, 5, 6)]}))
+    book = openpyxl.load_workbook(write_steward_report(check(path, aliases), path, tmp_path / "out").workbook)
+    assert {str(cells) for cells in book["维修保养记录"].merged_cells.ranges} == {"F1:G1"}
+
+
 def test_a_refused_file_gets_its_reason_in_the_csv_and_no_copy(tmp_path, aliases):
     path = tmp_path / "notes.xlsx"
     path.write_text("经销商代码,客户编号\nD0001,C1\n", encoding="utf-8")
