@@ -218,7 +218,7 @@ def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         locked = isinstance(error.__cause__, duckdb.IOException) and "lock" in str(error.__cause__).lower()
         raise PageError(503, "error.busy" if locked else "error.unreadable") from None
     try:
-        if queries.missing_tables(con):
+        if queries.outdated(con):
             raise PageError(503, "error.outdated")
         yield con
     finally:

@@ -13,31 +13,15 @@ import duckdb
 import polars as pl
 
 from dealersync.transforms.due_list import dealers_on_sql, due_list_sql
+from dealersync.warehouse.db import applied_migrations, migrations
 from dealersync.warehouse.due_lists import COLUMNS, WORK_ORDER, due_list_computed_at
 from dealersync.warehouse.summaries import RAW_WITH_DEALER
 
-# Tables the portal reads: a warehouse without them was made by an older version (run the night once).
-PORTAL_TABLES = (
-    "mart.due_list",
-    "mart.due_list_days",
-    "mart.quality_kpi",
-    "mart.failure_watch",
-    "mart.quality_reports",
-    "etl.runs",
-    "etl.files",
-)
 
-
-def missing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Those of PORTAL_TABLES the warehouse does not have yet."""
-    present = {
-        f"{schema}.{name}"
-        for schema, name in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database()"
-        ).fetchall()
-    }
-    return [table for table in PORTAL_TABLES if table not in present]
+def outdated(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse lacks a migration this code ships: made by an older version (or empty), it
+    misses tables or columns the pages read until the next night migrates it (the page is read-only)."""
+    return not {m.version for m in migrations()} <= applied_migrations(con).keys()
 
 
 # --- due lists -------------------------------------------------------------------------------------

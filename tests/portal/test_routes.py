@@ -593,6 +593,27 @@ def test_a_missing_or_unusable_warehouse_gets_a_clear_page(tmp_path, make, says)
     assert response.status_code == 503 and says in error_message(response.text)
 
 
+def test_a_warehouse_of_the_previous_release_gets_the_outdated_page_until_the_night_migrates_it(
+    tmp_path, monkeypatch
+):
+    """Ops upgrade the code by day: the page must say the night will update the warehouse, not fail on a
+    table or column the new code reads (mart.due_customer_vehicles, core.vehicles.first_seen)."""
+    from dealersync.warehouse import db
+
+    path = tmp_path / "warehouse.duckdb"
+    shipped = db.migrations()
+    monkeypatch.setattr(db, "migrations", lambda: shipped[:-1])
+    db.open_warehouse(path).close()
+    monkeypatch.undo()
+    client = TestClient(create_app(portal_settings(path, tmp_path / "exports")))
+    for page in (f"/due-lists?date={DAY}", f"/due-lists/{DAY}/dealer/D1/download?format=csv", "/runs"):
+        response = client.get(page, headers={"accept-language": "en"})
+        assert response.status_code == 503, page
+        assert "older than this program" in error_message(response.text)
+    db.open_warehouse(path).close()  # the night migrates it
+    assert client.get(f"/due-lists?date={DAY}").status_code == 200
+
+
 def test_an_unexpected_error_is_a_page_and_a_log_line(portal_data, monkeypatch, caplog):
     from dealersync.warehouse import portal_queries
 
