@@ -290,3 +290,41 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_earliest_run_
         ("V3", None),
     ]
     con.close()
+
+
+def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loaded(tmp_path, monkeypatch):
+    """A row rejected on 3-10 (no phone) and loaded corrected on 3-20 names its vehicle from 3-20; a VIN written
+    full-width with a zero-width space on 3-10, then plainly on 3-20 (which last changed it), from 3-10."""
+    monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 25])
+    con = open_warehouse(tmp_path / "old.duckdb")
+    insert = partial(insert_row, con)
+    for run_id, as_of in ((1, "2024-03-10"), (2, "2024-03-20")):
+        con.execute(
+            "INSERT INTO etl.runs (run_id, started_at, as_of, status) VALUES (?, now(), ?, 'succeeded')",
+            [run_id, as_of],
+        )
+    insert("raw.customers", run_id=1, excel_row=2, dealer_code="D1", customer_id="C1", vin="V1")
+    con.execute(
+        """INSERT INTO quarantine.rejected_rows (entry_id, run_id, file_sha256, file_name, sheet, kind, excel_row,
+        column_name, field, rule, message, dealer_code, business_key, first_seen_at, last_seen_at)
+        VALUES (1, 1, 'f', 'D1.xlsx', 's', 'customers', 2, '联系电话', 'phone', 'required', 'm', 'D1', 'C1', now(),
+        now())"""
+    )
+    insert("raw.customers", run_id=1, excel_row=3, dealer_code="Ｄ１", customer_id="C2", vin="Ｖ\u200b２ ")
+    insert(
+        "raw.customers", run_id=2, file_sha256="g", excel_row=2, dealer_code="D1", customer_id="C1", vin="V1"
+    )
+    insert(
+        "raw.customers", run_id=2, file_sha256="g", excel_row=3, dealer_code="D1", customer_id="C2", vin="V2"
+    )
+    insert("core.vehicles", run_id=2, vin="V1", dealer_code="D1", customer_id="C1", model="m", excel_row=2)
+    insert("core.vehicles", run_id=2, vin="V2", dealer_code="D1", customer_id="C2", model="m", excel_row=3)
+    con.close()
+    monkeypatch.undo()
+
+    con = open_warehouse(tmp_path / "old.duckdb")  # migrates the rest
+    assert con.execute("SELECT vin, first_seen FROM core.vehicles ORDER BY 1").fetchall() == [
+        ("V1", date(2024, 3, 20)),
+        ("V2", date(2024, 3, 10)),
+    ]
+    con.close()

@@ -10,19 +10,31 @@
 ALTER TABLE core.vehicles ADD COLUMN first_seen DATE;
 COMMENT ON COLUMN core.vehicles.first_seen IS 'Day of the earliest file that listed the vehicle (the run''s as_of; a late file for an earlier day moves it back): a due list of an earlier day leaves the vehicle out, as its night did. NULL: not known (rows written without a run)';
 
--- Vehicles loaded before: the day of the earliest run whose raw rows name them, else of the run that last
--- changed them.
-UPDATE core.vehicles AS v SET first_seen = seen.first_seen
+-- Vehicles loaded before: the day of the earliest run whose raw rows loaded (no rejected entry for the
+-- row: a row rejected one day and sent corrected later made the vehicle known only then) and name the
+-- vehicle, codes folded as the reader folds them (full-width forms, invisible characters, surrounding
+-- spaces, case); else the day of the run that last changed it.
+CREATE OR REPLACE TEMP MACRO folded_code(cell) AS upper(regexp_replace(regexp_replace(
+    translate(cell, '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＿　', '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_ '),
+    '[\x{00ad}\x{200b}-\x{200f}\x{2060}-\x{2064}\x{feff}]', '', 'g'), '^\s+|\s+$', '', 'g'));
+
+UPDATE core.vehicles AS v SET first_seen = k.first_seen
 FROM (
-    SELECT upper(trim(r.dealer_code)) AS dealer_code, upper(trim(r.vin)) AS vin, min(run.as_of) AS first_seen
-    FROM raw.customers AS r
-    JOIN etl.runs AS run ON run.run_id = r.run_id
-    GROUP BY ALL
-) AS seen
-WHERE seen.dealer_code = v.dealer_code AND seen.vin = v.vin;
-UPDATE core.vehicles AS v SET first_seen = run.as_of
-FROM etl.runs AS run
-WHERE v.first_seen IS NULL AND run.run_id = v.run_id;
+    SELECT ve.dealer_code, ve.vin, coalesce(seen.first_seen, run.as_of) AS first_seen
+    FROM core.vehicles AS ve
+    LEFT JOIN (
+        SELECT folded_code(r.dealer_code) AS dealer_code, folded_code(r.vin) AS vin, min(run.as_of) AS first_seen
+        FROM raw.customers AS r
+        JOIN etl.runs AS run ON run.run_id = r.run_id
+        ANTI JOIN quarantine.rejected_rows AS q
+            ON q.file_sha256 = r.file_sha256 AND q.sheet = r.sheet AND q.excel_row = r.excel_row
+        GROUP BY ALL
+    ) AS seen ON seen.dealer_code = ve.dealer_code AND seen.vin = ve.vin
+    LEFT JOIN etl.runs AS run ON run.run_id = ve.run_id
+) AS k
+WHERE k.dealer_code = v.dealer_code AND k.vin = v.vin AND k.first_seen IS NOT NULL;
+
+DROP MACRO folded_code;
 
 CREATE TABLE mart.due_customer_vehicles (
     dealer_code    VARCHAR NOT NULL,
