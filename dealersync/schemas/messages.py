@@ -305,8 +305,10 @@ RULES: dict[str, Rule] = _rules(
         "vehicle_changed_owner",
         WARNING,
         "{column} {value} was the vehicle of customer {other_value}{earlier}; it is now this row's customer's. "
-        "If the vehicle did not change hands, check the VIN",
-        "{column} {value} 原为客户 {other_value} 的车辆{earlier}，现改为本行客户；如车辆并未转手，请核对车架号",
+        "If the vehicle did not change hands, check the VIN and the customer number (one kept with leading "
+        "zeros, 00123, is another number than 123)",
+        "{column} {value} 原为客户 {other_value} 的车辆{earlier}，现改为本行客户；如车辆并未转手，请核对车架号和客户编号"
+        "（带前导零的 00123 与 123 是不同的编号）",
     ),
     Rule(
         "customer_differs",
