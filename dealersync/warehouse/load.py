@@ -587,10 +587,14 @@ class _FileLoader:
         )
         vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
         self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles, sheet)
-        # the day the warehouse first heard of each vehicle: this file's, unless an earlier day's named it
+        # the day the warehouse first heard of each vehicle: this file's, unless an earlier day's named it.
+        # The row's lineage stays that of the file that last wrote its values: a late file only moves the
+        # day back, and a row stamped with its day would lose the guard on what later days wrote. The due
+        # lists' state needs no stamp either: it recomputes a customer whose vehicle counts from after the
+        # day asked, and an earlier first_seen only narrows that.
         self.run(
             f"""
-            UPDATE core.vehicles AS t SET first_seen = $as_of, {", ".join(f"{c} = s.{c}" for c in LINEAGE)}
+            UPDATE core.vehicles AS t SET first_seen = $as_of
             FROM ({vehicles}) AS s
             WHERE t.dealer_code = s.dealer_code AND t.vin = s.vin AND (t.first_seen IS NULL OR t.first_seen > $as_of)
             """,

@@ -232,6 +232,24 @@ def test_a_past_nights_file_loaded_after_a_later_days_correction_leaves_it_alone
     )
 
 
+def test_late_files_move_a_vehicles_first_day_back_and_leave_what_a_later_day_wrote(warehouse):
+    """A vehicle first sent on 3-20 (plate corrected that day) is named by late files for 3-12 and 3-15:
+    it is known from 3-12, and its plate stays the one of 3-20 through both."""
+
+    def night(day: date, plate: str) -> None:
+        parsed = parsed_file(
+            parsed_sheet("customers", [customer("C1", VIN1, plate_no=plate)]), name=f"{day}.xlsx"
+        )
+        load_file(warehouse, parsed, run_id=start_run(warehouse, as_of=day, inbox=None), as_of=day)
+
+    night(date(2024, 3, 20), "沪A00020")
+    night(date(2024, 3, 12), "沪A00012")
+    night(date(2024, 3, 15), "沪A00015")
+    assert rows(warehouse, "SELECT plate_no, first_seen FROM core.vehicles") == [
+        ("沪A00020", date(2024, 3, 12))
+    ]
+
+
 def test_a_corrected_file_replaces_its_rows_and_resolves_exactly_the_fixed_entries(warehouse):
     first = parsed_file(
         parsed_sheet(
