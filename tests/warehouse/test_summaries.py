@@ -97,3 +97,54 @@ def test_a_file_loaded_again_counts_for_its_dealer_as_for_the_company(con):
         "AND figure = 'rows_received'"
     ).fetchone()
     assert company == (4,)
+
+
+def test_a_period_keeps_the_rows_and_regions_of_its_last_refresh_as_the_comments_say(con):
+    """D1 moves from East to West after week 47 was computed: week 47 still counts it in East.
+
+    An analyst reading the marts from their comments alone must learn that a period's figures are those
+    of its last refresh (refreshed_at), not of core as it stands now: the night recomputes only its
+    week, month and year and the ones before; older periods wait for a backfill.
+    """
+    load_on(
+        con,
+        date(2026, 11, 16),
+        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
+    )
+    load_on(con, date(2026, 11, 18), d1_letters("L1"))
+    refresh_summaries(con, [W47], LEVELS)
+    load_on(
+        con,
+        date(2026, 11, 25),
+        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "West"}]),
+    )
+    refresh_summaries(con, [W48], LEVELS)
+
+    regions = dict(
+        con.execute(
+            "SELECT period, region FROM mart.quality_kpi WHERE scope_type = 'dealer' AND scope = 'D1' "
+            "AND figure = 'rows_received'"
+        ).fetchall()
+    )
+    assert regions == {"2026-W47": "East", "2026-W48": "West"}
+    comments = dict(
+        con.execute(
+            "SELECT table_name || '.' || column_name, comment FROM duckdb_columns() WHERE schema_name = 'mart' "
+            "AND table_name IN ('quality_kpi', 'dissatisfied_calls', 'data_quality_rules') "
+            "AND column_name IN ('scope_type', 'region', 'refreshed_at')"
+        ).fetchall()
+    )
+    for column, comment in comments.items():
+        assert "last computed" in comment, column
+        if not column.endswith("refreshed_at"):
+            assert "core.dealers_current as it stood" in comment, column
+    for column in (
+        "quality_kpi.refreshed_at",
+        "dissatisfied_calls.refreshed_at",
+        "data_quality_rules.refreshed_at",
+    ):
+        assert "dealersync backfill" in comments[column], column
+    (table,) = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'quality_kpi'").fetchall()[
+        0
+    ]
+    assert "backfill" in table
