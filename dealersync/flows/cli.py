@@ -420,7 +420,7 @@ def sql(
     _require_warehouse(settings)
     con = connect(settings.warehouse_path, read_only=True)
     try:
-        frame = con.sql(query).pl()
+        frame = _as_text_where_polars_cannot(con.sql(query)).pl()
     except duckdb.Error as error:
         raise UserError(f"query failed: {error}") from None
     except AttributeError:
@@ -439,6 +439,27 @@ def sql(
     console.print(table)
     if shown.height < frame.height:
         console.print(f"({frame.height} rows, {shown.height} shown; use --limit 0 for all)")
+
+
+def _as_text_where_polars_cannot(relation):
+    """The query's relation with its interval and union columns (nested ones too) as DuckDB's own text.
+
+    polars cannot hold an interval (`now() - first_seen_at`, how long an entry has been open) or a union:
+    the query would end in a traceback. `3 days 02:00:00` is what an analyst expects to see.
+    """
+    if relation is None:
+        return relation
+    types = [str(kind) for kind in relation.types]
+    if not any("INTERVAL" in kind or "UNION" in kind for kind in types):
+        return relation
+    return relation.project(
+        ", ".join(
+            f'#{n}::VARCHAR AS "{name.replace(chr(34), chr(34) * 2)}"'
+            if "INTERVAL" in kind or "UNION" in kind
+            else f"#{n}"
+            for n, (name, kind) in enumerate(zip(relation.columns, types, strict=True), start=1)
+        )
+    )
 
 
 def _flat(frame):

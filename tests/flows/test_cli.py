@@ -208,6 +208,22 @@ def test_sql_prints_values_as_they_are(tmp_path):
     assert result.exit_code == 0 and "[/]" in result.output and "[bold]x" in result.output
 
 
+def test_sql_shows_intervals_and_unions_as_duckdb_writes_them(tmp_path):
+    """How long an entry has been open (now() - first_seen_at) is an interval, which polars cannot hold:
+    the query ended in a traceback and exit code 1. DuckDB's own text of the value is shown instead."""
+    from dealersync.warehouse.db import open_warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    open_warehouse(warehouse).close()
+    query = "select interval 3 day + interval 2 hour as open_for, [interval 1 hour] as tries, union_value(n := 7) as u, 5 as k"
+    table = invoke("sql", query, "-w", str(warehouse))
+    assert table.exit_code == 0, table.output
+    assert "3 days 02:00:00" in table.output and "01:00:00" in table.output
+    csv = invoke("sql", query, "-w", str(warehouse), "--csv")
+    assert csv.exit_code == 0, csv.output
+    assert csv.output.splitlines() == ["open_for,tries,u,k", "3 days 02:00:00,['01:00:00'],7,5"]
+
+
 def test_validate_a_folder_checks_every_file_in_it(inbox, tmp_path):
     folder, manifest = inbox
     result = invoke("validate", str(folder), "--today", TODAY.isoformat())
