@@ -10,6 +10,7 @@ from functools import partial
 import duckdb
 import pytest
 from holders import warehouse_held
+from parsed_builders import parsed_file, parsed_sheet, rejection
 
 from dealersync.schemas.contract import SHEETS
 from dealersync.warehouse import db
@@ -20,7 +21,9 @@ from dealersync.warehouse.load import (
     LINEAGE,
     VEHICLE_ATTRIBUTES,
     VEHICLE_KEY,
+    load_file,
 )
+from dealersync.warehouse.runs import start_run
 
 HISTORY = ("valid_from", "valid_to", "is_current")
 
@@ -328,3 +331,32 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loa
         ("V2", date(2024, 3, 10)),
     ]
     con.close()
+
+
+def _load_on(con, as_of: date, sheet) -> None:
+    """Load one sheet as a file of its own, in a new run of the day `as_of`."""
+    run_id = start_run(con, as_of=as_of, inbox=None)
+    load_file(con, parsed_file(sheet, name=f"{sheet.kind}.xlsx"), run_id=run_id, as_of=as_of)
+
+
+def test_a_vehicle_counts_from_the_day_its_row_loaded_as_its_comment_says(con):
+    """The customer row naming the VIN is rejected on the 16th (a bad purchase date) and loads on the 17th."""
+    _load_on(
+        con,
+        date(2026, 11, 16),
+        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
+    )
+    row = {"dealer_code": "D1", "customer_id": "C1", "name": "王一", "phone": "13800000001"}
+    row |= {"vin": "LJ1DL26C6TA122166", "model": "M1"}
+    bad = row | {"purchase_date": "2026-02-30"}
+    _load_on(
+        con,
+        date(2026, 11, 16),
+        parsed_sheet("customers", [], rejected=[bad], problems=[rejection(2, "purchase_date", "not_a_date")]),
+    )
+    _load_on(con, date(2026, 11, 17), parsed_sheet("customers", [row | {"purchase_date": date(2024, 1, 1)}]))
+    assert con.execute("SELECT first_seen FROM core.vehicles").fetchall() == [(date(2026, 11, 17),)]
+    (comment,) = con.execute(
+        "SELECT comment FROM duckdb_columns() WHERE table_name = 'vehicles' AND column_name = 'first_seen'"
+    ).fetchall()[0]
+    assert "row naming the vehicle loaded" in comment and "rejected that day does not count" in comment

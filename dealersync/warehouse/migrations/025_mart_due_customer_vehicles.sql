@@ -8,7 +8,7 @@
 -- bought or first heard of after the day asked, so a stale state costs time, never a wrong list.
 
 ALTER TABLE core.vehicles ADD COLUMN first_seen DATE;
-COMMENT ON COLUMN core.vehicles.first_seen IS 'Day of the earliest file that listed the vehicle (the run''s as_of; a late file for an earlier day moves it back): a due list of an earlier day leaves the vehicle out, as its night did. NULL: not known (rows written without a run)';
+COMMENT ON COLUMN core.vehicles.first_seen IS 'Day of the earliest file whose row naming the vehicle loaded (the run''s as_of; a row rejected that day does not count; a late file for an earlier day moves it back): a due list of an earlier day leaves the vehicle out, as its night did. NULL: not known (rows written without a run)';
 
 -- Vehicles loaded before: the day of the earliest run whose raw rows loaded (no rejected entry for the
 -- row: a row rejected one day and sent corrected later made the vehicle known only then) and name the
