@@ -234,7 +234,8 @@ def test_a_past_nights_file_loaded_after_a_later_days_correction_leaves_it_alone
 
 def test_late_files_move_a_vehicles_first_day_back_and_leave_what_a_later_day_wrote(warehouse):
     """A vehicle first sent on 3-20 (plate corrected that day) is named by late files for 3-12 and 3-15:
-    it is known from 3-12, and its plate stays the one of 3-20 through both."""
+    it is known from 3-12, and its plate and its lineage (the file row an analyst follows to that plate)
+    stay the ones of 3-20 through both."""
 
     def night(day: date, plate: str) -> None:
         parsed = parsed_file(
@@ -243,8 +244,10 @@ def test_late_files_move_a_vehicles_first_day_back_and_leave_what_a_later_day_wr
         load_file(warehouse, parsed, run_id=start_run(warehouse, as_of=day, inbox=None), as_of=day)
 
     night(date(2024, 3, 20), "沪A00020")
+    lineage = rows(warehouse, f"SELECT {', '.join(LINEAGE)} FROM core.vehicles")
     night(date(2024, 3, 12), "沪A00012")
     night(date(2024, 3, 15), "沪A00015")
+    assert rows(warehouse, f"SELECT {', '.join(LINEAGE)} FROM core.vehicles") == lineage
     assert rows(warehouse, "SELECT plate_no, first_seen FROM core.vehicles") == [
         ("沪A00020", date(2024, 3, 12))
     ]
