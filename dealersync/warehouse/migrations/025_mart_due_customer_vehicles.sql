@@ -13,10 +13,13 @@ COMMENT ON COLUMN core.vehicles.first_seen IS 'Day of the earliest file whose ro
 -- Vehicles loaded before: the day of the earliest run whose raw rows loaded (no rejected entry for the
 -- row: a row rejected one day and sent corrected later made the vehicle known only then) and name the
 -- vehicle, codes folded as the reader folds them (full-width forms, invisible characters, surrounding
--- spaces, case); else the day of the run that last changed it.
+-- spaces of every kind: a VIN pasted with a no-break space, case); else the day of the run that last
+-- changed it.
 CREATE OR REPLACE TEMP MACRO folded_code(cell) AS upper(regexp_replace(regexp_replace(
     translate(cell, '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＿　', '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_ '),
-    '[\x{00ad}\x{200b}-\x{200f}\x{2060}-\x{2064}\x{feff}]', '', 'g'), '^\s+|\s+$', '', 'g'));
+    '[\x{00ad}\x{200b}-\x{200f}\x{2060}-\x{2064}\x{feff}]', '', 'g'),
+    '^[\s\x{0b}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+|[\s\x{0b}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+$',
+    '', 'g'));
 
 UPDATE core.vehicles AS v SET first_seen = k.first_seen
 FROM (
