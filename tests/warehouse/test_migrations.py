@@ -264,17 +264,25 @@ def test_a_warehouse_loaded_before_015_takes_the_parts_component_for_failures_th
     con.close()
 
 
-def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_earliest_run_that_named_it(
-    tmp_path, monkeypatch
-):
+def _warehouse_before_025(tmp_path, monkeypatch, *runs):
+    """A warehouse with the migrations before 025 and the runs (run_id, as_of) that loaded it."""
     monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 25])
     con = open_warehouse(tmp_path / "old.duckdb")
-    insert = partial(insert_row, con)
-    for run_id, as_of in ((1, "2024-03-10"), (2, "2024-03-20"), (3, "2024-03-25")):
+    for run_id, as_of in runs:
         con.execute(
             "INSERT INTO etl.runs (run_id, started_at, as_of, status) VALUES (?, now(), ?, 'succeeded')",
             [run_id, as_of],
         )
+    return con
+
+
+def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_earliest_run_that_named_it(
+    tmp_path, monkeypatch
+):
+    con = _warehouse_before_025(
+        tmp_path, monkeypatch, (1, "2024-03-10"), (2, "2024-03-20"), (3, "2024-03-25")
+    )
+    insert = partial(insert_row, con)
     # V1 named on 3-10 (as typed: lower case, a space) and again on 3-20, which last changed it; V2 only
     # known from the run that last changed it (its raw row's VIN was mistyped then corrected)
     insert("raw.customers", run_id=1, excel_row=2, dealer_code="d1 ", customer_id="C1", vin=" v1")
@@ -298,14 +306,8 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_earliest_run_
 def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loaded(tmp_path, monkeypatch):
     """A row rejected on 3-10 (no phone) and loaded corrected on 3-20 names its vehicle from 3-20; a VIN written
     full-width with a zero-width space on 3-10, then plainly on 3-20 (which last changed it), from 3-10."""
-    monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 25])
-    con = open_warehouse(tmp_path / "old.duckdb")
+    con = _warehouse_before_025(tmp_path, monkeypatch, (1, "2024-03-10"), (2, "2024-03-20"))
     insert = partial(insert_row, con)
-    for run_id, as_of in ((1, "2024-03-10"), (2, "2024-03-20")):
-        con.execute(
-            "INSERT INTO etl.runs (run_id, started_at, as_of, status) VALUES (?, now(), ?, 'succeeded')",
-            [run_id, as_of],
-        )
     insert("raw.customers", run_id=1, excel_row=2, dealer_code="D1", customer_id="C1", vin="V1")
     con.execute(
         """INSERT INTO quarantine.rejected_rows (entry_id, run_id, file_sha256, file_name, sheet, kind, excel_row,
@@ -366,14 +368,8 @@ def test_a_warehouse_loaded_before_025_knows_a_vehicle_whose_vin_had_a_no_break_
     """A VIN pasted with a no-break space (or a thin space) around it reads as the VIN (NFKC folds them to a
     space, then trimmed): trimmed of ASCII spaces only, the vehicle named on 3-10 counted from 3-20, the run
     that last changed it, and a list of 3-15 written again after the upgrade left out its campaign call."""
-    monkeypatch.setattr(db, "migrations", lambda: [m for m in migrations() if m.version < 25])
-    con = open_warehouse(tmp_path / "old.duckdb")
+    con = _warehouse_before_025(tmp_path, monkeypatch, (1, "2024-03-10"), (2, "2024-03-20"))
     insert = partial(insert_row, con)
-    for run_id, as_of in ((1, "2024-03-10"), (2, "2024-03-20")):
-        con.execute(
-            "INSERT INTO etl.runs (run_id, started_at, as_of, status) VALUES (?, now(), ?, 'succeeded')",
-            [run_id, as_of],
-        )
     insert("raw.customers", run_id=1, excel_row=2, dealer_code="D1\u00a0", customer_id="C1", vin="V1\u00a0")
     insert("raw.customers", run_id=1, excel_row=3, dealer_code="D1", customer_id="C2", vin="\u2009V2\u202f")
     insert(
