@@ -6,7 +6,7 @@ import logging
 import shutil
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from time import perf_counter, time
 
@@ -33,7 +33,7 @@ from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.warehouse.backup import back_up
-from dealersync.warehouse.db import WarehouseError, interrupted
+from dealersync.warehouse.db import WarehouseError, interrupted, upgraded_since
 from dealersync.warehouse.load import load_file, loaded_hashes, record_file
 from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.refs import read_refs
@@ -219,13 +219,19 @@ def nightly(
         logger.error("%s", error)
         return Failed(message=str(error), data=error)
     # One run at a time: a second one waits up to lock_timeout_seconds, then stops having done nothing.
+    opened = datetime.now(UTC)
     try:
         with locked_warehouse(
             settings.warehouse_path,
             what=f"the nightly run as of {as_of}",
             wait_seconds=settings.lock_timeout_seconds,
         ) as con:
-            return _night(con, settings, inbox_dir, as_of, aliases, force, logger)
+            if upgrade := upgraded_since(con, opened):  # a new release's first night
+                logger.info("the warehouse was upgraded: migrations %s applied", ", ".join(upgrade))
+            result = _night(con, settings, inbox_dir, as_of, aliases, force, logger)
+            if upgrade:
+                result.outputs["Warehouse upgraded"] = ", ".join(upgrade)
+            return result
     except WarehouseError as error:  # busy, locked by a reader, not a warehouse: one line, no traceback
         logger.error("%s", error)
         return Failed(message=str(error), data=error)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -194,6 +195,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             )
         done.append(migration.name)
     return done
+
+
+def upgraded_since(con: duckdb.DuckDBPyConnection, since: datetime) -> list[str]:
+    """The migrations applied at or after `since`, when the warehouse had some before: an upgrade (a new
+    warehouse, which got them all, is not one), for ops to see in the run's summary."""
+    rows = con.execute(
+        "SELECT name, applied_at >= ? FROM etl.schema_migrations ORDER BY version", [since]
+    ).fetchall()
+    return [] if all(new for _, new in rows) else [name for name, new in rows if new]
 
 
 def open_warehouse(path: Path | str, *, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:

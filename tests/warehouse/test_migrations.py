@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 
 import duckdb
@@ -14,7 +14,15 @@ from parsed_builders import parsed_file, parsed_sheet, rejection
 
 from dealersync.schemas.contract import SHEETS
 from dealersync.warehouse import db
-from dealersync.warehouse.db import Migration, WarehouseError, connect, migrate, migrations, open_warehouse
+from dealersync.warehouse.db import (
+    Migration,
+    WarehouseError,
+    connect,
+    migrate,
+    migrations,
+    open_warehouse,
+    upgraded_since,
+)
 from dealersync.warehouse.load import (
     CUSTOMER_ATTRIBUTES,
     CUSTOMER_KEY,
@@ -389,3 +397,21 @@ def test_a_warehouse_loaded_before_025_knows_a_vehicle_whose_vin_had_a_no_break_
         ("V2", date(2024, 3, 10)),
     ]
     con.close()
+
+
+def test_an_upgrade_names_the_migrations_it_applied_and_a_new_warehouse_none(tmp_path, monkeypatch):
+    """The night's summary says "Warehouse upgraded: 025_…, 026_…" on a new release's first night only."""
+    con = _warehouse_before_025(tmp_path, monkeypatch)
+    con.close()
+    monkeypatch.undo()
+    since = datetime.now(UTC)
+    con = open_warehouse(tmp_path / "old.duckdb")  # the new release's first night
+    assert upgraded_since(con, since) == [m.name for m in migrations() if m.version >= 25]
+    con.close()
+    since = datetime.now(UTC)
+    con = open_warehouse(tmp_path / "old.duckdb")  # the next night: nothing to apply
+    assert upgraded_since(con, since) == []
+    con.close()
+    new = open_warehouse(tmp_path / "new.duckdb")  # a new warehouse gets every migration: no upgrade
+    assert upgraded_since(new, datetime(2000, 1, 1, tzinfo=UTC)) == []
+    new.close()
