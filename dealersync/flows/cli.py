@@ -449,15 +449,13 @@ def _as_text_where_polars_cannot(relation):
     """
     if relation is None:
         return relation
-    types = [str(kind) for kind in relation.types]
-    if not any("INTERVAL" in kind or "UNION" in kind for kind in types):
+    as_text = ["INTERVAL" in str(kind) or "UNION" in str(kind) for kind in relation.types]
+    if not any(as_text):
         return relation
     return relation.project(
         ", ".join(
-            f'#{n}::VARCHAR AS "{name.replace(chr(34), chr(34) * 2)}"'
-            if "INTERVAL" in kind or "UNION" in kind
-            else f"#{n}"
-            for n, (name, kind) in enumerate(zip(relation.columns, types, strict=True), start=1)
+            f'#{n}::VARCHAR AS "{name.replace(chr(34), chr(34) * 2)}"' if text else f"#{n}"
+            for n, (name, text) in enumerate(zip(relation.columns, as_text, strict=True), start=1)
         )
     )
 
