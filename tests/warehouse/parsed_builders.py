@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,8 @@ import polars as pl
 
 from dealersync.parsed import PARSED, ParsedFile, ParsedSheet
 from dealersync.schemas.contract import PROBLEM_COLUMNS, REJECTED, SHEETS, WARNING
+from dealersync.warehouse.load import load_file
+from dealersync.warehouse.runs import start_run
 
 POLARS_TYPES = {
     "str": pl.Utf8,
@@ -144,3 +147,9 @@ def table_digests(con: duckdb.DuckDBPyConnection, schemas=("raw", "core", "quara
         name: con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {name} AS t").fetchone()
         for (name,) in tables
     }
+
+
+def load_on(con: duckdb.DuckDBPyConnection, as_of: date, sheet: ParsedSheet) -> None:
+    """Load one sheet as a file of its own, in a new run of the day `as_of`."""
+    name = f"{sheet.kind}.xlsx"
+    load_file(con, parsed_file(sheet, name=name), run_id=start_run(con, as_of=as_of, inbox=None), as_of=as_of)

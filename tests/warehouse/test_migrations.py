@@ -10,7 +10,7 @@ from functools import partial
 import duckdb
 import pytest
 from holders import warehouse_held
-from parsed_builders import parsed_file, parsed_sheet, rejection
+from parsed_builders import load_on, parsed_sheet, rejection
 
 from dealersync.schemas.contract import SHEETS
 from dealersync.warehouse import db
@@ -29,9 +29,7 @@ from dealersync.warehouse.load import (
     LINEAGE,
     VEHICLE_ATTRIBUTES,
     VEHICLE_KEY,
-    load_file,
 )
-from dealersync.warehouse.runs import start_run
 
 HISTORY = ("valid_from", "valid_to", "is_current")
 
@@ -313,7 +311,8 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_earliest_run_
 
 def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loaded(tmp_path, monkeypatch):
     """A row rejected on 3-10 (no phone) and loaded corrected on 3-20 names its vehicle from 3-20; a VIN written
-    full-width with a zero-width space on 3-10, then plainly on 3-20 (which last changed it), from 3-10."""
+    full-width with a zero-width space, or pasted with a no-break or thin space around it, on 3-10, then plainly
+    on 3-20 (which last changed it), from 3-10."""
     con = _warehouse_before_025(tmp_path, monkeypatch, (1, "2024-03-10"), (2, "2024-03-20"))
     insert = partial(insert_row, con)
     insert("raw.customers", run_id=1, excel_row=2, dealer_code="D1", customer_id="C1", vin="V1")
@@ -325,6 +324,9 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loa
     )
     insert("raw.customers", run_id=1, excel_row=3, dealer_code="Ｄ１", customer_id="C2", vin="Ｖ\u200b２ ")
     insert(
+        "raw.customers", run_id=1, excel_row=4, dealer_code="D1\u00a0", customer_id="C3", vin="\u2009V3\u202f"
+    )
+    insert(
         "raw.customers", run_id=2, file_sha256="g", excel_row=2, dealer_code="D1", customer_id="C1", vin="V1"
     )
     insert(
@@ -332,6 +334,7 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loa
     )
     insert("core.vehicles", run_id=2, vin="V1", dealer_code="D1", customer_id="C1", model="m", excel_row=2)
     insert("core.vehicles", run_id=2, vin="V2", dealer_code="D1", customer_id="C2", model="m", excel_row=3)
+    insert("core.vehicles", run_id=2, vin="V3", dealer_code="D1", customer_id="C3", model="m", excel_row=4)
     con.close()
     monkeypatch.undo()
 
@@ -339,19 +342,14 @@ def test_a_warehouse_loaded_before_025_knows_each_vehicle_from_the_rows_that_loa
     assert con.execute("SELECT vin, first_seen FROM core.vehicles ORDER BY 1").fetchall() == [
         ("V1", date(2024, 3, 20)),
         ("V2", date(2024, 3, 10)),
+        ("V3", date(2024, 3, 10)),
     ]
     con.close()
 
 
-def _load_on(con, as_of: date, sheet) -> None:
-    """Load one sheet as a file of its own, in a new run of the day `as_of`."""
-    run_id = start_run(con, as_of=as_of, inbox=None)
-    load_file(con, parsed_file(sheet, name=f"{sheet.kind}.xlsx"), run_id=run_id, as_of=as_of)
-
-
 def test_a_vehicle_counts_from_the_day_its_row_loaded_as_its_comment_says(con):
     """The customer row naming the VIN is rejected on the 16th (a bad purchase date) and loads on the 17th."""
-    _load_on(
+    load_on(
         con,
         date(2026, 11, 16),
         parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
@@ -359,44 +357,17 @@ def test_a_vehicle_counts_from_the_day_its_row_loaded_as_its_comment_says(con):
     row = {"dealer_code": "D1", "customer_id": "C1", "name": "王一", "phone": "13800000001"}
     row |= {"vin": "LJ1DL26C6TA122166", "model": "M1"}
     bad = row | {"purchase_date": "2026-02-30"}
-    _load_on(
+    load_on(
         con,
         date(2026, 11, 16),
         parsed_sheet("customers", [], rejected=[bad], problems=[rejection(2, "purchase_date", "not_a_date")]),
     )
-    _load_on(con, date(2026, 11, 17), parsed_sheet("customers", [row | {"purchase_date": date(2024, 1, 1)}]))
+    load_on(con, date(2026, 11, 17), parsed_sheet("customers", [row | {"purchase_date": date(2024, 1, 1)}]))
     assert con.execute("SELECT first_seen FROM core.vehicles").fetchall() == [(date(2026, 11, 17),)]
     (comment,) = con.execute(
         "SELECT comment FROM duckdb_columns() WHERE table_name = 'vehicles' AND column_name = 'first_seen'"
     ).fetchall()[0]
     assert "row naming the vehicle loaded" in comment and "rejected that day does not count" in comment
-
-
-def test_a_warehouse_loaded_before_025_knows_a_vehicle_whose_vin_had_a_no_break_space(tmp_path, monkeypatch):
-    """A VIN pasted with a no-break space (or a thin space) around it reads as the VIN (NFKC folds them to a
-    space, then trimmed): trimmed of ASCII spaces only, the vehicle named on 3-10 counted from 3-20, the run
-    that last changed it, and a list of 3-15 written again after the upgrade left out its campaign call."""
-    con = _warehouse_before_025(tmp_path, monkeypatch, (1, "2024-03-10"), (2, "2024-03-20"))
-    insert = partial(insert_row, con)
-    insert("raw.customers", run_id=1, excel_row=2, dealer_code="D1\u00a0", customer_id="C1", vin="V1\u00a0")
-    insert("raw.customers", run_id=1, excel_row=3, dealer_code="D1", customer_id="C2", vin="\u2009V2\u202f")
-    insert(
-        "raw.customers", run_id=2, file_sha256="g", excel_row=2, dealer_code="D1", customer_id="C1", vin="V1"
-    )
-    insert(
-        "raw.customers", run_id=2, file_sha256="g", excel_row=3, dealer_code="D1", customer_id="C2", vin="V2"
-    )
-    insert("core.vehicles", run_id=2, vin="V1", dealer_code="D1", customer_id="C1", model="m", excel_row=2)
-    insert("core.vehicles", run_id=2, vin="V2", dealer_code="D1", customer_id="C2", model="m", excel_row=3)
-    con.close()
-    monkeypatch.undo()
-
-    con = open_warehouse(tmp_path / "old.duckdb")  # migrates the rest
-    assert con.execute("SELECT vin, first_seen FROM core.vehicles ORDER BY 1").fetchall() == [
-        ("V1", date(2024, 3, 10)),
-        ("V2", date(2024, 3, 10)),
-    ]
-    con.close()
 
 
 def test_an_upgrade_names_the_migrations_it_applied_and_a_new_warehouse_none(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from parsed_builders import parsed_file, parsed_sheet, rejection
+from parsed_builders import load_on, parsed_file, parsed_sheet, rejection
 
 from dealersync.settings import Settings
 from dealersync.transforms.quality_summary import Period
@@ -14,12 +14,6 @@ from dealersync.warehouse.summaries import alert_levels, refresh_summaries
 
 W47, W48 = Period.parse("2026-W47"), Period.parse("2026-W48")
 LEVELS = alert_levels(Settings(_env_file=None))
-
-
-def load_on(con, as_of: date, sheet) -> None:
-    """Load one sheet as a file of its own, in a new run of the day `as_of`."""
-    name = f"{sheet.kind}.xlsx"
-    load_file(con, parsed_file(sheet, name=name), run_id=start_run(con, as_of=as_of, inbox=None), as_of=as_of)
 
 
 def d1_letters(*letter_ids: str):
