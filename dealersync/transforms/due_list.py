@@ -263,8 +263,9 @@ LEFT JOIN later_visits AS lv USING (dealer_code, work_order_no)"""
 
 
 def stale_state_ctes() -> str:
-    """CTEs `state_rebuild` (one row: `rebuild`), `stale_work_orders` (dealer_code, work_order_no) and
-    `stale_customers` (dealer_code, customer_id).
+    """CTEs `state_rebuild` (one row: `rebuild`), `stale_work_orders` (dealer_code, work_order_no),
+    `stale_customers` and `stale_campaign_customers` (dealer_code, customer_id), and `changed_campaigns`
+    (campaign_id).
 
     `stale_work_orders` are the work orders whose row of mart.due_work_orders may be out of date. The
     loader never deletes visits or calls and stamps every row it writes with its run and load time, so
@@ -278,6 +279,10 @@ def stale_state_ctes() -> str:
     visits are looked up in the state. `stale_customers` are the customers whose rows of
     mart.due_customer_vehicles may be out of date: the customer of a changed vehicle, and every customer
     whose stored vehicle is a changed one (it may have gone to another customer, or changed model).
+    `stale_campaign_customers` are those whose rows of mart.due_campaign_pairs may be: those, and the
+    customer of a changed customer file, campaign-notice call or letter, every customer of a changed
+    dealer (its region), and the customer a changed call or letter named at the refresh
+    (mart.due_campaign_sources); the pairs of a changed campaign (`changed_campaigns`) are all stale.
     `rebuild` is true, and every work order and customer stale, when the state cannot be trusted: never
     refreshed, made by another DuckDB version (its hashes may differ), or a table holding more rows than
     it held then plus the newly stamped ones, or fewer (rows written or deleted by hand).
@@ -330,6 +335,27 @@ SELECT dealer_code, customer_id FROM changed_vehicle_rows
 UNION
 SELECT s.dealer_code, s.customer_id FROM mart.due_customer_vehicles AS s
 SEMI JOIN changed_vehicles AS c ON c.vehicle_key = {_key_hash("s.dealer_code", "s.vin")}"""
+    # the customers whose rows of mart.due_campaign_pairs may be out of date: a changed vehicle's (above),
+    # file, dealer, campaign-notice call or letter, and the customer a changed call or letter named before
+    stale_campaign_customers = """
+SELECT dealer_code, customer_id FROM stale_customers
+UNION
+SELECT dealer_code, customer_id FROM changed_customers
+UNION
+SELECT dealer_code, customer_id FROM changed_calls WHERE call_type = 'campaign_notice'
+UNION
+SELECT dealer_code, customer_id FROM changed_letters
+UNION
+SELECT c.dealer_code, c.customer_id FROM core.customers AS c SEMI JOIN changed_dealers USING (dealer_code)
+UNION
+SELECT s.dealer_code, s.customer_id FROM mart.due_campaign_sources AS s
+SEMI JOIN changed_source_keys AS c ON c.source_key = s.source_key"""
+    counts = "".join(
+        f"""
+        OR (SELECT count(*) FROM core.{table})
+            NOT BETWEEN m.{table} AND m.{table} + (SELECT count(*) FROM changed_{table})"""
+        for table in ("customers", "letters", "dealers", "campaigns")
+    )
     vehicle_key = _key_hash("dealer_code", "vin")
     dated_vehicles = f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM changed_visits WHERE next_maintenance_date IS NOT NULL"
     visit_columns = "r.dealer_code, r.work_order_no, r.vin, r.next_maintenance_date"
@@ -338,6 +364,10 @@ SEMI JOIN changed_vehicles AS c ON c.vehicle_key = {_key_hash("s.dealer_code", "
 state_mark AS (SELECT * FROM mart.due_work_orders_refresh),
 changed_visits AS (SELECT * FROM {changed("core.service_visits", visit_columns)}),
 changed_calls AS (SELECT * FROM {changed("core.follow_up_calls", call_columns)}),
+changed_customers AS (SELECT * FROM {changed("core.customers", "r.dealer_code, r.customer_id")}),
+changed_letters AS (SELECT * FROM {changed("core.letters", "r.dealer_code, r.letter_id, r.customer_id")}),
+changed_dealers AS (SELECT * FROM {changed("core.dealers", "r.dealer_code")}),
+changed_campaigns AS (SELECT * FROM {changed("core.campaigns", "r.campaign_id")}),
 changed_visit_keys AS (
     SELECT * FROM {
         _few(f"SELECT {_key_hash('dealer_code', 'work_order_no')} AS visit_key FROM changed_visits")
@@ -345,6 +375,11 @@ changed_visit_keys AS (
 ),
 changed_call_keys AS (
     SELECT * FROM {_few(f"SELECT {_key_hash('dealer_code', 'call_id')} AS call_key FROM changed_calls")}
+),
+changed_source_keys AS (
+    SELECT call_key AS source_key FROM changed_call_keys
+    UNION ALL
+    SELECT * FROM {_few(f"SELECT {_key_hash('dealer_code', 'letter_id')} AS source_key FROM changed_letters")}
 ),
 changed_vehicle_rows AS (SELECT * FROM {changed("core.vehicles", "r.dealer_code, r.vin, r.customer_id")}),
 changed_vehicles AS (
@@ -367,12 +402,13 @@ state_rebuild AS (
         OR (SELECT count(*) FROM core.follow_up_calls)
             NOT BETWEEN m.calls AND m.calls + (SELECT count(*) FROM changed_calls)
         OR (SELECT count(*) FROM core.vehicles)
-            NOT BETWEEN m.vehicles AND m.vehicles + (SELECT count(*) FROM changed_vehicles)
+            NOT BETWEEN m.vehicles AND m.vehicles + (SELECT count(*) FROM changed_vehicles){counts}
     ), true) AS rebuild
     FROM state_mark AS m
 ),
 stale_work_orders AS (SELECT * FROM {_few(stale)}),
-stale_customers AS (SELECT * FROM {_few(stale_customers)})"""
+stale_customers AS (SELECT * FROM {_few(stale_customers)}),
+stale_campaign_customers AS (SELECT * FROM {_few(stale_campaign_customers)})"""
 
 
 def work_orders_ctes() -> str:
@@ -410,6 +446,117 @@ FROM (
     FROM {vehicles}
 )
 GROUP BY ALL"""
+
+
+def campaigns_sql(where: str) -> str:
+    """The campaigns of core.campaigns matching `where`, with region and model as they are matched (trimmed,
+    upper case, NULL when blank: everyone) and end_date defaulting to start_date."""
+    return f"""
+    SELECT campaign_id, name, campaign_type, start_date, coalesce(end_date, start_date) AS end_date,
+           upper(nullif(trim(region), '')) AS region, upper(nullif(trim(model), '')) AS model
+    FROM core.campaigns
+    WHERE {where}"""
+
+
+def campaign_pairs_sql(
+    customers: str, dealers: str, vehicles: str, campaigns: str, scope: str | None = None
+) -> str:
+    """The campaign state (mart.due_campaign_pairs columns) of the campaigns in the relation `campaigns`.
+
+    `customers` are the customer files to match (one version per customer), `dealers` the dealers' regions,
+    `vehicles` the vehicles campaign calls show (mart.due_customer_vehicles columns), `scope` (dealer_code,
+    customer_id) the customers to compute, all when None. Rule: "phone every eligible customer two weeks
+    before a campaign": eligible is a customer with a file whose region (defaulting to the dealer's) and
+    one of whose vehicles' model match the campaign's, a blank region or model matching everyone; the call
+    is closed by a reached or refused notice call, and a reached one makes the campaign letter due, closed
+    by a letter logged for that customer and campaign. Calls and letters are taken whatever their day:
+    their days are kept, so one row answers for any day.
+    """
+
+    def in_scope(alias: str) -> str:
+        if scope is None:
+            return ""
+        return f"SEMI JOIN {scope} AS x ON x.dealer_code = {alias}.dealer_code AND x.customer_id = {alias}.customer_id"
+
+    closes = f"c.outcome IN {_codes(CLOSING_OUTCOMES)}"
+    dealer_code, customer_id = (
+        "coalesce(a.dealer_code, n.dealer_code)",
+        "coalesce(a.customer_id, n.customer_id)",
+    )
+    pair = f"{dealer_code}, {customer_id}"
+    # Each join is built from the side that is empty when `campaigns` is (the campaigns, or what was
+    # matched with them): a day's query computes the campaigns the state does not hold this way, and
+    # there are none once it is refreshed.
+    return f"""
+WITH audience AS (
+    SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address, cu.preferred_services,
+           v.vin, v.plate_no, v.model
+    FROM {customers} AS cu
+    {in_scope("cu")}
+    LEFT JOIN {dealers} AS d ON d.dealer_code = cu.dealer_code
+    JOIN {campaigns} AS k ON k.region IS NULL OR k.region = upper(trim(coalesce(cu.region, d.region)))
+    JOIN (
+        SELECT * FROM {vehicles} AS v
+        SEMI JOIN {campaigns} AS k ON coalesce(k.model, '') = v.model_key
+    ) AS v ON v.dealer_code = cu.dealer_code AND v.customer_id = cu.customer_id AND v.model_key = coalesce(k.model, '')
+),
+notices AS (
+    SELECT c.dealer_code, c.customer_id, c.campaign_id,
+           min(CAST(c.call_time AS DATE)) FILTER ({closes}) AS closed_on,
+           min(CAST(c.call_time AS DATE)) FILTER (c.outcome = 'reached') AS first_reached,
+           list(c.call_time ORDER BY c.call_time) FILTER (NOT ({closes})) AS attempt_times
+    FROM core.follow_up_calls AS c
+    {in_scope("c")}
+    SEMI JOIN {campaigns} AS k ON k.campaign_id = c.campaign_id
+    WHERE c.call_type = 'campaign_notice'
+    GROUP BY ALL
+)
+SELECT {dealer_code} AS dealer_code, {customer_id} AS customer_id,
+       coalesce(a.campaign_id, n.campaign_id) AS campaign_id, a.customer_id IS NOT NULL AS eligible,
+       a.customer_id IS NOT NULL OR cu.customer_id IS NOT NULL AS has_customer_file,
+       CASE WHEN a.customer_id IS NULL THEN cu.name ELSE a.name END AS customer_name,
+       CASE WHEN a.customer_id IS NULL THEN cu.phone ELSE a.phone END AS phone,
+       CASE WHEN a.customer_id IS NULL THEN cu.address ELSE a.address END AS address,
+       CASE WHEN a.customer_id IS NULL THEN cu.preferred_services ELSE a.preferred_services END AS preferred_services,
+       a.vin, a.plate_no, a.model, n.closed_on, n.first_reached, n.attempt_times, l.letter_on
+FROM audience AS a
+FULL JOIN notices AS n
+    ON n.dealer_code = a.dealer_code AND n.customer_id = a.customer_id AND n.campaign_id = a.campaign_id
+LEFT JOIN (
+    SELECT l.dealer_code, l.customer_id, l.campaign_id, min(l.sent_date) AS letter_on
+    FROM core.letters AS l
+    {in_scope("l")}
+    SEMI JOIN {campaigns} AS k ON k.campaign_id = l.campaign_id
+    GROUP BY ALL
+) AS l ON (l.dealer_code, l.customer_id, l.campaign_id) = ({pair}, coalesce(a.campaign_id, n.campaign_id))
+LEFT JOIN (
+    -- the customer file of those who are not in the audience but were reached about the campaign
+    SELECT * FROM {customers} AS cu
+    SEMI JOIN notices AS n ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id
+) AS cu ON (cu.dealer_code, cu.customer_id) = ({pair})
+WHERE a.customer_id IS NOT NULL OR n.first_reached IS NOT NULL"""
+
+
+def campaign_sources_sql(campaigns: str, scope: str | None = None) -> str:
+    """The notice calls and letters campaign_pairs_sql reads for the same `campaigns` and `scope`
+    (mart.due_campaign_sources columns)."""
+    in_scope = (
+        ""
+        if scope is None
+        else f"SEMI JOIN {scope} AS x ON x.dealer_code = r.dealer_code AND x.customer_id = r.customer_id"
+    )
+    return "\nUNION ALL\n".join(
+        f"""
+SELECT {_key_hash("r.dealer_code", "r." + key)} AS source_key, r.dealer_code, r.customer_id, r.campaign_id
+FROM {table} AS r
+{in_scope}
+SEMI JOIN {campaigns} AS k ON k.campaign_id = r.campaign_id
+WHERE {where}"""
+        for table, key, where in (
+            ("core.follow_up_calls", "call_id", "r.call_type = 'campaign_notice'"),
+            ("core.letters", "letter_id", "true"),
+        )
+    )
 
 
 def _open_conditions(today: date, lead_days: int) -> dict[str, str]:
@@ -499,16 +646,28 @@ def known_records_sql(today: date, lead_days: int) -> str:
     not exist), and so are the vehicles (one bought, or first named by a file, after `today` was not
     the customer's yet); the dealer is the version valid on `today` (else its earliest one). Calls that close an
     item are those that reached the customer or that the customer refused; the others are attempts.
-    Work orders come from their follow-up state (work_orders_ctes), read only where an item is open.
+    Work orders come from their follow-up state (work_orders_ctes), read only where an item is open;
+    customers and campaigns (`campaign_pairs`) from the campaign state, but for the customers and
+    campaigns it does not hold as they stood on `today`, computed on the spot.
     """
     day = f"DATE '{today.isoformat()}'"
     recomputed_customers = f"""
         SELECT dealer_code, customer_id FROM stale_customers
         UNION
         SELECT dealer_code, customer_id FROM mart.due_customer_vehicles WHERE available_from > {day}"""
+    recomputed_campaign_customers = f"""
+        SELECT dealer_code, customer_id FROM stale_campaign_customers
+        UNION
+        SELECT dealer_code, customer_id FROM recomputed_customers
+        UNION
+        SELECT dealer_code, customer_id FROM core.customers WHERE valid_from > {day}
+        UNION
+        SELECT c.dealer_code, c.customer_id FROM core.customers AS c
+        SEMI JOIN (SELECT dealer_code FROM core.dealers GROUP BY ALL HAVING count(*) > 1 AND max(valid_from) > {day}) AS d
+            ON d.dealer_code = c.dealer_code"""
     recomputed_vehicles = f"""(
         SELECT * FROM core.vehicles AS ve
-        SEMI JOIN recomputed AS x ON x.dealer_code = ve.dealer_code AND x.customer_id = ve.customer_id
+        SEMI JOIN recomputed_customers AS x ON x.dealer_code = ve.dealer_code AND x.customer_id = ve.customer_id
         WHERE (ve.purchase_date IS NULL OR ve.purchase_date <= {day}) AND (ve.first_seen IS NULL OR ve.first_seen <= {day}))"""
     return f"""
 {work_orders_ctes()},
@@ -553,12 +712,12 @@ customers AS (
     FROM core.customers
     WHERE valid_from <= {day} AND (valid_to IS NULL OR valid_to > {day})
 ),
-customer_vehicles AS (
+recomputed_customers AS (SELECT * FROM {_few(recomputed_customers)}),
+customer_vehicles AS NOT MATERIALIZED (
     -- the stored vehicles of customers, but for the stale ones and those whose vehicle came after the day
-    WITH recomputed AS (SELECT * FROM {_few(recomputed_customers)})
     SELECT s.dealer_code, s.customer_id, s.model_key, s.vin, s.plate_no, s.model
     FROM mart.due_customer_vehicles AS s
-    ANTI JOIN recomputed AS x ON x.dealer_code = s.dealer_code AND x.customer_id = s.customer_id
+    ANTI JOIN recomputed_customers AS x ON x.dealer_code = s.dealer_code AND x.customer_id = s.customer_id
     WHERE NOT (SELECT rebuild FROM state_rebuild)
     UNION ALL BY NAME
     SELECT dealer_code, customer_id, model_key, vin, plate_no, model
@@ -568,31 +727,29 @@ dealers AS ({dealers_on_sql(today)}
 ),
 campaigns AS (
     SELECT *, {_campaign_line("k")} AS line
-    FROM (
-        SELECT campaign_id, name, campaign_type, start_date,
-               coalesce(end_date, start_date) AS end_date,
-               upper(nullif(trim(region), '')) AS region,
-               upper(nullif(trim(model), '')) AS model
-        FROM core.campaigns
-        WHERE {day} <= coalesce(end_date, start_date)
-    ) AS k
+    FROM ({campaigns_sql(f"{day} <= coalesce(end_date, start_date)")}) AS k
 ),
-campaign_letters_sent AS (
-    SELECT l.dealer_code, l.customer_id, l.campaign_id
-    FROM core.letters AS l
-    SEMI JOIN campaigns AS k ON k.campaign_id = l.campaign_id
-    WHERE l.sent_date <= {day}
+served_campaigns AS (
+    -- the campaigns of the day the stored campaign state holds as they are (not written since the refresh)
+    SELECT k.* FROM campaigns AS k
+    JOIN state_mark AS m ON k.end_date >= m.campaigns_from
+    ANTI JOIN changed_campaigns AS c ON c.campaign_id = k.campaign_id
+    WHERE NOT (SELECT rebuild FROM state_rebuild)
 ),
-campaign_notices AS (
-    SELECT c.dealer_code, c.customer_id, c.campaign_id,
-           bool_or(c.closes) AS closed,
-           min(c.call_date) FILTER (WHERE c.outcome = 'reached') AS first_reached,
-           count(*) FILTER (WHERE NOT c.closes) AS attempts,
-           max(c.call_time) FILTER (WHERE NOT c.closes) AS last_attempt_at
-    FROM calls AS c
-    SEMI JOIN campaigns AS k ON k.campaign_id = c.campaign_id
-    WHERE c.call_type = 'campaign_notice'
-    GROUP BY ALL
+recomputed_campaign_customers AS (
+    -- the customers whose stored campaign state is not theirs on the day: stale, a file or dealer of that
+    -- day other than the current one (a later version exists), or a vehicle recomputed for the day
+    SELECT * FROM {_few(recomputed_campaign_customers)}
+),
+campaign_pairs AS (
+    SELECT p.*
+    FROM mart.due_campaign_pairs AS p
+    SEMI JOIN served_campaigns AS k ON k.campaign_id = p.campaign_id
+    ANTI JOIN recomputed_campaign_customers AS x ON x.dealer_code = p.dealer_code AND x.customer_id = p.customer_id
+    UNION ALL BY NAME
+    SELECT * FROM ({campaign_pairs_sql("customers", "dealers", "customer_vehicles", "served_campaigns", "recomputed_campaign_customers")})
+    UNION ALL BY NAME
+    SELECT * FROM ({campaign_pairs_sql("customers", "dealers", "customer_vehicles", "(SELECT * FROM campaigns ANTI JOIN served_campaigns USING (campaign_id))")})
 )"""
 
 
@@ -696,36 +853,22 @@ def campaign_calls_sql(today: date) -> str:
     """Customers to phone on `today` about a coming campaign, with their customer file and vehicle.
 
     Rule: "phone every eligible customer two weeks before a campaign": from start − 14 (due) to the
-    campaign's end (then the item drops), overdue after the start. Eligible: every customer with a
-    customer file whose region (defaulting to the dealer's) and one of whose vehicles' model match the
-    campaign's; a blank region or model matches everyone. One item per customer, closed by a reached
-    (or refused) campaign-notice call. The vehicle shown is the smallest matching VIN among those bought
-    and named by a file by `today` (customer_vehicles).
+    campaign's end (then the item drops), overdue after the start. Eligible: see campaign_pairs_sql. One
+    item per customer, closed by a reached (or refused) notice call by `today`; its attempts are the
+    notice calls by `today` that did not reach the customer. The vehicle shown is the smallest matching
+    VIN among those bought and named by a file by `today` (customer_vehicles).
     """
     day = f"DATE '{today.isoformat()}'"
+    attempts = f"list_filter(p.attempt_times, lambda t: t < {day} + 1)"
     return f"""
-SELECT c.dealer_code, 'campaign_call' AS kind, c.customer_id, v.vin, c.campaign_id AS ref,
+SELECT p.dealer_code, 'campaign_call' AS kind, p.customer_id, p.vin, p.campaign_id AS ref,
        k.start_date - 14 AS due_date, k.start_date AS window_end,
-       coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
-       k.line AS talking_points,
-       c.name AS customer_name, c.phone, c.address, c.preferred_services, true AS has_customer_file,
-       v.plate_no, v.model
-FROM (
-    SELECT k.campaign_id, coalesce(k.model, '') AS model_key, cu.dealer_code, cu.customer_id, cu.name, cu.phone,
-           cu.address, cu.preferred_services
-    FROM customers AS cu
-    LEFT JOIN dealers AS d ON d.dealer_code = cu.dealer_code
-    JOIN campaigns AS k
-        ON k.start_date - 14 <= {day}
-       AND (k.region IS NULL OR k.region = upper(trim(coalesce(cu.region, d.region))))
-    ANTI JOIN (SELECT dealer_code, customer_id, campaign_id FROM campaign_notices WHERE closed) AS n
-        ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id AND n.campaign_id = k.campaign_id
-) AS c
-JOIN customer_vehicles AS v
-    ON v.dealer_code = c.dealer_code AND v.customer_id = c.customer_id AND v.model_key = c.model_key
-JOIN campaigns AS k ON k.campaign_id = c.campaign_id
-LEFT JOIN (SELECT * FROM campaign_notices WHERE attempts > 0) AS a
-    ON a.dealer_code = c.dealer_code AND a.customer_id = c.customer_id AND a.campaign_id = c.campaign_id"""
+       coalesce(len({attempts}), 0) AS attempts, list_max({attempts}) AS last_attempt_at, false AS urgent,
+       k.line AS talking_points, p.customer_name, p.phone, p.address, p.preferred_services,
+       p.has_customer_file, p.plate_no, p.model
+FROM campaign_pairs AS p
+JOIN campaigns AS k ON k.campaign_id = p.campaign_id AND k.start_date - 14 <= {day}
+WHERE p.eligible AND (p.closed_on > {day} OR p.closed_on IS NULL)"""
 
 
 def _campaign_line(k: str) -> str:
@@ -736,23 +879,24 @@ def _campaign_line(k: str) -> str:
     )
 
 
-def campaign_letters_sql() -> str:
+def campaign_letters_sql(today: date) -> str:
     """Customers to send a campaign letter to on `today`.
 
     Rule: "send the letter within two days after the phone notice": due the day of the earliest reached
-    notice call, overdue after + 2; closed by any letter logged for that customer and campaign; drops
-    once the campaign has ended (a refused notice call starts nothing).
+    notice call, overdue after + 2; closed by any letter logged for that customer and campaign by `today`;
+    drops once the campaign has ended (a refused notice call starts nothing).
     """
+    day = f"DATE '{today.isoformat()}'"
     return f"""
-SELECT n.dealer_code, 'campaign_letter' AS kind, n.customer_id, NULL AS vin, n.campaign_id AS ref,
-       n.first_reached AS due_date, n.first_reached + 2 AS window_end,
+SELECT p.dealer_code, 'campaign_letter' AS kind, p.customer_id, NULL AS vin, p.campaign_id AS ref,
+       p.first_reached AS due_date, p.first_reached + 2 AS window_end,
        0 AS attempts, NULL::TIMESTAMP AS last_attempt_at, false AS urgent,
-       k.line || '；' || {_day("n.first_reached")} || ' 已电话通知' AS talking_points
-FROM campaign_notices AS n
-JOIN campaigns AS k ON k.campaign_id = n.campaign_id
-ANTI JOIN campaign_letters_sent AS l
-    ON l.dealer_code = n.dealer_code AND l.customer_id = n.customer_id AND l.campaign_id = n.campaign_id
-WHERE n.first_reached IS NOT NULL"""
+       k.line || '；' || {_day("p.first_reached")} || ' 已电话通知' AS talking_points,
+       p.customer_name, p.phone, p.address, p.preferred_services, p.has_customer_file,
+       NULL AS plate_no, NULL AS model
+FROM campaign_pairs AS p
+JOIN campaigns AS k ON k.campaign_id = p.campaign_id
+WHERE p.first_reached <= {day} AND (p.letter_on > {day} OR p.letter_on IS NULL)"""
 
 
 def complaint_escalations_sql() -> str:
@@ -844,8 +988,9 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     one dealer. A call's talking points end with what the customer file says the customer wishes for
     (客户希望得到的服务), from which the seed has the "next" service's talking points prepared. Customers
     who cannot be reached (no file, no valid phone, no address for a letter) are kept, with the reason
-    in `contact_problem`. Work orders are read through mart.due_work_orders
-    (work_orders_ctes): exact whether or not it was refreshed, fast when it was.
+    in `contact_problem`. Work orders are read through mart.due_work_orders (work_orders_ctes), and
+    campaigns through mart.due_campaign_pairs: exact whether or not they were refreshed, fast when they
+    were.
     """
     day = f"DATE '{today.isoformat()}'"
     work_order_items = "\nUNION ALL BY NAME\n".join(
@@ -857,7 +1002,6 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     )
     items = "\nUNION ALL BY NAME\n".join(
         (
-            campaign_letters_sql(),
             complaint_escalations_sql(),
             complaint_callbacks_sql(),
             customer_files_sql(today),
@@ -872,7 +1016,7 @@ work_order_items AS ({work_order_items}
 other_items AS ({items}
 ),
 listed AS (
-    -- campaign calls come with their customer file and vehicle, work order items with their vehicle
+    -- campaign items come with their customer file and vehicle, work order items with their vehicle
     SELECT i.*, cu.name AS customer_name, cu.phone, cu.address, cu.preferred_services,
            cu.customer_id IS NOT NULL AS has_customer_file
     FROM (
@@ -885,6 +1029,8 @@ listed AS (
     LEFT JOIN customers AS cu ON cu.dealer_code = i.dealer_code AND cu.customer_id = i.customer_id
     UNION ALL BY NAME
     {campaign_calls_sql(today)}
+    UNION ALL BY NAME
+    {campaign_letters_sql(today)}
 )
 SELECT {day} AS as_of, i.dealer_code, d.name AS dealer_name, d.region, i.kind, i.customer_id,
        i.customer_name, i.phone, i.address, i.vin, i.plate_no, i.model, i.ref,

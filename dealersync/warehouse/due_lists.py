@@ -13,6 +13,9 @@ import polars as pl
 from dealersync.transforms.due_list import (
     DUE_LIST_COLUMNS,
     KIND,
+    campaign_pairs_sql,
+    campaign_sources_sql,
+    campaigns_sql,
     customer_vehicles_state_sql,
     dealers_on_sql,
     due_list_sql,
@@ -47,34 +50,73 @@ def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
         con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
-def refresh_due_state(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring mart.due_work_orders and mart.due_customer_vehicles up to date with core; return the number
-    of work orders recomputed.
+# The core tables the due lists' state is derived from: rows written after a refresh carry newer lineage.
+STATE_SOURCES = {
+    "visits": "core.service_visits",
+    "calls": "core.follow_up_calls",
+    "vehicles": "core.vehicles",
+    "customers": "core.customers",
+    "letters": "core.letters",
+    "dealers": "core.dealers",
+    "campaigns": "core.campaigns",
+}
 
-    Only the work orders and customers stale since the last refresh are recomputed (transforms.due_list
-    stale_state_ctes: the visits, calls and vehicles written since, by their lineage), or all of them
-    when the state cannot be trusted. One transaction; the marks of what was seen are kept in
-    mart.due_work_orders_refresh. A day's list is right without it (the query recomputes what is stale
-    on the spot), only slower.
+
+def refresh_due_state(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """Bring the due lists' state (mart.due_work_orders, mart.due_customer_vehicles, mart.due_campaign_pairs)
+    up to date with core for the lists from `as_of` on; return the number of work orders recomputed.
+
+    Only the work orders, customers and campaigns stale since the last refresh are recomputed
+    (transforms.due_list stale_state_ctes: the rows written since, by their lineage), or all of them
+    when the state cannot be trusted. The campaign state holds the campaigns ending on or after `as_of`:
+    those newly held, or written since, are computed for every customer. One transaction; the marks of
+    what was seen are kept in mart.due_work_orders_refresh. A day's list is right without it (the query
+    recomputes what is stale on the spot), only slower.
     """
     started = perf_counter()
+    day = f"DATE '{as_of.isoformat()}'"
     with transaction(con):
-        # the stale work orders and customers, found in one pass over what was written since the marks
+        # the stale work orders, customers and campaigns, found in one pass over what was written since the marks
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE due_stale AS WITH {stale_state_ctes()} "
-            "SELECT r.rebuild, k.dealer_code, k.work_order_no, NULL::VARCHAR AS customer_id "
+            "SELECT r.rebuild, k.dealer_code, k.work_order_no, NULL::VARCHAR AS customer_id, "
+            "NULL::VARCHAR AS campaign_customer_id, NULL::VARCHAR AS campaign_id "
             "FROM state_rebuild AS r LEFT JOIN stale_work_orders AS k ON true "
-            "UNION ALL "
-            "SELECT NULL, dealer_code, NULL, customer_id FROM stale_customers"
+            "UNION ALL SELECT NULL, dealer_code, NULL, customer_id, NULL, NULL FROM stale_customers "
+            "UNION ALL SELECT NULL, dealer_code, NULL, NULL, customer_id, NULL FROM stale_campaign_customers "
+            "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, campaign_id FROM changed_campaigns"
         )
         work_orders = "(SELECT dealer_code, work_order_no FROM due_stale WHERE work_order_no IS NOT NULL)"
         customers = "(SELECT dealer_code, customer_id FROM due_stale WHERE customer_id IS NOT NULL)"
+        campaign_customers = (
+            "(SELECT dealer_code, campaign_customer_id AS customer_id FROM due_stale "
+            "WHERE campaign_customer_id IS NOT NULL)"
+        )
         stale, rebuild = con.execute(
             "SELECT count(work_order_no), bool_or(rebuild) FROM due_stale"
         ).fetchall()[0]
+        held_from = con.execute("SELECT max(campaigns_from) FROM mart.due_work_orders_refresh").fetchall()[0][
+            0
+        ]
+        # the campaigns held from now on, and those of them to compute for every customer
+        held = f"({campaigns_sql(f'coalesce(end_date, start_date) >= {day}')})"
+        whole = (
+            "true"
+            if rebuild or held_from is None
+            else (
+                f"end_date < DATE '{held_from.isoformat()}' "
+                "OR campaign_id IN (SELECT campaign_id FROM due_stale WHERE campaign_id IS NOT NULL)"
+            )
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE due_whole_campaigns AS SELECT * FROM {held} WHERE {whole}")
         if rebuild:
-            con.execute("DELETE FROM mart.due_work_orders")
-            con.execute("DELETE FROM mart.due_customer_vehicles")
+            for table in (
+                "due_work_orders",
+                "due_customer_vehicles",
+                "due_campaign_pairs",
+                "due_campaign_sources",
+            ):
+                con.execute(f"DELETE FROM mart.{table}")
         else:
             con.execute(
                 f"DELETE FROM mart.due_work_orders AS s USING {work_orders} AS k "
@@ -84,6 +126,15 @@ def refresh_due_state(con: duckdb.DuckDBPyConnection) -> int:
                 f"DELETE FROM mart.due_customer_vehicles AS s USING {customers} AS k "
                 "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
             )
+            for table in ("due_campaign_pairs", "due_campaign_sources"):
+                con.execute(
+                    f"DELETE FROM mart.{table} WHERE campaign_id NOT IN (SELECT campaign_id FROM {held}) "
+                    "OR campaign_id IN (SELECT campaign_id FROM due_whole_campaigns)"
+                )
+                con.execute(
+                    f"DELETE FROM mart.{table} AS s USING {campaign_customers} AS k "
+                    "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
+                )
         if stale:
             con.execute(f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql(work_orders)}")
         vehicles = (
@@ -91,24 +142,44 @@ def refresh_due_state(con: duckdb.DuckDBPyConnection) -> int:
             "ON k.dealer_code = ve.dealer_code AND k.customer_id = ve.customer_id)"
         )
         con.execute(f"INSERT INTO mart.due_customer_vehicles BY NAME {customer_vehicles_state_sql(vehicles)}")
+        # the campaign state: the stale customers for the campaigns held already, every customer for the others
+        current = (
+            "(SELECT * FROM core.customers WHERE valid_to IS NULL)",
+            "(SELECT dealer_code, region FROM core.dealers WHERE valid_to IS NULL)",
+            "mart.due_customer_vehicles",
+        )
+        for campaigns, scope in (
+            (f"(SELECT * FROM {held} ANTI JOIN due_whole_campaigns USING (campaign_id))", campaign_customers),
+            ("due_whole_campaigns", None),
+        ):
+            if scope is not None and rebuild:
+                continue
+            con.execute(
+                f"INSERT INTO mart.due_campaign_pairs BY NAME {campaign_pairs_sql(*current, campaigns, scope)}"
+            )
+            con.execute(
+                f"INSERT INTO mart.due_campaign_sources BY NAME {campaign_sources_sql(campaigns, scope)}"
+            )
         con.execute("DELETE FROM mart.due_work_orders_refresh")
+        marks = ", ".join(
+            f"(SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n FROM {table}) AS {name}"
+            for name, table in STATE_SOURCES.items()
+        )
         con.execute(
-            """
+            f"""
             INSERT INTO mart.due_work_orders_refresh BY NAME
-            SELECT now() AS refreshed_at, greatest(v.loaded_at, c.loaded_at, h.loaded_at) AS loaded_at_mark,
-                   greatest(v.run_id, c.run_id, h.run_id) AS run_id_mark, v.n AS visits, c.n AS calls,
-                   h.n AS vehicles, ? AS work_orders_recomputed, version() AS duckdb_version, ? AS rebuilt,
-                   ? AS seconds
-            FROM (SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n
-                  FROM core.service_visits) AS v,
-                 (SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n
-                  FROM core.follow_up_calls) AS c,
-                 (SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n
-                  FROM core.vehicles) AS h
+            SELECT now() AS refreshed_at,
+                   greatest({", ".join(f"{name}.loaded_at" for name in STATE_SOURCES)}) AS loaded_at_mark,
+                   greatest({", ".join(f"{name}.run_id" for name in STATE_SOURCES)}) AS run_id_mark,
+                   {", ".join(f"{name}.n AS {name}" for name in STATE_SOURCES)},
+                   ? AS work_orders_recomputed, version() AS duckdb_version, ? AS rebuilt, ? AS seconds,
+                   {day} AS campaigns_from
+            FROM {marks}
             """,
             [stale, rebuild, perf_counter() - started],
         )
         con.execute("DROP TABLE due_stale")
+        con.execute("DROP TABLE due_whole_campaigns")
     return stale
 
 
@@ -120,7 +191,7 @@ def store_due_list(con: duckdb.DuckDBPyConnection, as_of: date, maintenance_lead
     mart.due_list_days records the day, so a reader sees either the old list or the new one, and
     recomputing a day gives the same rows.
     """
-    refresh_due_state(con)
+    refresh_due_state(con, as_of)
     started = perf_counter()
     with unordered(con), transaction(con):
         con.execute("DELETE FROM mart.due_list WHERE as_of = ?", [as_of])

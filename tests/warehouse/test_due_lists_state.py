@@ -225,7 +225,7 @@ def test_a_campaign_call_shows_the_vehicle_the_customer_had_that_day(nights):
     nights.load(customers=[customer("C1", VIN1, **bought)])  # C1 bought a second car on 3-18
     assert campaign_vehicles(nights.con) == [("C1", VIN1, "沪A00001"), ("C2", vin3, "沪A00003")]
     assert campaign_vehicles(nights.con, date(2024, 3, 15))[0] == ("C1", VIN2, "沪A00002")  # not bought yet
-    nights.con.execute("UPDATE mart.due_customer_vehicles SET plate_no = 'stored' WHERE customer_id = 'C2'")
+    nights.con.execute("UPDATE mart.due_campaign_pairs SET plate_no = 'stored' WHERE customer_id = 'C2'")
     listed = nights.con.sql(
         f"SELECT customer_id, plate_no FROM ({due_list_sql(TODAY, LEAD_DAYS)}) ORDER BY 1"
     )
@@ -260,6 +260,62 @@ def test_a_vehicle_first_named_later_is_not_in_an_earlier_days_campaign_call(nig
     assert campaign_vehicles(nights.con, date(2024, 3, 15)) == [("C1", VIN1, "沪A00001")]
 
 
+def campaign_items(con, day: date = TODAY) -> list[tuple]:
+    """(kind, ref, customer_id, attempts) of the day's campaign calls and letters, checked three ways."""
+    items(con, day)
+    return con.execute(
+        "SELECT kind, ref, customer_id, attempts FROM mart.due_list "
+        "WHERE as_of = ? AND kind IN ('campaign_call', 'campaign_letter') ORDER BY ALL",
+        [day],
+    ).fetchall()
+
+
+def campaign(campaign_id: str, **more) -> dict:
+    row = {"campaign_id": campaign_id, "name": campaign_id, "campaign_type": "free_check"}
+    return row | {"start_date": date(2024, 3, 25), "end_date": date(2024, 3, 31), **more}
+
+
+def test_a_dealer_that_moves_region_takes_its_customers_to_the_other_regions_campaigns(nights):
+    """A customer file without a region takes the dealer's region of the day asked."""
+    nights.load(date(2024, 3, 10), campaigns=[campaign("E1", region="East"), campaign("N1", region="North")])
+    nights.load(date(2024, 3, 10), customers=[customer("C1")])
+    assert campaign_items(nights.con) == [("campaign_call", "E1", "C1", 0)]
+    moved = date(2024, 3, 22)
+    nights.load(moved, dealers=[dealer() | {"region": "North"}])  # head office moves the dealer
+    assert campaign_items(nights.con, moved) == [("campaign_call", "N1", "C1", 0)]
+    # the state now holds the dealer's new region: a day before the move still lists the East campaign
+    assert campaign_items(nights.con, moved - timedelta(days=1)) == [("campaign_call", "E1", "C1", 0)]
+
+
+def test_a_notice_call_corrected_to_another_customer_reopens_the_first_ones_call(nights):
+    notice = {"call_type": "campaign_notice", "campaign_id": "A1", "work_order_no": None}
+    nights.load(date(2024, 3, 10), campaigns=[campaign("A1")])
+    nights.load(
+        date(2024, 3, 10),
+        customers=[customer("C1"), customer("C2", VIN2)],
+        follow_up_calls=[
+            call("K1", date(2024, 3, 15), customer_id="C1", **notice),
+            call("K2", date(2024, 3, 16), customer_id="C2", **notice | {"outcome": "no_answer"}),
+        ],
+    )
+    assert campaign_items(nights.con) == [
+        ("campaign_call", "A1", "C2", 1),
+        ("campaign_letter", "A1", "C1", 0),  # reached on 3-15: the letter follows
+    ]
+    nights.load(follow_up_calls=[call("K1", date(2024, 3, 15), customer_id="C2", **notice)])
+    assert campaign_items(nights.con) == [
+        ("campaign_call", "A1", "C1", 0),
+        ("campaign_letter", "A1", "C2", 0),
+    ]
+    letter = {"dealer_code": "D001", "letter_id": "L1", "customer_id": "C2", "sent_date": date(2024, 3, 17)}
+    nights.load(letters=[letter | {"letter_type": "notice", "campaign_id": "A1"}])
+    assert campaign_items(nights.con) == [("campaign_call", "A1", "C1", 0)]
+    assert campaign_items(nights.con, date(2024, 3, 16)) == [
+        ("campaign_call", "A1", "C1", 0),
+        ("campaign_letter", "A1", "C2", 0),  # not sent yet
+    ]
+
+
 def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     sheets = {
         "customers": [customer()],
@@ -271,7 +327,7 @@ def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     nights.load(**sheets)  # the same rows again: the loader writes nothing
     assert items(nights.con) == first
     assert last_refresh(nights.con) == (0, False)
-    assert refresh_due_state(nights.con) == 0
+    assert refresh_due_state(nights.con, TODAY) == 0
 
 
 def test_rows_written_by_hand_without_new_lineage_make_the_state_rebuilt(nights):
@@ -307,6 +363,8 @@ def test_a_vehicle_that_leaves_the_shop_gets_its_first_follow_up(nights):
 
 STAMP = ("run_id", "file_sha256", "sheet", "excel_row", "loaded_at")
 CALL_TYPES = ["first_follow_up", "second_follow_up", "maintenance_reminder", "campaign_notice"]
+CAMPAIGNS = ["A1", "A2", "A3", "A4"]
+CHANGES = ("visits", "calls", "letters", "files", "dealer", "campaigns", "vehicles")
 MODELS = ["M1", "M2", " m2 "]
 
 
@@ -329,11 +387,43 @@ def update(con, table: str, key: dict, values: dict, night: int) -> None:
     con.execute(f"UPDATE core.{table} SET {assignments} WHERE {where}", [*values.values(), *key.values()])
 
 
+def new_version(con, table: str, key: dict, values: dict, night: int) -> None:
+    """A new version of a customer file or dealer from `values["valid_from"]` on, as the loader writes
+    history: the version it replaces ends that day (or it comes before the others and ends at the next)."""
+    where = " AND ".join(f"{name} = ?" for name in key)
+    versions = (
+        con.sql(f"SELECT * FROM core.{table} WHERE {where} ORDER BY valid_from", params=list(key.values()))
+        .pl()
+        .to_dicts()
+    )
+    start = values["valid_from"]
+    if any(v["valid_from"] == start for v in versions):
+        update(
+            con,
+            table,
+            key | {"valid_from": start},
+            {k: v for k, v in values.items() if k != "valid_from"},
+            night,
+        )
+        return
+    before = [v for v in versions if v["valid_from"] < start]
+    after = [v for v in versions if v["valid_from"] > start]
+    base = before[-1] if before else after[0] if after else {}
+    kept = ("name", "phone", "address", "region", "preferred_services", "active")  # the attributes written
+    row = {k: v for k, v in base.items() if k in kept} | key | values
+    insert(con, table, row | {"valid_to": after[0]["valid_from"] if after else None}, night)
+    if before:
+        update(con, table, key | {"valid_from": before[-1]["valid_from"]}, {"valid_to": start}, night)
+
+
 def random_night(con, rng: random.Random, night: int) -> None:
-    """A night of random new rows and corrections of visits, calls and vehicles, as the loader writes them.
+    """A night of random new rows and corrections, as the loader writes them.
 
     Vehicles change hands, model, purchase day and plate: campaign calls show the customer's vehicle of
     the campaign's model with the smallest VIN among those bought by the day (mart.due_customer_vehicles).
+    Customer files and the dealer get new versions (another region, phone), campaigns change region,
+    model and dates, and notice calls and letters move between customers and campaigns: the campaign
+    state (mart.due_campaign_pairs) follows.
     """
 
     def day() -> date:
@@ -342,71 +432,132 @@ def random_night(con, rng: random.Random, night: int) -> None:
     def when() -> datetime:
         return datetime.combine(day(), time(rng.randrange(8, 20)))
 
+    # a night changes one to three kinds of rows (every kind on the first), so that a change the state
+    # misses is not hidden by another that makes the same customer stale
+    kinds = set(CHANGES) if night == 0 else set(rng.sample(CHANGES, rng.randrange(1, 4)))
     orders = [w for (w,) in con.execute("SELECT work_order_no FROM core.service_visits").fetchall()]
     calls = [c for (c,) in con.execute("SELECT call_id FROM core.follow_up_calls").fetchall()]
     vins = [f"V{i}" for i in range(8)]
-    for i in range(rng.randrange(3, 8)):  # new visits, some of a vehicle not known yet (V9)
-        intake = day()
-        visit_row = {
-            "dealer_code": "D1",
-            "work_order_no": f"N{night}-{i}",
-            "customer_id": f"C{rng.randrange(5)}",
-        }
-        visit_row |= {"vin": rng.choice([*vins, "V9"]), "intake_date": intake, "has_customer_file": True}
-        visit_row |= {
-            "pickup_date": rng.choice([None, intake, intake + timedelta(days=2)]),
-            "visit_type": rng.choice(["maintenance", "repair", "warranty", "consultation"]),
-            "next_maintenance_date": rng.choice([None, date(2024, 3, 15), date(2024, 3, 28)]),
-            "under_warranty": rng.choice([None, True, False]),
-        }
-        insert(con, "service_visits", visit_row, night)
-    for i in range(rng.randrange(5, 12)):  # new calls
-        call_row = {"dealer_code": "D1", "call_id": f"K{night}-{i}", "call_time": when(), "staff": "Li"}
-        call_row |= {"call_type": rng.choice(CALL_TYPES), "customer_id": f"C{rng.randrange(5)}"}
-        if call_row["call_type"] == "campaign_notice":
-            call_row |= {"campaign_id": rng.choice(["A1", "A2"])}
-        else:
-            call_row |= {"work_order_no": rng.choice([None, *orders[-12:]])}
-        call_row |= {"outcome": rng.choice(["reached", "reached", "refused", "no_answer"])}
-        insert(con, "follow_up_calls", call_row, night)
-    for call_id in rng.sample(calls, min(len(calls), rng.randrange(6))):  # corrected calls
-        change = rng.choice(
-            [
-                {"outcome": rng.choice(["reached", "no_answer", "refused", "wrong_number"])},
-                {"work_order_no": rng.choice([None, *orders])},
-                {"customer_id": f"C{rng.randrange(5)}"},
-                {"call_time": when()},
-                {"call_type": rng.choice(CALL_TYPES)},
-            ]
-        )
-        update(con, "follow_up_calls", {"call_id": call_id}, change, night)
-    for order in rng.sample(orders, min(len(orders), rng.randrange(4))):  # corrected visits
-        change = rng.choice(
-            [
-                {"vin": rng.choice(vins)},
-                {"intake_date": day(), "pickup_date": None},
-                {"next_maintenance_date": rng.choice([None, date(2024, 3, 20), date(2024, 4, 2)])},
-                {"customer_id": f"C{rng.randrange(5)}"},
-            ]
-        )
-        update(con, "service_visits", {"work_order_no": order}, change, night)
-    vehicles = [v for (v,) in con.execute("SELECT vin FROM core.vehicles").fetchall()]
-    for vin in rng.sample(vehicles, min(len(vehicles), rng.randrange(3))):  # corrected customer files
-        change = rng.choice(
-            [
-                {"customer_id": f"C{rng.randrange(5)}"},  # the vehicle is another customer's
-                {"model": rng.choice(MODELS)},
-                {"purchase_date": rng.choice([None, day()])},
-                {"first_seen": rng.choice([None, day()])},
-                {"plate_no": f"沪A{rng.randrange(10000):05d}"},
-            ]
-        )
-        update(con, "vehicles", {"vin": vin}, change, night)
-    if rng.random() < 0.3:  # a new vehicle, bought on a random day
+    if "visits" in kinds:
+        for i in range(rng.randrange(3, 8)):  # new visits, some of a vehicle not known yet (V9)
+            intake = day()
+            visit_row = {
+                "dealer_code": "D1",
+                "work_order_no": f"N{night}-{i}",
+                "customer_id": f"C{rng.randrange(5)}",
+            }
+            visit_row |= {"vin": rng.choice([*vins, "V9"]), "intake_date": intake, "has_customer_file": True}
+            visit_row |= {
+                "pickup_date": rng.choice([None, intake, intake + timedelta(days=2)]),
+                "visit_type": rng.choice(["maintenance", "repair", "warranty", "consultation"]),
+                "next_maintenance_date": rng.choice([None, date(2024, 3, 15), date(2024, 3, 28)]),
+                "under_warranty": rng.choice([None, True, False]),
+            }
+            insert(con, "service_visits", visit_row, night)
+    if "calls" in kinds:
+        for i in range(rng.randrange(5, 12)):  # new calls
+            call_row = {"dealer_code": "D1", "call_id": f"K{night}-{i}", "call_time": when(), "staff": "Li"}
+            call_type = rng.choice(
+                [*CALL_TYPES, "campaign_notice", "campaign_notice"]
+            )  # half about campaigns
+            call_row |= {"call_type": call_type, "customer_id": f"C{rng.randrange(6)}"}
+            if call_type == "campaign_notice":
+                call_row |= {"campaign_id": rng.choice(CAMPAIGNS)}
+            else:
+                call_row |= {"work_order_no": rng.choice([None, *orders[-12:]])}
+            call_row |= {"outcome": rng.choice(["reached", "reached", "refused", "no_answer"])}
+            insert(con, "follow_up_calls", call_row, night)
+    if "calls" in kinds:
+        for call_id in rng.sample(calls, min(len(calls), rng.randrange(6))):  # corrected calls
+            change = rng.choice(
+                [
+                    {"outcome": rng.choice(["reached", "no_answer", "refused", "wrong_number"])},
+                    {"work_order_no": rng.choice([None, *orders])},
+                    {"customer_id": f"C{rng.randrange(5)}"},
+                    {"call_time": when()},
+                    {"call_type": rng.choice(CALL_TYPES)},
+                    {"campaign_id": rng.choice(CAMPAIGNS)},
+                ]
+            )
+            update(con, "follow_up_calls", {"call_id": call_id}, change, night)
+    if "letters" in kinds:
+        # mostly for a customer and campaign a notice call reached, whose letter they close or reopen
+        reached = con.execute(
+            "SELECT DISTINCT customer_id, campaign_id FROM core.follow_up_calls "
+            "WHERE call_type = 'campaign_notice' AND outcome = 'reached' ORDER BY ALL"
+        ).fetchall()
+
+        def addressee() -> dict:
+            if reached and rng.random() < 0.7:
+                return dict(zip(("customer_id", "campaign_id"), rng.choice(reached), strict=True))
+            return {"customer_id": f"C{rng.randrange(6)}", "campaign_id": rng.choice(CAMPAIGNS)}
+
+        letters = [k for (k,) in con.execute("SELECT letter_id FROM core.letters ORDER BY 1").fetchall()]
+        for i in range(rng.randrange(1, 4)):  # new letters
+            letter = {
+                "dealer_code": "D1",
+                "letter_id": f"L{night}-{i}",
+                "sent_date": day(),
+                "letter_type": "notice",
+            }
+            insert(con, "letters", letter | addressee(), night)
+        for letter_id in rng.sample(letters, min(len(letters), rng.randrange(3))):  # corrected letters
+            change = rng.choice([addressee(), {"sent_date": day()}])
+            update(con, "letters", {"letter_id": letter_id}, change, night)
+    if "files" in kinds:
+        for customer_id in rng.sample([f"C{i}" for i in range(6)], rng.randrange(3)):  # customer files
+            file = {"valid_from": day(), "name": f"客户{customer_id}", "phone": "13800138000"}
+            file |= rng.choice(
+                [{"region": rng.choice([None, "华东", "华北 "])}, {"phone": rng.choice(["13900139000", "6"])}]
+            )
+            new_version(con, "customers", {"dealer_code": "D1", "customer_id": customer_id}, file, night)
+    if "dealer" in kinds and rng.random() < 0.3:  # the dealer moves region
+        version = {"valid_from": day(), "name": "一号店", "region": rng.choice(["华东", "华北"])}
+        new_version(con, "dealers", {"dealer_code": "D1"}, version, night)
+    if "campaigns" in kinds:
+        for campaign_id in rng.sample(CAMPAIGNS, rng.randrange(2)):  # head office corrects a campaign
+            change = rng.choice(
+                [
+                    {"region": rng.choice([None, "华东", "华北"])},
+                    {"model": rng.choice([None, "M1", "m2"])},
+                    {
+                        "start_date": day() + timedelta(days=20),
+                        "end_date": day() + timedelta(days=rng.randrange(20, 40)),
+                    },
+                ]
+            )
+            update(con, "campaigns", {"campaign_id": campaign_id}, change, night)
+    if "visits" in kinds:
+        for order in rng.sample(orders, min(len(orders), rng.randrange(4))):  # corrected visits
+            change = rng.choice(
+                [
+                    {"vin": rng.choice(vins)},
+                    {"intake_date": day(), "pickup_date": None},
+                    {"next_maintenance_date": rng.choice([None, date(2024, 3, 20), date(2024, 4, 2)])},
+                    {"customer_id": f"C{rng.randrange(5)}"},
+                ]
+            )
+            update(con, "service_visits", {"work_order_no": order}, change, night)
+    if "vehicles" in kinds:
+        vehicles = [v for (v,) in con.execute("SELECT vin FROM core.vehicles").fetchall()]
+        for vin in rng.sample(vehicles, min(len(vehicles), rng.randrange(3))):  # corrected customer files
+            change = rng.choice(
+                [
+                    {"customer_id": f"C{rng.randrange(5)}"},  # the vehicle is another customer's
+                    {"model": rng.choice(MODELS)},
+                    {"purchase_date": rng.choice([None, day()])},
+                    {"first_seen": rng.choice([None, day()])},
+                    {"plate_no": f"沪A{rng.randrange(10000):05d}"},
+                ]
+            )
+            update(con, "vehicles", {"vin": vin}, change, night)
+    if "vehicles" in kinds and rng.random() < 0.3:  # a new vehicle, bought on a random day
         vehicle = {"dealer_code": "D1", "vin": f"W{night}", "customer_id": f"C{rng.randrange(5)}"}
         vehicle |= {"model": rng.choice(MODELS), "purchase_date": day(), "first_seen": day()}
         insert(con, "vehicles", vehicle, night)
-    if rng.random() < 0.5:  # a customer file brings vehicle V9, and the loader fills in the warranty
+    if (
+        "vehicles" in kinds and rng.random() < 0.5
+    ):  # a customer file brings vehicle V9, and the loader fills in the warranty
         warranty_end = day()
         if con.execute("SELECT count(*) FROM core.vehicles WHERE vin = 'V9'").fetchall()[0][0]:
             update(con, "vehicles", {"vin": "V9"}, {"warranty_end": warranty_end}, night)
@@ -442,11 +593,17 @@ def test_random_nights_give_the_lists_computed_from_core(con, seed):
         }
         vehicle_row |= {"purchase_date": rng.choice([None, date(2023, 5, 1), date(2024, 3, 20)])}
         insert(con, "vehicles", vehicle_row | {"warranty_end": date(2024, 3, 1)}, 0)
-    for campaign_id, model in (("A1", None), ("A2", "M2")):  # campaign calls show a vehicle of the model
+    campaigns = (  # campaign calls show a vehicle of the model; A4 ends between the days asked
+        ("A1", None, None, date(2024, 3, 28), date(2024, 4, 3)),
+        ("A2", "M2", None, date(2024, 3, 28), date(2024, 4, 3)),
+        ("A3", None, "华东", date(2024, 3, 25), None),
+        ("A4", "M1", "华北", date(2024, 3, 18), date(2024, 3, 21)),
+    )
+    for campaign_id, model, region, start, end in campaigns:
         campaign = {"campaign_id": campaign_id, "name": campaign_id, "campaign_type": "free_check"}
-        campaign |= {"start_date": date(2024, 3, 28), "end_date": date(2024, 4, 3), "model": model}
+        campaign |= {"start_date": start, "end_date": end, "model": model, "region": region}
         insert(con, "campaigns", campaign, 0)
-    for night in range(5):
+    for night in range(8):
         random_night(con, rng, night)
-        for day in (date(2024, 3, 16), date(2024, 3, 26)):
+        for day in (date(2024, 3, 16), date(2024, 3, 26), date(2024, 3, 12)):
             items(con, day)  # checks the stale, the refreshed and the thrown-away state give the same rows
