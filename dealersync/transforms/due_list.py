@@ -483,7 +483,6 @@ def campaign_pairs_sql(
         "coalesce(a.dealer_code, n.dealer_code)",
         "coalesce(a.customer_id, n.customer_id)",
     )
-    pair = f"{dealer_code}, {customer_id}"
     # Each join is built from the side that is empty when `campaigns` is (the campaigns, or what was
     # matched with them): a day's query computes the campaigns the state does not hold this way, and
     # there are none once it is refreshed.
@@ -528,12 +527,13 @@ LEFT JOIN (
     {in_scope("l")}
     SEMI JOIN {campaigns} AS k ON k.campaign_id = l.campaign_id
     GROUP BY ALL
-) AS l ON (l.dealer_code, l.customer_id, l.campaign_id) = ({pair}, coalesce(a.campaign_id, n.campaign_id))
+) AS l ON l.dealer_code = {dealer_code} AND l.customer_id = {customer_id}
+      AND l.campaign_id = coalesce(a.campaign_id, n.campaign_id)
 LEFT JOIN (
     -- the customer file of those who are not in the audience but were reached about the campaign
     SELECT * FROM {customers} AS cu
     SEMI JOIN notices AS n ON n.dealer_code = cu.dealer_code AND n.customer_id = cu.customer_id
-) AS cu ON (cu.dealer_code, cu.customer_id) = ({pair})
+) AS cu ON cu.dealer_code = {dealer_code} AND cu.customer_id = {customer_id}
 WHERE a.customer_id IS NOT NULL OR n.first_reached IS NOT NULL"""
 
 

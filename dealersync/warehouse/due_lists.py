@@ -152,8 +152,6 @@ def refresh_due_state(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
             (f"(SELECT * FROM {held} ANTI JOIN due_whole_campaigns USING (campaign_id))", campaign_customers),
             ("due_whole_campaigns", None),
         ):
-            if scope is not None and rebuild:
-                continue
             con.execute(
                 f"INSERT INTO mart.due_campaign_pairs BY NAME {campaign_pairs_sql(*current, campaigns, scope)}"
             )
