@@ -179,6 +179,11 @@ def _key_hash(dealer_code: str, key: str) -> str:
     return f"CASE WHEN ({key}) IS NOT NULL THEN hash({dealer_code}, {key}) END"
 
 
+def _named(*keys: str) -> str:
+    """SQL of the key columns of a raw row as the loader reads codes into core (trimmed, upper case)."""
+    return ", ".join(f"upper(trim(r.{key})) AS {key}" for key in keys)
+
+
 def work_order_state_sql(work_orders: str) -> str:
     """The follow-up state (mart.due_work_orders columns) of the work orders in the relation `work_orders`.
 
@@ -283,6 +288,10 @@ def stale_state_ctes() -> str:
     customer of a changed customer file, campaign-notice call or letter, every customer of a changed
     dealer (its region), and the customer a changed call or letter named at the refresh
     (mart.due_campaign_sources); the pairs of a changed campaign (`changed_campaigns`) are all stale.
+    Customer files and dealers are versioned, and a file may leave no stamped row behind: one that says
+    again what held before its day drops the version of that day, and the version before it, current
+    again, keeps the lineage of the file that wrote its values. So the customers and dealers named by a
+    file read since the marks (raw.customers, raw.dealers) count as changed too.
     `rebuild` is true, and every work order and customer stale, when the state cannot be trusted: never
     refreshed, made by another DuckDB version (its hashes may differ), or a table holding more rows than
     it held then plus the newly stamped ones, or fewer (rows written or deleted by hand).
@@ -342,11 +351,14 @@ SELECT dealer_code, customer_id FROM stale_customers
 UNION
 SELECT dealer_code, customer_id FROM changed_customers
 UNION
+SELECT dealer_code, customer_id FROM named_customers
+UNION
 SELECT dealer_code, customer_id FROM changed_calls WHERE call_type = 'campaign_notice'
 UNION
 SELECT dealer_code, customer_id FROM changed_letters
 UNION
-SELECT c.dealer_code, c.customer_id FROM core.customers AS c SEMI JOIN changed_dealers USING (dealer_code)
+SELECT c.dealer_code, c.customer_id FROM core.customers AS c
+SEMI JOIN (SELECT dealer_code FROM changed_dealers UNION SELECT dealer_code FROM named_dealers) USING (dealer_code)
 UNION
 SELECT s.dealer_code, s.customer_id FROM mart.due_campaign_sources AS s
 SEMI JOIN changed_source_keys AS c ON c.source_key = s.source_key"""
@@ -367,6 +379,8 @@ changed_calls AS (SELECT * FROM {changed("core.follow_up_calls", call_columns)})
 changed_customers AS (SELECT * FROM {changed("core.customers", "r.dealer_code, r.customer_id")}),
 changed_letters AS (SELECT * FROM {changed("core.letters", "r.dealer_code, r.letter_id, r.customer_id")}),
 changed_dealers AS (SELECT * FROM {changed("core.dealers", "r.dealer_code")}),
+named_customers AS (SELECT * FROM {changed("raw.customers", _named("dealer_code", "customer_id"))}),
+named_dealers AS (SELECT * FROM {changed("raw.dealers", _named("dealer_code"))}),
 changed_campaigns AS (SELECT * FROM {changed("core.campaigns", "r.campaign_id")}),
 changed_visit_keys AS (
     SELECT * FROM {

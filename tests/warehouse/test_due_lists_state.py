@@ -316,6 +316,34 @@ def test_a_notice_call_corrected_to_another_customer_reopens_the_first_ones_call
     ]
 
 
+def test_a_customer_file_corrected_back_to_its_earlier_region_takes_that_regions_campaigns(nights):
+    """The corrected file drops the customer's version of its day (it equals the one before), and the loader
+    writes the version before it again under its own lineage: no row of the customer is newly stamped, and
+    the new customer of the same file keeps the table's count as it was."""
+    nights.load(date(2024, 3, 1), campaigns=[campaign("E1", region="East"), campaign("N1", region="North")])
+    nights.load(date(2024, 3, 10), customers=[customer("C1", region="East")])
+    moved = date(2024, 3, 20)
+    nights.load(moved, customers=[customer("C1", region="North")])
+    assert campaign_items(nights.con, moved) == [("campaign_call", "N1", "C1", 0)]
+    nights.load(moved, customers=[customer("C1", region="East"), customer("C2", VIN2, region="North")])
+    assert nights.con.execute("SELECT count(*) FROM core.customers").fetchall() == [(2,)]
+    assert campaign_items(nights.con, moved) == [
+        ("campaign_call", "E1", "C1", 0),
+        ("campaign_call", "N1", "C2", 0),
+    ]
+
+
+def test_a_dealer_corrected_back_to_its_earlier_region_takes_its_customers_back(nights):
+    nights.load(date(2024, 3, 1), campaigns=[campaign("E1", region="East"), campaign("N1", region="North")])
+    nights.load(date(2024, 3, 10), customers=[customer("C1")])
+    moved = date(2024, 3, 22)
+    nights.load(moved, dealers=[dealer() | {"region": "North"}])
+    assert campaign_items(nights.con, moved) == [("campaign_call", "N1", "C1", 0)]
+    nights.load(moved, dealers=[dealer(), dealer("D002")])  # corrected, with a new dealer
+    assert nights.con.execute("SELECT count(*) FROM core.dealers").fetchall() == [(2,)]
+    assert campaign_items(nights.con, moved) == [("campaign_call", "E1", "C1", 0)]
+
+
 def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     sheets = {
         "customers": [customer()],
