@@ -430,7 +430,7 @@ def sql(
     if csv:
         sys.stdout.write(_flat(frame).write_csv())
         return
-    shown = frame if limit == 0 else frame.head(limit)
+    shown = _flat(frame if limit == 0 else frame.head(limit))
     table = Table()
     for name in shown.columns:
         table.add_column(name, overflow="fold")
@@ -461,7 +461,8 @@ def _as_text_where_polars_cannot(relation):
 
 
 def _flat(frame):
-    """The frame with list and struct columns written as JSON text, which CSV can hold."""
+    """The frame with list and struct columns written as JSON text, which CSV can hold (and a table shows
+    as an analyst reads it: `["2024-03-08 08:06:00"]`, not Python's `[datetime.datetime(2024, 3, 8, 8, 6)]`)."""
     import json
 
     import polars as pl

@@ -224,6 +224,20 @@ def test_sql_shows_intervals_and_unions_as_duckdb_writes_them(tmp_path):
     assert csv.output.splitlines() == ["open_for,tries,u,k", "3 days 02:00:00,['01:00:00'],7,5"]
 
 
+def test_sql_shows_lists_of_days_and_times_as_written_not_as_python(tmp_path):
+    """mart.due_campaign_pairs.attempt_times is a list of call times: the table showed each one as
+    `datetime.datetime(2024, 3, 8, 8, 6)`. It is shown as --csv writes it."""
+    from dealersync.warehouse.db import open_warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    open_warehouse(warehouse).close()
+    query = "select [timestamp '2024-03-08 08:06:00'] as attempt_times, [date '2024-03-01'] as days"
+    table = invoke("sql", query, "-w", str(warehouse))
+    assert table.exit_code == 0, table.output
+    assert "2024-03-08 08:06:00" in table.output and "2024-03-01" in table.output
+    assert "datetime" not in table.output
+
+
 def test_validate_a_folder_checks_every_file_in_it(inbox, tmp_path):
     folder, manifest = inbox
     result = invoke("validate", str(folder), "--today", TODAY.isoformat())
