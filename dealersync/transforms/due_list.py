@@ -179,9 +179,26 @@ def _key_hash(dealer_code: str, key: str) -> str:
     return f"CASE WHEN ({key}) IS NOT NULL THEN hash({dealer_code}, {key}) END"
 
 
+# Spaces of every kind (a no-break space, an ideographic one) and invisible characters, as the reader
+# strips them from a code; its full-width forms, as it folds them (migration 025 reads raw codes so too).
+_SPACES = r"[\s\x{0b}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+_INVISIBLE = r"[\x{00ad}\x{200b}-\x{200f}\x{2060}-\x{2064}\x{feff}]"
+_FULL_WIDTH = (
+    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
+    "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＿　"
+)
+_HALF_WIDTH = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_ "
+
+
 def _named(*keys: str) -> str:
-    """SQL of the key columns of a raw row as the loader reads codes into core (trimmed, upper case)."""
-    return ", ".join(f"upper(trim(r.{key})) AS {key}" for key in keys)
+    """SQL of the key columns of a raw row (`r`, cells as written) as the reader reads codes into core."""
+
+    def folded(cell: str) -> str:
+        half = f"translate({cell}, '{_FULL_WIDTH}', '{_HALF_WIDTH}')"
+        visible = f"regexp_replace({half}, '{_INVISIBLE}', '', 'g')"
+        return f"upper(regexp_replace({visible}, '^{_SPACES}+|{_SPACES}+$', '', 'g'))"
+
+    return ", ".join(f"{folded(f'r.{key}')} AS {key}" for key in keys)
 
 
 def work_order_state_sql(work_orders: str) -> str:
@@ -294,7 +311,8 @@ def stale_state_ctes() -> str:
     file read since the marks (raw.customers, raw.dealers) count as changed too.
     `rebuild` is true, and every work order and customer stale, when the state cannot be trusted: never
     refreshed, made by another DuckDB version (its hashes may differ), or a table holding more rows than
-    it held then plus the newly stamped ones, or fewer (rows written or deleted by hand).
+    it held then plus the newly stamped ones, or fewer (rows written or deleted by hand, or versions of
+    customer files or dealers the loader dropped).
     """
 
     def changed(table: str, columns: str) -> str:
