@@ -392,7 +392,7 @@ def test_a_vehicle_that_leaves_the_shop_gets_its_first_follow_up(nights):
 STAMP = ("run_id", "file_sha256", "sheet", "excel_row", "loaded_at")
 CALL_TYPES = ["first_follow_up", "second_follow_up", "maintenance_reminder", "campaign_notice"]
 CAMPAIGNS = ["A1", "A2", "A3", "A4"]
-CHANGES = ("visits", "calls", "letters", "files", "dealer", "campaigns", "vehicles")
+CHANGES = ("visits", "calls", "letters", "files", "dealer", "campaigns", "vehicles", "taken back")
 MODELS = ["M1", "M2", " m2 "]
 
 
@@ -403,9 +403,11 @@ def stamp(night: int) -> dict:
 
 
 def insert(con, table: str, row: dict, night: int) -> None:
+    """A row of `table` (core's unless named with its schema) with the night's lineage."""
     row = row | stamp(night)
     marks = ", ".join("?" for _ in row)
-    con.execute(f"INSERT INTO core.{table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+    table = table if "." in table else f"core.{table}"
+    con.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
 
 
 def update(con, table: str, key: dict, values: dict, night: int) -> None:
@@ -442,6 +444,41 @@ def new_version(con, table: str, key: dict, values: dict, night: int) -> None:
     insert(con, table, row | {"valid_to": after[0]["valid_from"] if after else None}, night)
     if before:
         update(con, table, key | {"valid_from": before[-1]["valid_from"]}, {"valid_to": start}, night)
+
+
+def take_back(con, rng: random.Random, night: int) -> None:
+    """The loader taking back a customer's or the dealer's latest version (a file saying again what held
+    before that day): the version goes, the one before is current again with its row as it was (no new
+    lineage), and a new customer or dealer of the same file keeps the row count. Only the file's raw rows,
+    which name them, are new."""
+    for table, key, new in (
+        (
+            "customers",
+            ("dealer_code", "customer_id"),
+            {"customer_id": f"N{night}", "name": "新客户", "phone": "13800138000"},
+        ),
+        ("dealers", ("dealer_code",), {"dealer_code": f"E{night}", "name": "新店", "region": "华北"}),
+    ):
+        columns = ", ".join(key)
+        keys = con.execute(
+            f"SELECT {columns} FROM core.{table} GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL"
+        ).fetchall()
+        if not keys:
+            continue
+        taken = dict(zip(key, rng.choice(keys), strict=True))
+        where = " AND ".join(f"{name} = ?" for name in key)
+        latest = con.execute(
+            f"SELECT max(valid_from) FROM core.{table} WHERE {where}", list(taken.values())
+        ).fetchall()[0][0]
+        con.execute(f"DELETE FROM core.{table} WHERE {where} AND valid_from = ?", [*taken.values(), latest])
+        con.execute(
+            f"UPDATE core.{table} SET valid_to = NULL WHERE {where} AND valid_to = ?",
+            [*taken.values(), latest],
+        )
+        new_row = {"dealer_code": "D1"} | new
+        insert(con, table, new_row | {"valid_from": date(2024, 3, 1)}, night)
+        for named in (taken, new_row):
+            insert(con, f"raw.{table}", {name: named[name] for name in key}, night)
 
 
 def random_night(con, rng: random.Random, night: int) -> None:
@@ -579,6 +616,8 @@ def random_night(con, rng: random.Random, night: int) -> None:
                 ]
             )
             update(con, "vehicles", {"vin": vin}, change, night)
+    if "taken back" in kinds:
+        take_back(con, rng, night)
     if "vehicles" in kinds and rng.random() < 0.3:  # a new vehicle, bought on a random day
         vehicle = {"dealer_code": "D1", "vin": f"W{night}", "customer_id": f"C{rng.randrange(5)}"}
         vehicle |= {"model": rng.choice(MODELS), "purchase_date": day(), "first_seen": day()}
