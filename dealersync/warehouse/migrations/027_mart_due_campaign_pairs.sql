@@ -40,7 +40,7 @@ COMMENT ON COLUMN mart.due_campaign_pairs.plate_no IS 'Licence plate of that veh
 COMMENT ON COLUMN mart.due_campaign_pairs.model IS 'Model of that vehicle as written';
 COMMENT ON COLUMN mart.due_campaign_pairs.closed_on IS 'Day of the earliest campaign-notice call for the pair that reached the customer or that the customer refused; the call is closed from that day on. NULL = none';
 COMMENT ON COLUMN mart.due_campaign_pairs.first_reached IS 'Day of the earliest notice call that reached the customer: the campaign letter is due that day (a refusal starts nothing). NULL = none';
-COMMENT ON COLUMN mart.due_campaign_pairs.attempt_times IS 'call_time of every notice call for the pair that did not reach the customer (no answer, wrong number), in order: a day''s list counts those up to that day';
+COMMENT ON COLUMN mart.due_campaign_pairs.attempt_times IS 'call_time of every notice call for the pair that did not reach the customer (no answer, wrong number), in order: a day''s list counts those up to that day. NULL = none';
 COMMENT ON COLUMN mart.due_campaign_pairs.letter_on IS 'Day of the earliest letter logged for the pair (core.letters.sent_date): the campaign letter is closed from that day on. NULL = none';
 
 CREATE TABLE mart.due_campaign_sources (
@@ -60,13 +60,15 @@ ALTER TABLE mart.due_work_orders_refresh ADD COLUMN letters BIGINT;
 ALTER TABLE mart.due_work_orders_refresh ADD COLUMN dealers BIGINT;
 ALTER TABLE mart.due_work_orders_refresh ADD COLUMN campaigns BIGINT;
 ALTER TABLE mart.due_work_orders_refresh ADD COLUMN campaigns_from DATE;
-COMMENT ON TABLE mart.due_work_orders_refresh IS 'The last refresh of the due lists'' state (mart.due_work_orders, mart.due_customer_vehicles, mart.due_campaign_pairs; at most one row): what it had seen. Rows of core.service_visits, core.follow_up_calls, core.vehicles, core.customers, core.letters, core.dealers and core.campaigns written later carry a newer loaded_at or run_id (the loader stamps every row whose values it changes; a late file that only moves a vehicle''s first_seen back does not, and the day''s query then recomputes that customer for the days before the stored available_from), and the work orders, customers and campaigns they concern are recomputed; a table holding more rows than it had plus those, or fewer, was written by hand, and the whole state is rebuilt.';
+COMMENT ON TABLE mart.due_work_orders_refresh IS 'The last refresh of the due lists'' state (mart.due_work_orders, mart.due_customer_vehicles, mart.due_campaign_pairs; at most one row): what it had seen. Rows of core.service_visits, core.follow_up_calls, core.vehicles, core.customers, core.letters, core.dealers and core.campaigns written later carry a newer loaded_at or run_id, and the work orders, customers and campaigns they concern are recomputed. The loader stamps every row whose values it changes but in two cases: a late file that only moves a vehicle''s first_seen back (the day''s query recomputes that customer for the days before the stored available_from), and a customer file or dealer list that says again what held before its day, which drops the version of that day and leaves the one before it current under its own lineage (the customers and dealers named by a file read since, in raw.customers and raw.dealers, are recomputed). A table holding more rows than it had plus the stamped ones, or fewer, makes the whole state be rebuilt: rows written or deleted by hand, or versions of core.customers or core.dealers the loader dropped.';
+COMMENT ON COLUMN mart.due_work_orders_refresh.loaded_at_mark IS 'Latest loaded_at of the rows of the seven core tables the state is derived from (see the table) seen by the refresh (NULL: all empty)';
+COMMENT ON COLUMN mart.due_work_orders_refresh.run_id_mark IS 'Highest run_id of the rows of those tables seen by the refresh (NULL: all empty); raw rows of a later run name the customers and dealers a file said again';
 COMMENT ON COLUMN mart.due_work_orders_refresh.customers IS 'Rows of core.customers at the refresh';
 COMMENT ON COLUMN mart.due_work_orders_refresh.letters IS 'Rows of core.letters at the refresh';
 COMMENT ON COLUMN mart.due_work_orders_refresh.dealers IS 'Rows of core.dealers at the refresh';
 COMMENT ON COLUMN mart.due_work_orders_refresh.campaigns IS 'Rows of core.campaigns at the refresh';
 COMMENT ON COLUMN mart.due_work_orders_refresh.campaigns_from IS 'mart.due_campaign_pairs holds the campaigns ending on or after this day (the day of the list the refresh was for); a list of an earlier day computes the others on the spot';
-COMMENT ON COLUMN mart.due_work_orders_refresh.rebuilt IS 'The refresh recomputed the whole state (first refresh, another DuckDB version, or rows written without fresh lineage)';
+COMMENT ON COLUMN mart.due_work_orders_refresh.rebuilt IS 'The refresh recomputed the whole state: first refresh, another DuckDB version, rows written or deleted without fresh lineage, or customer or dealer versions the loader dropped (a table with fewer rows)';
 
 -- The new state is empty: rebuild it all at the next due list.
 DELETE FROM mart.due_work_orders_refresh;
