@@ -20,6 +20,7 @@ from dealersync.schemas.contract import (
     Column,
     Enum,
 )
+from dealersync.transforms.normalise import INVISIBLE
 
 KIND = Enum(
     "due_kind",
@@ -155,6 +156,19 @@ WORK_ORDER_CALLS = (
 CALL_PROVIDERS = ("first_closed_by", "first_reached_by", "second_closed_by", "maintenance_closed_by")
 
 
+# The core tables the due lists' state is derived from, by the name of their count in the refresh's marks
+# (mart.due_work_orders_refresh), with the CTE of stale_state_ctes holding their rows written since.
+STATE_SOURCES = {
+    "visits": ("core.service_visits", "changed_visits"),
+    "calls": ("core.follow_up_calls", "changed_calls"),
+    "vehicles": ("core.vehicles", "changed_vehicle_rows"),
+    "customers": ("core.customers", "changed_customers"),
+    "letters": ("core.letters", "changed_letters"),
+    "dealers": ("core.dealers", "changed_dealers"),
+    "campaigns": ("core.campaigns", "changed_campaigns"),
+}
+
+
 def _codes(codes) -> str:
     return "(" + ", ".join(f"'{code}'" for code in codes) + ")"
 
@@ -182,7 +196,6 @@ def _key_hash(dealer_code: str, key: str) -> str:
 # Spaces of every kind (a no-break space, an ideographic one) and invisible characters, as the reader
 # strips them from a code; its full-width forms, as it folds them (migration 025 reads raw codes so too).
 _SPACES = r"[\s\x{0b}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-_INVISIBLE = r"[\x{00ad}\x{200b}-\x{200f}\x{2060}-\x{2064}\x{feff}]"
 _FULL_WIDTH = (
     "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
     "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＿　"
@@ -195,7 +208,7 @@ def _named(*keys: str) -> str:
 
     def folded(cell: str) -> str:
         half = f"translate({cell}, '{_FULL_WIDTH}', '{_HALF_WIDTH}')"
-        visible = f"regexp_replace({half}, '{_INVISIBLE}', '', 'g')"
+        visible = f"regexp_replace({half}, '{INVISIBLE}', '', 'g')"
         return f"upper(regexp_replace({visible}, '^{_SPACES}+|{_SPACES}+$', '', 'g'))"
 
     return ", ".join(f"{folded(f'r.{key}')} AS {key}" for key in keys)
@@ -380,11 +393,9 @@ SEMI JOIN (SELECT dealer_code FROM changed_dealers UNION SELECT dealer_code FROM
 UNION
 SELECT s.dealer_code, s.customer_id FROM mart.due_campaign_sources AS s
 SEMI JOIN changed_source_keys AS c ON c.source_key = s.source_key"""
-    counts = "".join(
-        f"""
-        OR (SELECT count(*) FROM core.{table})
-            NOT BETWEEN m.{table} AND m.{table} + (SELECT count(*) FROM changed_{table})"""
-        for table in ("customers", "letters", "dealers", "campaigns")
+    counts = "\n        OR ".join(
+        f"(SELECT count(*) FROM {table}) NOT BETWEEN m.{name} AND m.{name} + (SELECT count(*) FROM {changed})"
+        for name, (table, changed) in STATE_SOURCES.items()
     )
     vehicle_key = _key_hash("dealer_code", "vin")
     dated_vehicles = f"SELECT DISTINCT {vehicle_key} AS vehicle_key FROM changed_visits WHERE next_maintenance_date IS NOT NULL"
@@ -429,12 +440,7 @@ reminded_customers AS (
 state_rebuild AS (
     SELECT coalesce(max(
         m.duckdb_version IS DISTINCT FROM version()
-        OR (SELECT count(*) FROM core.service_visits)
-            NOT BETWEEN m.visits AND m.visits + (SELECT count(*) FROM changed_visits)
-        OR (SELECT count(*) FROM core.follow_up_calls)
-            NOT BETWEEN m.calls AND m.calls + (SELECT count(*) FROM changed_calls)
-        OR (SELECT count(*) FROM core.vehicles)
-            NOT BETWEEN m.vehicles AND m.vehicles + (SELECT count(*) FROM changed_vehicles){counts}
+        OR {counts}
     ), true) AS rebuild
     FROM state_mark AS m
 ),
@@ -490,6 +496,13 @@ def campaigns_sql(where: str) -> str:
     WHERE {where}"""
 
 
+def _in_scope(scope: str | None, alias: str) -> str:
+    """A SEMI JOIN keeping the rows of `alias` whose customer is in the relation `scope` (every row when None)."""
+    if scope is None:
+        return ""
+    return f"SEMI JOIN {scope} AS x ON x.dealer_code = {alias}.dealer_code AND x.customer_id = {alias}.customer_id"
+
+
 def campaign_pairs_sql(
     customers: str, dealers: str, vehicles: str, campaigns: str, scope: str | None = None
 ) -> str:
@@ -505,11 +518,6 @@ def campaign_pairs_sql(
     their days are kept, so one row answers for any day.
     """
 
-    def in_scope(alias: str) -> str:
-        if scope is None:
-            return ""
-        return f"SEMI JOIN {scope} AS x ON x.dealer_code = {alias}.dealer_code AND x.customer_id = {alias}.customer_id"
-
     closes = f"c.outcome IN {_codes(CLOSING_OUTCOMES)}"
     dealer_code, customer_id = (
         "coalesce(a.dealer_code, n.dealer_code)",
@@ -523,7 +531,7 @@ WITH audience AS (
     SELECT k.campaign_id, cu.dealer_code, cu.customer_id, cu.name, cu.phone, cu.address, cu.preferred_services,
            v.vin, v.plate_no, v.model
     FROM {customers} AS cu
-    {in_scope("cu")}
+    {_in_scope(scope, "cu")}
     LEFT JOIN {dealers} AS d ON d.dealer_code = cu.dealer_code
     JOIN {campaigns} AS k ON k.region IS NULL OR k.region = upper(trim(coalesce(cu.region, d.region)))
     JOIN (
@@ -537,7 +545,7 @@ notices AS (
            min(CAST(c.call_time AS DATE)) FILTER (c.outcome = 'reached') AS first_reached,
            list(c.call_time ORDER BY c.call_time) FILTER (NOT ({closes})) AS attempt_times
     FROM core.follow_up_calls AS c
-    {in_scope("c")}
+    {_in_scope(scope, "c")}
     SEMI JOIN {campaigns} AS k ON k.campaign_id = c.campaign_id
     WHERE c.call_type = 'campaign_notice'
     GROUP BY ALL
@@ -556,7 +564,7 @@ FULL JOIN notices AS n
 LEFT JOIN (
     SELECT l.dealer_code, l.customer_id, l.campaign_id, min(l.sent_date) AS letter_on
     FROM core.letters AS l
-    {in_scope("l")}
+    {_in_scope(scope, "l")}
     SEMI JOIN {campaigns} AS k ON k.campaign_id = l.campaign_id
     GROUP BY ALL
 ) AS l ON l.dealer_code = {dealer_code} AND l.customer_id = {customer_id}
@@ -572,16 +580,11 @@ WHERE a.customer_id IS NOT NULL OR n.first_reached IS NOT NULL"""
 def campaign_sources_sql(campaigns: str, scope: str | None = None) -> str:
     """The notice calls and letters campaign_pairs_sql reads for the same `campaigns` and `scope`
     (mart.due_campaign_sources columns)."""
-    in_scope = (
-        ""
-        if scope is None
-        else f"SEMI JOIN {scope} AS x ON x.dealer_code = r.dealer_code AND x.customer_id = r.customer_id"
-    )
     return "\nUNION ALL\n".join(
         f"""
 SELECT {_key_hash("r.dealer_code", "r." + key)} AS source_key, r.dealer_code, r.customer_id, r.campaign_id
 FROM {table} AS r
-{in_scope}
+{_in_scope(scope, "r")}
 SEMI JOIN {campaigns} AS k ON k.campaign_id = r.campaign_id
 WHERE {where}"""
         for table, key, where in (

@@ -13,6 +13,7 @@ import polars as pl
 from dealersync.transforms.due_list import (
     DUE_LIST_COLUMNS,
     KIND,
+    STATE_SOURCES,
     campaign_pairs_sql,
     campaign_sources_sql,
     campaigns_sql,
@@ -48,18 +49,6 @@ def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
         yield con
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
-
-
-# The core tables the due lists' state is derived from: rows written after a refresh carry newer lineage.
-STATE_SOURCES = {
-    "visits": "core.service_visits",
-    "calls": "core.follow_up_calls",
-    "vehicles": "core.vehicles",
-    "customers": "core.customers",
-    "letters": "core.letters",
-    "dealers": "core.dealers",
-    "campaigns": "core.campaigns",
-}
 
 
 def refresh_due_state(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
@@ -161,7 +150,7 @@ def refresh_due_state(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
         con.execute("DELETE FROM mart.due_work_orders_refresh")
         marks = ", ".join(
             f"(SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n FROM {table}) AS {name}"
-            for name, table in STATE_SOURCES.items()
+            for name, (table, _) in STATE_SOURCES.items()
         )
         con.execute(
             f"""

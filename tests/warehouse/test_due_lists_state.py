@@ -638,6 +638,42 @@ def random_night(con, rng: random.Random, night: int) -> None:
         )
 
 
+@pytest.mark.parametrize("as_written", ["C1", " c1 ", "Ｃ１", "\u00a0C1\u200b"])
+def test_a_version_taken_back_is_seen_from_the_raw_row_whatever_its_spaces_and_width(con, as_written):
+    """The file that takes back C1's North version names C1 only in its raw rows, as the cell was written:
+    the state must still see C1 (read as the reader reads codes) and list it for the East campaign."""
+    insert(
+        con,
+        "dealers",
+        {"dealer_code": "D1", "name": "一号店", "region": "华北", "valid_from": date(2020, 1, 1)},
+        0,
+    )
+    insert(con, "vehicles", {"dealer_code": "D1", "vin": "V1", "customer_id": "C1", "model": "M1"}, 0)
+    east = {"campaign_id": "E1", "name": "E1", "start_date": date(2024, 3, 25), "region": "华东"}
+    insert(con, "campaigns", east, 0)
+    file = {"dealer_code": "D1", "customer_id": "C1", "name": "客户1", "phone": "13800138000"}
+    new_version(
+        con,
+        "customers",
+        {"dealer_code": "D1", "customer_id": "C1"},
+        file | {"valid_from": date(2024, 3, 1), "region": "华东"},
+        0,
+    )
+    new_version(
+        con,
+        "customers",
+        {"dealer_code": "D1", "customer_id": "C1"},
+        file | {"valid_from": date(2024, 3, 10), "region": "华北"},
+        1,
+    )
+    assert items(con, TODAY, "campaign_call") == []
+    con.execute("DELETE FROM core.customers WHERE valid_from = DATE '2024-03-10'")  # taken back, unstamped
+    con.execute("UPDATE core.customers SET valid_to = NULL")
+    insert(con, "customers", file | {"customer_id": "C2", "valid_from": date(2024, 3, 10)}, 2)  # same count
+    insert(con, "raw.customers", {"dealer_code": "D1", "customer_id": as_written}, 2)
+    assert items(con, TODAY, "campaign_call") == [("campaign_call", "E1", "due", "normal", 0)]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_nights_give_the_lists_computed_from_core(con, seed):
     rng = random.Random(seed)
