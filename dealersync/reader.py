@@ -225,7 +225,7 @@ def read_workbook(
         )
     data = path.read_bytes()
     container = _checked_container(
-        data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells
+        data, max_unpacked_mb, max_compression_ratio, _Limits(max_rows, max_columns, max_cells)
     )
     with _calamine_errors(None, data):
         reader = fastexcel.read_excel(data)
@@ -296,7 +296,7 @@ def sheets_as_shown(path: Path) -> Iterator[ShownSheet]:
     # The file passed read_workbook's limits, the settings' (which ops may have raised): only Excel's own
     # bound it here, and each part still inflates to no more than the size it declares.
     container = _checked_container(
-        data, UNBOUNDED, UNBOUNDED, EXCEL_ROWS, EXCEL_COLUMNS, EXCEL_ROWS * EXCEL_COLUMNS
+        data, UNBOUNDED, UNBOUNDED, _Limits(EXCEL_ROWS, EXCEL_COLUMNS, EXCEL_ROWS * EXCEL_COLUMNS)
     )
     with _calamine_errors(None, data):
         reader = fastexcel.read_excel(data)
@@ -327,31 +327,21 @@ def _shown_grid(
 
 
 def _checked_container(
-    data: bytes,
-    max_unpacked_mb: int,
-    max_compression_ratio: int,
-    max_rows: int,
-    max_columns: int,
-    max_cells: int,
+    data: bytes, max_unpacked_mb: int, max_compression_ratio: int, limits: _Limits
 ) -> _Container:
     """What a workbook's container declares (_Container), once its checks pass; refuse a file that is not a
     workbook."""
     if data.startswith(ZIP_MAGIC):
-        return _check_ooxml(data, max_unpacked_mb, max_compression_ratio, max_rows, max_columns, max_cells)
+        return _check_ooxml(data, max_unpacked_mb, max_compression_ratio, limits)
     if data.startswith(OLE2_MAGIC):
-        return _check_ole2(data, _Limits(max_rows, max_columns, max_cells))
+        return _check_ole2(data, limits)
     raise FileRefused(
         f"the file is not an Excel workbook (.xlsx, .xlsm or .xls) but {_what_it_is(data)}; {RESAVE}"
     )
 
 
 def _check_ooxml(
-    data: bytes,
-    max_unpacked_mb: int,
-    max_compression_ratio: int,
-    max_rows: int,
-    max_columns: int,
-    max_cells: int,
+    data: bytes, max_unpacked_mb: int, max_compression_ratio: int, limits: _Limits
 ) -> _Container:
     """Refuse a damaged, encrypted or bomb-like .xlsx/.xlsm; return what its sheets declare (_Container).
 
@@ -398,7 +388,6 @@ def _check_ooxml(
             )
     sheet_parts = _sheet_parts(archive)
     sheet_names = {part: sheet for sheet, part in sheet_parts.items()}
-    limits = _Limits(max_rows, max_columns, max_cells)
     merges: dict[str, list[_Merge]] = {sheet: [] for sheet in sheet_parts}
     heads = {
         member.filename: _inflated_part(
@@ -420,7 +409,7 @@ def _check_ooxml(
     declared = {
         name: rows
         for name, part in sheet_parts.items()
-        if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, max_rows))
+        if part in heads and (rows := _declared_rows(heads[part], by_name[part].file_size, limits.rows))
     }
     styles = _shown_styles(archive)
     shown_cells = {
