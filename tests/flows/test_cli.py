@@ -135,11 +135,17 @@ def test_a_setting_is_read_in_any_case(monkeypatch):
     assert get_settings().task_runner == "dask"
 
 
-def test_sql_prints_a_query_and_refuses_a_write(tmp_path):
+def empty_warehouse(tmp_path: Path) -> Path:
+    """A migrated warehouse file with nothing loaded."""
     from dealersync.warehouse.db import open_warehouse
 
     warehouse = tmp_path / "w.duckdb"
     open_warehouse(warehouse).close()
+    return warehouse
+
+
+def test_sql_prints_a_query_and_refuses_a_write(tmp_path):
+    warehouse = empty_warehouse(tmp_path)
     result = invoke("sql", "select count(*) as migrations from etl.schema_migrations", "-w", str(warehouse))
     assert result.exit_code == 0 and "migrations" in result.output
     csv = invoke("sql", "select 42 as answer", "-w", str(warehouse), "--csv")
@@ -200,10 +206,7 @@ def test_validate_prints_cells_and_names_as_written_on_one_line_each(tmp_path):
 
 
 def test_sql_prints_values_as_they_are(tmp_path):
-    from dealersync.warehouse.db import open_warehouse
-
-    warehouse = tmp_path / "w.duckdb"
-    open_warehouse(warehouse).close()
+    warehouse = empty_warehouse(tmp_path)
     result = invoke("sql", "select '[/]' as a, '[bold]x' as b", "-w", str(warehouse))
     assert result.exit_code == 0 and "[/]" in result.output and "[bold]x" in result.output
 
@@ -211,10 +214,7 @@ def test_sql_prints_values_as_they_are(tmp_path):
 def test_sql_shows_intervals_and_unions_as_duckdb_writes_them(tmp_path):
     """How long an entry has been open (now() - first_seen_at) is an interval, which polars cannot hold:
     the query ended in a traceback and exit code 1. DuckDB's own text of the value is shown instead."""
-    from dealersync.warehouse.db import open_warehouse
-
-    warehouse = tmp_path / "w.duckdb"
-    open_warehouse(warehouse).close()
+    warehouse = empty_warehouse(tmp_path)
     query = "select interval 3 day + interval 2 hour as open_for, [interval 1 hour] as tries, union_value(n := 7) as u, 5 as k"
     table = invoke("sql", query, "-w", str(warehouse))
     assert table.exit_code == 0, table.output
@@ -227,10 +227,7 @@ def test_sql_shows_intervals_and_unions_as_duckdb_writes_them(tmp_path):
 def test_sql_shows_lists_of_days_and_times_as_written_not_as_python(tmp_path):
     """mart.due_campaign_pairs.attempt_times is a list of call times: the table showed each one as
     `datetime.datetime(2024, 3, 8, 8, 6)`. It is shown as --csv writes it."""
-    from dealersync.warehouse.db import open_warehouse
-
-    warehouse = tmp_path / "w.duckdb"
-    open_warehouse(warehouse).close()
+    warehouse = empty_warehouse(tmp_path)
     query = "select [timestamp '2024-03-08 08:06:00'] as attempt_times, [date '2024-03-01'] as days"
     table = invoke("sql", query, "-w", str(warehouse))
     assert table.exit_code == 0, table.output
@@ -254,10 +251,7 @@ def test_validate_a_folder_checks_every_file_in_it(inbox, tmp_path):
 def test_reading_while_the_night_writes_is_one_line_not_a_traceback(command, tmp_path, capsys, monkeypatch):
     from holders import warehouse_held
 
-    from dealersync.warehouse.db import open_warehouse
-
-    warehouse = tmp_path / "w.duckdb"
-    open_warehouse(warehouse).close()
+    warehouse = empty_warehouse(tmp_path)
     with warehouse_held(warehouse):
         code, _, err = run_main([*command, "-w", warehouse], capsys, monkeypatch)
     assert code == 3, err  # busy: nothing was done, try again later

@@ -210,9 +210,7 @@ def campaign_vehicles(con, day: date = TODAY) -> list[tuple]:
 
 def test_a_campaign_call_shows_the_vehicle_the_customer_had_that_day(nights):
     """The smallest VIN of the customer's vehicles bought by the day; a vehicle that changes hands goes along."""
-    campaign = {"campaign_id": "A1", "name": "Spring", "campaign_type": "free_check"}
-    campaign |= {"start_date": date(2024, 3, 25), "end_date": date(2024, 3, 31)}
-    nights.load(date(2024, 3, 10), campaigns=[campaign])  # head office's reference workbook
+    nights.load(date(2024, 3, 10), campaigns=[campaign("A1")])  # head office's reference workbook
     vin3 = "LSVAB4BR5EN000003"
     nights.load(
         date(2024, 3, 10),
@@ -240,9 +238,7 @@ def test_a_campaign_call_shows_the_vehicle_the_customer_had_that_day(nights):
 
 def test_a_vehicle_first_named_later_is_not_in_an_earlier_days_campaign_call(nights):
     """Bought long ago, but no file named it before 3-20: the list of 3-15 shows what its night knew."""
-    campaign = {"campaign_id": "A1", "name": "Spring", "campaign_type": "free_check"}
-    campaign |= {"start_date": date(2024, 3, 25), "end_date": date(2024, 3, 31)}
-    nights.load(date(2024, 3, 10), campaigns=[campaign])
+    nights.load(date(2024, 3, 10), campaigns=[campaign("A1")])
     nights.load(date(2024, 3, 10), customers=[customer("C1", VIN2, plate_no="沪A00002")])
     second_car = customer("C1", VIN1, purchase_date=date(2023, 6, 1), plate_no="沪A00001")
     nights.load(customers=[second_car])

@@ -16,6 +16,11 @@ W47, W48 = Period.parse("2026-W47"), Period.parse("2026-W48")
 LEVELS = alert_levels(Settings(_env_file=None))
 
 
+def d1_dealer(region: str):
+    """Head office's dealer list: D1 in `region`."""
+    return parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": region}])
+
+
 def d1_letters(*letter_ids: str):
     """A letter log of D1 whose last row has a date that is not one: read, then rejected."""
     rows = [
@@ -43,11 +48,7 @@ def test_a_row_rejected_again_in_a_later_week_still_counts_for_the_first(con):
     Its quarantine entry moves to the run that saw it last; week 47, refreshed again in week 48 as the
     week before, keeps its rejected row (it showed 0 rejected of 2 received).
     """
-    load_on(
-        con,
-        date(2026, 11, 16),
-        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
-    )
+    load_on(con, date(2026, 11, 16), d1_dealer("East"))
     load_on(con, date(2026, 11, 18), d1_letters("L1"))
     refresh_summaries(con, [W47], LEVELS)
     assert data_quality(con, W47)["rows_rejected"] == (1, None)
@@ -72,11 +73,7 @@ def test_a_file_loaded_again_counts_for_its_dealer_as_for_the_company(con):
     Raw rows are stored once per content, under the run that first loaded it; the dealer a sheet counts
     for is found from them whatever run reads the content again.
     """
-    load_on(
-        con,
-        date(2026, 11, 16),
-        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
-    )
+    load_on(con, date(2026, 11, 16), d1_dealer("East"))
     letters = parsed_file(d1_letters("L1"), name="letters.xlsx")
     for day in (date(2026, 11, 23), date(2026, 11, 24)):  # the second time: run --force
         load_file(con, letters, run_id=start_run(con, as_of=day, inbox=None), as_of=day)
@@ -100,18 +97,10 @@ def test_a_period_keeps_the_rows_and_regions_of_its_last_refresh_as_the_comments
     of its last refresh (refreshed_at), not of core as it stands now: the night recomputes only its
     week, month and year and the ones before; older periods wait for a backfill.
     """
-    load_on(
-        con,
-        date(2026, 11, 16),
-        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "East"}]),
-    )
+    load_on(con, date(2026, 11, 16), d1_dealer("East"))
     load_on(con, date(2026, 11, 18), d1_letters("L1"))
     refresh_summaries(con, [W47], LEVELS)
-    load_on(
-        con,
-        date(2026, 11, 25),
-        parsed_sheet("dealers", [{"dealer_code": "D1", "name": "D1", "region": "West"}]),
-    )
+    load_on(con, date(2026, 11, 25), d1_dealer("West"))
     refresh_summaries(con, [W48], LEVELS)
 
     regions = dict(
