@@ -214,6 +214,17 @@ def _named(*keys: str) -> str:
     return ", ".join(f"{folded(f'r.{key}')} AS {key}" for key in keys)
 
 
+# The last day an item of a work order can be open, from its state row (mart.due_work_orders.open_through):
+# the day before its latest closing, or NO_CLOSING while one item is not closed. Each condition of
+# _open_conditions implies `open_through >= day`, which DuckDB checks against each block's min/max.
+NO_CLOSING = "DATE '9999-12-31'"
+OPEN_THROUGH = f"""greatest(
+    coalesce(first_closed_on - 1, {NO_CLOSING}),
+    CASE WHEN first_reached_on IS NOT NULL THEN coalesce(second_closed_on - 1, {NO_CLOSING}) END,
+    CASE WHEN next_maintenance_date IS NOT NULL
+         THEN coalesce(least(maintenance_closed_on, superseded_on) - 1, {NO_CLOSING}) END)"""
+
+
 def work_order_state_sql(work_orders: str) -> str:
     """The follow-up state (mart.due_work_orders columns) of the work orders in the relation `work_orders`.
 
@@ -247,6 +258,7 @@ def work_order_state_sql(work_orders: str) -> str:
     maintenance_call = f"CASE WHEN {by_customer} THEN cr.closed_call ELSE oc.maintenance_closed_call END"
     closes = _not_in("c.outcome", CLOSING_OUTCOMES, OUTCOME)
     return f"""
+SELECT *, {OPEN_THROUGH} AS open_through FROM (
 WITH orders AS MATERIALIZED (
     SELECT v.dealer_code, v.work_order_no, v.customer_id, v.vin, v.intake_date, v.pickup_date, v.visit_type,
            v.next_maintenance_date, v.under_warranty, v.service_items, v.mileage_km, ve.plate_no, ve.model
@@ -294,7 +306,18 @@ SELECT o.*, oc.first_closed_on, oc.first_reached_on, oc.first_satisfaction, oc.f
 FROM orders AS o
 LEFT JOIN order_calls AS oc USING (dealer_code, work_order_no)
 LEFT JOIN customer_reminders AS cr USING (dealer_code, work_order_no)
-LEFT JOIN later_visits AS lv USING (dealer_code, work_order_no)"""
+LEFT JOIN later_visits AS lv USING (dealer_code, work_order_no)
+)"""
+
+
+# The CTEs of stale_state_ctes for a state known to be fresh: refreshed in the same transaction, nothing stale.
+FRESH_STATE_CTES = """
+state_mark AS (SELECT * FROM mart.due_work_orders_refresh),
+state_rebuild AS (SELECT false AS rebuild),
+changed_campaigns AS (SELECT NULL::VARCHAR AS campaign_id WHERE false),
+stale_work_orders AS (SELECT NULL::VARCHAR AS dealer_code, NULL::VARCHAR AS work_order_no WHERE false),
+stale_customers AS (SELECT NULL::VARCHAR AS dealer_code, NULL::VARCHAR AS customer_id WHERE false),
+stale_campaign_customers AS (SELECT NULL::VARCHAR AS dealer_code, NULL::VARCHAR AS customer_id WHERE false)"""
 
 
 def stale_state_ctes() -> str:
@@ -449,15 +472,16 @@ stale_customers AS (SELECT * FROM {_few(stale_customers)}),
 stale_campaign_customers AS (SELECT * FROM {_few(stale_campaign_customers)})"""
 
 
-def work_orders_ctes() -> str:
+def work_orders_ctes(fresh: bool = False) -> str:
     """CTEs giving mart.due_work_orders as a refresh would leave it now (see open_work_orders_sql).
 
     `recomputed_work_orders` holds the stale work orders (stale_state_ctes) computed from core on
     the spot; the stored rows of the others are current. So a list is right whether or not the state
-    was refreshed, and fast when it was.
+    was refreshed, and fast when it was. With `fresh` (the state was refreshed in the same transaction)
+    nothing is looked for: nothing can be stale.
     """
     return f"""
-{stale_state_ctes()},
+{FRESH_STATE_CTES if fresh else stale_state_ctes()},
 recomputed_work_orders AS (
     SELECT * FROM ({work_order_state_sql("stale_work_orders")}
     )
@@ -618,17 +642,17 @@ def _open_conditions(today: date, lead_days: int) -> dict[str, str]:
 def open_work_orders_sql(today: date, lead_days: int) -> str:
     """The work orders with a first or second follow-up or a maintenance reminder open on `today`.
 
-    One row per item (`kind`), with the work order's state (its visit and vehicle). The stored state is
-    read in two steps: the rows with an item open are found from their date columns alone, then only
-    those rows are read whole (by rowid), as most rows have nothing open. Stale work orders come from
+    One row per item (`kind`), with the work order's state (its visit and vehicle). Most stored rows have
+    nothing open: those whose open_through is before the day are not read (the refresh keeps the table
+    in that order, so whole blocks of them are skipped). Stale work orders come from
     `recomputed_work_orders` instead.
     """
     day = f"DATE '{today.isoformat()}'"
     conditions = _open_conditions(today, lead_days)
 
-    def open_items(select: str, relation: str) -> str:
+    def open_items(relation: str, where: str = "") -> str:
         return "\n    UNION ALL\n".join(
-            f"SELECT '{kind}' AS kind, {select} FROM {relation}\n    WHERE {condition}"
+            f"SELECT '{kind}' AS kind, * FROM {relation}\n    WHERE {where}{condition}"
             for kind, condition in conditions.items()
         )
 
@@ -641,15 +665,13 @@ SELECT o.kind, o.dealer_code, o.work_order_no, o.customer_id, o.vin, o.intake_da
                 CASE WHEN o.visit_type = 'consultation' THEN o.intake_date END) AS base_date,
        coalesce(o.under_warranty, false) OR o.visit_type = 'warranty' AS in_warranty
 FROM (
-    SELECT k.kind, s.*
-    FROM mart.due_work_orders AS s
-    JOIN (
-    {open_items("rowid AS row_id", "mart.due_work_orders")}
-    ) AS k ON k.row_id = s.rowid
+    SELECT s.* FROM (
+    {open_items("mart.due_work_orders", f"open_through >= {day} AND ")}
+    ) AS s
     ANTI JOIN stale_work_orders AS x ON x.dealer_code = s.dealer_code AND x.work_order_no = s.work_order_no
     WHERE NOT (SELECT rebuild FROM state_rebuild)
     UNION ALL BY NAME
-    {open_items("*", "recomputed_work_orders")}
+    {open_items("recomputed_work_orders")}
 ) AS o"""
 
 
@@ -672,7 +694,7 @@ def dealers_on_sql(today: date) -> str:
     ) = 1"""
 
 
-def known_records_sql(today: date, lead_days: int) -> str:
+def known_records_sql(today: date, lead_days: int, fresh: bool = False) -> str:
     """CTEs of the records as they stood at the end of `today`.
 
     Rule: "today is a parameter, so any past day can be recomputed exactly": a visit, complaint, call or
@@ -705,7 +727,7 @@ def known_records_sql(today: date, lead_days: int) -> str:
         SEMI JOIN recomputed_customers AS x ON x.dealer_code = ve.dealer_code AND x.customer_id = ve.customer_id
         WHERE (ve.purchase_date IS NULL OR ve.purchase_date <= {day}) AND (ve.first_seen IS NULL OR ve.first_seen <= {day}))"""
     return f"""
-{work_orders_ctes()},
+{work_orders_ctes(fresh)},
 open_work_orders AS MATERIALIZED ({open_work_orders_sql(today, lead_days)}
 ),
 visits AS NOT MATERIALIZED (
@@ -1015,7 +1037,7 @@ QUALIFY row_number() OVER (
 ) = 1"""
 
 
-def due_list_sql(today: date, maintenance_lead_days: int) -> str:
+def due_list_sql(today: date, maintenance_lead_days: int, fresh: bool = False) -> str:
     """One SELECT over the `core` tables giving every open item on `today`, with DUE_LIST_COLUMNS.
 
     Rule: "an item is listed when due ≤ today and it is not yet satisfied; overdue when today > window
@@ -1025,7 +1047,8 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     who cannot be reached (no file, no valid phone, no address for a letter) are kept, with the reason
     in `contact_problem`. Work orders are read through mart.due_work_orders (work_orders_ctes), and
     campaigns through mart.due_campaign_pairs: exact whether or not they were refreshed, fast when they
-    were.
+    were. `fresh` is for a state refreshed in the same transaction: what was written since is not looked
+    for (the same rows, a tenth sooner).
     """
     day = f"DATE '{today.isoformat()}'"
     work_order_items = "\nUNION ALL BY NAME\n".join(
@@ -1045,7 +1068,7 @@ def due_list_sql(today: date, maintenance_lead_days: int) -> str:
     phone_kinds = ", ".join(f"'{kind}'" for kind in PHONE_KINDS)
     letter_kinds = ", ".join(f"'{kind}'" for kind in LETTER_KINDS)
     return f"""
-WITH {known_records_sql(today, maintenance_lead_days)},
+WITH {known_records_sql(today, maintenance_lead_days, fresh)},
 work_order_items AS ({work_order_items}
 ),
 other_items AS ({items}

@@ -51,6 +51,24 @@ def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
         con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
+# The refresh appends the work orders it recomputes; once those are more than a fifth of mart.due_work_orders,
+# it writes the table whole again in open_through order (a few seconds for a million work orders).
+SORTED_SHARE = 5
+
+
+def write_in_open_through_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Write mart.due_work_orders whole again in open_through order, within the caller's transaction.
+
+    A day's list reads the rows with open_through on or after its day. DuckDB keeps each column's min and
+    max per block of rows and skips the blocks that cannot match, so in that order the rows long closed,
+    most of them, are not read. The rows appended by each refresh come after, in no such order.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE due_work_orders_whole AS SELECT * FROM mart.due_work_orders")
+    con.execute("DELETE FROM mart.due_work_orders")
+    con.execute("INSERT INTO mart.due_work_orders SELECT * FROM due_work_orders_whole ORDER BY open_through")
+    con.execute("DROP TABLE due_work_orders_whole")
+
+
 def refresh_due_state(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Bring the due lists' state (mart.due_work_orders, mart.due_customer_vehicles, mart.due_campaign_pairs)
     up to date with core for the lists from `as_of` on; return the number of work orders recomputed.
@@ -62,129 +80,136 @@ def refresh_due_state(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     what was seen are kept in mart.due_work_orders_refresh. A day's list is right without it (the query
     recomputes what is stale on the spot), only slower.
     """
+    with transaction(con):
+        return _refresh(con, as_of)
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """refresh_due_state's work, within the caller's transaction."""
     started = perf_counter()
     day = f"DATE '{as_of.isoformat()}'"
-    with transaction(con):
-        # the stale work orders, customers and campaigns, found in one pass over what was written since the marks
+    # the stale work orders, customers and campaigns, found in one pass over what was written since the marks
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE due_stale AS WITH {stale_state_ctes()} "
+        "SELECT r.rebuild, k.dealer_code, k.work_order_no, NULL::VARCHAR AS customer_id, "
+        "NULL::VARCHAR AS campaign_customer_id, NULL::VARCHAR AS campaign_id "
+        "FROM state_rebuild AS r LEFT JOIN stale_work_orders AS k ON true "
+        "UNION ALL SELECT NULL, dealer_code, NULL, customer_id, NULL, NULL FROM stale_customers "
+        "UNION ALL SELECT NULL, dealer_code, NULL, NULL, customer_id, NULL FROM stale_campaign_customers "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, campaign_id FROM changed_campaigns"
+    )
+    work_orders = "(SELECT dealer_code, work_order_no FROM due_stale WHERE work_order_no IS NOT NULL)"
+    customers = "(SELECT dealer_code, customer_id FROM due_stale WHERE customer_id IS NOT NULL)"
+    campaign_customers = (
+        "(SELECT dealer_code, campaign_customer_id AS customer_id FROM due_stale "
+        "WHERE campaign_customer_id IS NOT NULL)"
+    )
+    stale, rebuild = con.execute("SELECT count(work_order_no), bool_or(rebuild) FROM due_stale").fetchall()[0]
+    held_from, unsorted = con.execute(
+        "SELECT max(campaigns_from), max(work_orders_unsorted) FROM mart.due_work_orders_refresh"
+    ).fetchall()[0]
+    # the campaigns held from now on, and those of them to compute for every customer
+    held = f"({campaigns_sql(f'coalesce(end_date, start_date) >= {day}')})"
+    whole = (
+        "true"
+        if rebuild or held_from is None
+        else (
+            f"end_date < DATE '{held_from.isoformat()}' "
+            "OR campaign_id IN (SELECT campaign_id FROM due_stale WHERE campaign_id IS NOT NULL)"
+        )
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE due_whole_campaigns AS SELECT * FROM {held} WHERE {whole}")
+    if rebuild:
+        for table in (
+            "due_work_orders",
+            "due_customer_vehicles",
+            "due_campaign_pairs",
+            "due_campaign_sources",
+        ):
+            con.execute(f"DELETE FROM mart.{table}")
+    else:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE due_stale AS WITH {stale_state_ctes()} "
-            "SELECT r.rebuild, k.dealer_code, k.work_order_no, NULL::VARCHAR AS customer_id, "
-            "NULL::VARCHAR AS campaign_customer_id, NULL::VARCHAR AS campaign_id "
-            "FROM state_rebuild AS r LEFT JOIN stale_work_orders AS k ON true "
-            "UNION ALL SELECT NULL, dealer_code, NULL, customer_id, NULL, NULL FROM stale_customers "
-            "UNION ALL SELECT NULL, dealer_code, NULL, NULL, customer_id, NULL FROM stale_campaign_customers "
-            "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, campaign_id FROM changed_campaigns"
+            f"DELETE FROM mart.due_work_orders AS s USING {work_orders} AS k "
+            "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
         )
-        work_orders = "(SELECT dealer_code, work_order_no FROM due_stale WHERE work_order_no IS NOT NULL)"
-        customers = "(SELECT dealer_code, customer_id FROM due_stale WHERE customer_id IS NOT NULL)"
-        campaign_customers = (
-            "(SELECT dealer_code, campaign_customer_id AS customer_id FROM due_stale "
-            "WHERE campaign_customer_id IS NOT NULL)"
+        con.execute(
+            f"DELETE FROM mart.due_customer_vehicles AS s USING {customers} AS k "
+            "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
         )
-        stale, rebuild = con.execute(
-            "SELECT count(work_order_no), bool_or(rebuild) FROM due_stale"
-        ).fetchall()[0]
-        held_from = con.execute("SELECT max(campaigns_from) FROM mart.due_work_orders_refresh").fetchall()[0][
-            0
-        ]
-        # the campaigns held from now on, and those of them to compute for every customer
-        held = f"({campaigns_sql(f'coalesce(end_date, start_date) >= {day}')})"
-        whole = (
-            "true"
-            if rebuild or held_from is None
-            else (
-                f"end_date < DATE '{held_from.isoformat()}' "
-                "OR campaign_id IN (SELECT campaign_id FROM due_stale WHERE campaign_id IS NOT NULL)"
-            )
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE due_whole_campaigns AS SELECT * FROM {held} WHERE {whole}")
-        if rebuild:
-            for table in (
-                "due_work_orders",
-                "due_customer_vehicles",
-                "due_campaign_pairs",
-                "due_campaign_sources",
-            ):
-                con.execute(f"DELETE FROM mart.{table}")
-        else:
+        for table in ("due_campaign_pairs", "due_campaign_sources"):
             con.execute(
-                f"DELETE FROM mart.due_work_orders AS s USING {work_orders} AS k "
-                "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
+                f"DELETE FROM mart.{table} WHERE campaign_id NOT IN (SELECT campaign_id FROM {held}) "
+                "OR campaign_id IN (SELECT campaign_id FROM due_whole_campaigns)"
             )
             con.execute(
-                f"DELETE FROM mart.due_customer_vehicles AS s USING {customers} AS k "
+                f"DELETE FROM mart.{table} AS s USING {campaign_customers} AS k "
                 "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
             )
-            for table in ("due_campaign_pairs", "due_campaign_sources"):
-                con.execute(
-                    f"DELETE FROM mart.{table} WHERE campaign_id NOT IN (SELECT campaign_id FROM {held}) "
-                    "OR campaign_id IN (SELECT campaign_id FROM due_whole_campaigns)"
-                )
-                con.execute(
-                    f"DELETE FROM mart.{table} AS s USING {campaign_customers} AS k "
-                    "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
-                )
-        if stale:
-            con.execute(f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql(work_orders)}")
-        vehicles = (
-            f"(SELECT * FROM core.vehicles AS ve SEMI JOIN {customers} AS k "
-            "ON k.dealer_code = ve.dealer_code AND k.customer_id = ve.customer_id)"
-        )
-        con.execute(f"INSERT INTO mart.due_customer_vehicles BY NAME {customer_vehicles_state_sql(vehicles)}")
-        # the campaign state: the stale customers for the campaigns held already, every customer for the others
-        current = (
-            "(SELECT * FROM core.customers WHERE valid_to IS NULL)",
-            "(SELECT dealer_code, region FROM core.dealers WHERE valid_to IS NULL)",
-            "mart.due_customer_vehicles",
-        )
-        for campaigns, scope in (
-            (f"(SELECT * FROM {held} ANTI JOIN due_whole_campaigns USING (campaign_id))", campaign_customers),
-            ("due_whole_campaigns", None),
-        ):
-            con.execute(
-                f"INSERT INTO mart.due_campaign_pairs BY NAME {campaign_pairs_sql(*current, campaigns, scope)}"
-            )
-            con.execute(
-                f"INSERT INTO mart.due_campaign_sources BY NAME {campaign_sources_sql(campaigns, scope)}"
-            )
-        con.execute("DELETE FROM mart.due_work_orders_refresh")
-        marks = ", ".join(
-            f"(SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n FROM {table}) AS {name}"
-            for name, (table, _) in STATE_SOURCES.items()
-        )
+    if stale:
         con.execute(
-            f"""
-            INSERT INTO mart.due_work_orders_refresh BY NAME
-            SELECT now() AS refreshed_at,
-                   greatest({", ".join(f"{name}.loaded_at" for name in STATE_SOURCES)}) AS loaded_at_mark,
-                   greatest({", ".join(f"{name}.run_id" for name in STATE_SOURCES)}) AS run_id_mark,
-                   {", ".join(f"{name}.n AS {name}" for name in STATE_SOURCES)},
-                   ? AS work_orders_recomputed, version() AS duckdb_version, ? AS rebuilt, ? AS seconds,
-                   {day} AS campaigns_from
-            FROM {marks}
-            """,
-            [stale, rebuild, perf_counter() - started],
+            f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql(work_orders)} ORDER BY open_through"
         )
-        con.execute("DROP TABLE due_stale")
-        con.execute("DROP TABLE due_whole_campaigns")
+    unsorted = 0 if rebuild else (unsorted or 0) + stale
+    if unsorted * SORTED_SHARE > con.execute("SELECT count(*) FROM mart.due_work_orders").fetchall()[0][0]:
+        write_in_open_through_order(con)
+        unsorted = 0
+    vehicles = (
+        f"(SELECT * FROM core.vehicles AS ve SEMI JOIN {customers} AS k "
+        "ON k.dealer_code = ve.dealer_code AND k.customer_id = ve.customer_id)"
+    )
+    con.execute(f"INSERT INTO mart.due_customer_vehicles BY NAME {customer_vehicles_state_sql(vehicles)}")
+    # the campaign state: the stale customers for the campaigns held already, every customer for the others
+    current = (
+        "(SELECT * FROM core.customers WHERE valid_to IS NULL)",
+        "(SELECT dealer_code, region FROM core.dealers WHERE valid_to IS NULL)",
+        "mart.due_customer_vehicles",
+    )
+    for campaigns, scope in (
+        (f"(SELECT * FROM {held} ANTI JOIN due_whole_campaigns USING (campaign_id))", campaign_customers),
+        ("due_whole_campaigns", None),
+    ):
+        con.execute(
+            f"INSERT INTO mart.due_campaign_pairs BY NAME {campaign_pairs_sql(*current, campaigns, scope)}"
+        )
+        con.execute(f"INSERT INTO mart.due_campaign_sources BY NAME {campaign_sources_sql(campaigns, scope)}")
+    con.execute("DELETE FROM mart.due_work_orders_refresh")
+    marks = ", ".join(
+        f"(SELECT max(loaded_at) AS loaded_at, max(run_id) AS run_id, count(*) AS n FROM {table}) AS {name}"
+        for name, (table, _) in STATE_SOURCES.items()
+    )
+    con.execute(
+        f"""
+        INSERT INTO mart.due_work_orders_refresh BY NAME
+        SELECT now() AS refreshed_at,
+               greatest({", ".join(f"{name}.loaded_at" for name in STATE_SOURCES)}) AS loaded_at_mark,
+               greatest({", ".join(f"{name}.run_id" for name in STATE_SOURCES)}) AS run_id_mark,
+               {", ".join(f"{name}.n AS {name}" for name in STATE_SOURCES)},
+               ? AS work_orders_recomputed, version() AS duckdb_version, ? AS rebuilt, ? AS seconds,
+               {day} AS campaigns_from, ? AS work_orders_unsorted
+        FROM {marks}
+        """,
+        [stale, rebuild, perf_counter() - started, unsorted],
+    )
+    con.execute("DROP TABLE due_stale")
+    con.execute("DROP TABLE due_whole_campaigns")
     return stale
 
 
 def store_due_list(con: duckdb.DuckDBPyConnection, as_of: date, maintenance_lead_days: int) -> int:
     """Recompute the due list of `as_of` and replace that day's rows of mart.due_list; return its items.
 
-    The follow-up state of the work orders and customers' vehicles is refreshed first (refresh_due_state, its own
-    transaction). Then one transaction: the day's old rows go, the new ones come, and
-    mart.due_list_days records the day, so a reader sees either the old list or the new one, and
+    One transaction: the due lists' state is refreshed (refresh_due_state), so the list is computed from
+    it without looking for anything stale; the day's old rows go, the new ones come, and
+    mart.due_list_days records the day. A reader sees either the old list or the new one, and
     recomputing a day gives the same rows.
     """
-    refresh_due_state(con, as_of)
-    started = perf_counter()
     with unordered(con), transaction(con):
+        _refresh(con, as_of)
+        started = perf_counter()
         con.execute("DELETE FROM mart.due_list WHERE as_of = ?", [as_of])
         con.execute(
             f"INSERT INTO mart.due_list ({COLUMNS}, computed_at) "
-            f"SELECT {COLUMNS}, now() FROM ({due_list_sql(as_of, maintenance_lead_days)})"
+            f"SELECT {COLUMNS}, now() FROM ({due_list_sql(as_of, maintenance_lead_days, fresh=True)})"
         )
         items = con.execute("SELECT count(*) FROM mart.due_list WHERE as_of = ?", [as_of]).fetchall()[0][0]
         con.execute(

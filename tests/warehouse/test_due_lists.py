@@ -85,7 +85,7 @@ def test_recomputing_a_day_leaves_the_other_days_alone(core):
 
 def test_a_failed_recompute_keeps_the_days_rows(core, monkeypatch):
     store_due_list(core, DAY, 7)
-    monkeypatch.setattr(due_lists, "due_list_sql", lambda *_: "SELECT * FROM no_such_table")
+    monkeypatch.setattr(due_lists, "due_list_sql", lambda *_, **__: "SELECT * FROM no_such_table")
     with pytest.raises(Exception, match="no_such_table"):
         store_due_list(core, DAY, 7)
     assert len(rows(core, DAY)) == 3
@@ -96,7 +96,7 @@ def test_computing_a_list_leaves_the_order_of_other_queries_as_it_was(core, monk
     order = "SELECT current_setting('preserve_insertion_order')"
     store_due_list(core, DAY, 7)
     assert core.execute(order).fetchall() == [(True,)]
-    monkeypatch.setattr(due_lists, "due_list_sql", lambda *_: "SELECT * FROM no_such_table")
+    monkeypatch.setattr(due_lists, "due_list_sql", lambda *_, **__: "SELECT * FROM no_such_table")
     with pytest.raises(Exception, match="no_such_table"):
         store_due_list(core, DAY, 7)
     assert core.execute(order).fetchall() == [(True,)]

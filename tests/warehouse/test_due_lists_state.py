@@ -159,6 +159,40 @@ def test_a_reminder_without_work_order_closes_the_customers_reminder_until_it_is
     assert items(nights.con, kind=reminders) == [(reminders, "W1", "due", "normal", 0)]
 
 
+def test_items_closed_the_next_day_are_read_from_the_stored_state_on_the_day_before(nights):
+    """The day's list reads a stored work order up to its open_through, the day before its last closing."""
+    next_day = TODAY + timedelta(days=1)
+    dated = {"visit_type": "maintenance", "intake_date": date(2023, 9, 1), "pickup_date": date(2023, 9, 1)}
+    nights.load(
+        as_of=next_day,
+        customers=[customer(), customer("C1", VIN2)],
+        service_visits=[
+            visit("W1"),  # its first follow-up is closed the next day
+            visit("W2"),  # its second follow-up is closed the next day
+            visit("W3", vin=VIN2, **dated, next_maintenance_date=date(2024, 3, 25)),  # its reminder too
+            visit("W4", **dated, next_maintenance_date=date(2024, 3, 25)),  # superseded the next day by W5
+            visit("W5", intake_date=next_day, pickup_date=None, next_maintenance_date=date(2024, 9, 21)),
+        ],
+        follow_up_calls=[
+            call("K1", next_day, outcome="refused"),  # closes, reaches no one: no second follow-up
+            call("K2", date(2024, 3, 6), work_order_no="W2"),
+            call("K3", next_day, work_order_no="W2", call_type="second_follow_up"),
+            call("K4", next_day, work_order_no="W3", call_type="maintenance_reminder"),
+            call("K5", date(2023, 9, 5), work_order_no="W3", outcome="refused"),
+            call("K6", date(2023, 9, 5), work_order_no="W4", outcome="refused"),
+        ],
+    )
+
+    def refs(day: date, kind: str) -> list[str]:
+        return sorted(ref for _, ref, *_ in items(nights.con, day, kind))
+
+    assert refs(TODAY, "first_follow_up") == ["W1"]
+    assert refs(TODAY, "second_follow_up") == ["W2"]
+    assert refs(TODAY, "maintenance_reminder") == ["W3", "W4"]
+    assert refs(next_day, "first_follow_up") == refs(next_day, "second_follow_up") == []
+    assert refs(next_day, "maintenance_reminder") == []
+
+
 def test_the_warranty_filled_in_when_the_customer_file_arrives_makes_the_follow_up_urgent(nights):
     nights.load(service_visits=[visit("W1", "C2", VIN2, pickup_date=date(2024, 3, 16))])
     assert items(nights.con) == [("first_follow_up", "W1", "due", "normal", 0)]  # vehicle unknown yet
@@ -352,6 +386,41 @@ def test_a_night_that_changes_nothing_recomputes_nothing(nights):
     assert items(nights.con) == first
     assert last_refresh(nights.con) == (0, False)
     assert refresh_due_state(nights.con, TODAY) == 0
+
+
+def test_the_state_is_written_again_in_open_through_order_once_a_fifth_of_it_was_appended(nights):
+    def stored() -> tuple[list[str], int, bool]:
+        """The work orders in the order the table holds them, the rows appended since it was sorted, and
+        whether the table is in open_through order."""
+        rows = nights.con.execute(
+            "SELECT work_order_no, open_through FROM mart.due_work_orders ORDER BY rowid"
+        )
+        order = rows.fetchall()
+        unsorted = nights.con.execute("SELECT work_orders_unsorted FROM mart.due_work_orders_refresh")
+        return (
+            [w for w, _ in order],
+            unsorted.fetchall()[0][0],
+            [d for _, d in order] == sorted(d for _, d in order),
+        )
+
+    visits = [visit(f"W{i}", pickup_date=date(2024, 3, 2 + i)) for i in range(10)]
+    closing = [
+        call(f"K{i}", date(2024, 3, 12 - i), work_order_no=f"W{i}", outcome="refused") for i in range(10)
+    ]
+    nights.load(customers=[customer()], service_visits=visits, follow_up_calls=closing[3:])
+    items(
+        nights.con
+    )  # the state built whole, in open_through order: W9 (closed 3-3) first, W0..W2 (open) last
+    assert stored() == (["W9", "W8", "W7", "W6", "W5", "W4", "W3", "W0", "W1", "W2"], 0, True)
+    nights.load(follow_up_calls=[closing[1]])  # W1 closed on 3-11: recomputed, appended after the others
+    listed = items(nights.con)
+    assert stored() == (["W9", "W8", "W7", "W6", "W5", "W4", "W3", "W0", "W2", "W1"], 1, False)
+    nights.load(follow_up_calls=[closing[0]])
+    items(nights.con)
+    assert stored()[1:] == (2, False)
+    nights.load(follow_up_calls=[closing[2]])  # three of ten appended: more than a fifth
+    assert items(nights.con) == [item for item in listed if item[1] != "W0" and item[1] != "W2"]
+    assert stored() == (["W9", "W8", "W7", "W6", "W5", "W4", "W3", "W2", "W1", "W0"], 0, True)
 
 
 def test_rows_written_by_hand_without_new_lineage_make_the_state_rebuilt(nights):
