@@ -224,6 +224,16 @@ OPEN_THROUGH = f"""greatest(
     CASE WHEN next_maintenance_date IS NOT NULL
          THEN coalesce(least(maintenance_closed_on, superseded_on) - 1, {NO_CLOSING}) END)"""
 
+# A call for a work order that did not close its item (no answer, wrong number): an attempt, counted on the list
+# of each day from the call's on (mart.due_work_orders.*_attempt_times, mart.due_work_order_sources).
+ATTEMPT_TIMES = {
+    call_type: f"{name.removesuffix('_closed')}_attempt_times" for call_type, name in WORK_ORDER_CALLS
+}
+ATTEMPT_CALL = (
+    f"c.work_order_no IS NOT NULL AND c.outcome NOT IN {_codes(CLOSING_OUTCOMES)} "
+    f"AND c.call_type IN {_codes(t for t, _ in WORK_ORDER_CALLS)}"
+)
+
 
 def work_order_state_sql(work_orders: str) -> str:
     """The follow-up state (mart.due_work_orders columns) of the work orders in the relation `work_orders`.
@@ -237,7 +247,8 @@ def work_order_state_sql(work_orders: str) -> str:
     order, or one without a work order for the same customer on/after that visit"; the reminder belongs
     to "the latest visit that has a next maintenance date", so each dated visit records when the
     vehicle's next dated visit came in (from that day on it is no longer the latest). Earliest ties go to
-    the smallest call_id (work_order_no).
+    the smallest call_id (work_order_no). The calls that did not close an item (ATTEMPT_CALL) are kept
+    by their times, and a day counts those up to it; `open_through` is the last day an item can be open.
     """
     first = "c.call_type = 'first_follow_up'"
     reached = f"{first} AND c.outcome = 'reached'"
@@ -257,6 +268,11 @@ def work_order_state_sql(work_orders: str) -> str:
     by_customer = "cr.closed_on < oc.maintenance_closed_on OR oc.maintenance_closed_on IS NULL"
     maintenance_call = f"CASE WHEN {by_customer} THEN cr.closed_call ELSE oc.maintenance_closed_call END"
     closes = _not_in("c.outcome", CLOSING_OUTCOMES, OUTCOME)
+    attempt_times = ",".join(
+        f"""
+           list(c.call_time ORDER BY c.call_time) FILTER (c.call_type = '{call_type}') AS {column}"""
+        for call_type, column in ATTEMPT_TIMES.items()
+    )
     return f"""
 SELECT *, {OPEN_THROUGH} AS open_through FROM (
 WITH orders AS MATERIALIZED (
@@ -288,6 +304,13 @@ customer_reminders AS (
       AND c.work_order_no IS NULL AND {closes}
     GROUP BY ALL
 ),
+order_attempts AS (
+    SELECT c.dealer_code, c.work_order_no,{attempt_times}
+    FROM core.follow_up_calls AS c
+    SEMI JOIN orders AS o ON o.dealer_code = c.dealer_code AND o.work_order_no = c.work_order_no
+    WHERE {ATTEMPT_CALL}
+    GROUP BY ALL
+),
 later_visits AS (
     SELECT o.dealer_code, o.work_order_no, min(l.intake_date) AS superseded_on,
            arg_min(l.work_order_no, (l.intake_date, l.work_order_no)) AS superseded_visit
@@ -302,12 +325,25 @@ SELECT o.*, oc.first_closed_on, oc.first_reached_on, oc.first_satisfaction, oc.f
        oc.second_closed_on, {providers}
        CASE WHEN {by_customer} THEN cr.closed_on ELSE oc.maintenance_closed_on END AS maintenance_closed_on,
        {_key_hash("o.dealer_code", maintenance_call)} AS maintenance_closed_by,
-       lv.superseded_on, {_key_hash("o.dealer_code", "lv.superseded_visit")} AS superseded_by
+       lv.superseded_on, {_key_hash("o.dealer_code", "lv.superseded_visit")} AS superseded_by,
+       {", ".join(f"oa.{column}" for column in ATTEMPT_TIMES.values())}
 FROM orders AS o
 LEFT JOIN order_calls AS oc USING (dealer_code, work_order_no)
+LEFT JOIN order_attempts AS oa USING (dealer_code, work_order_no)
 LEFT JOIN customer_reminders AS cr USING (dealer_code, work_order_no)
 LEFT JOIN later_visits AS lv USING (dealer_code, work_order_no)
 )"""
+
+
+def work_order_sources_sql(work_orders: str) -> str:
+    """The attempts mart.due_work_orders counts for the work orders in the relation `work_orders`
+    (mart.due_work_order_sources columns): a call corrected to another work order, or to a closing outcome,
+    makes the one it left be recomputed."""
+    return f"""
+SELECT {_key_hash("c.dealer_code", "c.call_id")} AS source_key, c.dealer_code, c.work_order_no
+FROM core.follow_up_calls AS c
+SEMI JOIN {work_orders} AS k ON k.dealer_code = c.dealer_code AND k.work_order_no = c.work_order_no
+WHERE {ATTEMPT_CALL}"""
 
 
 # The CTEs of stale_state_ctes for a state known to be fresh: refreshed in the same transaction, nothing stale.
@@ -332,9 +368,9 @@ def stale_state_ctes() -> str:
     changed vehicle (its plate and model, and the warranty the loader fills in when the customer file
     arrives); the work order a call names, and for a maintenance-reminder call without one every dated
     visit of its customer; every dated visit of the vehicle of a changed dated visit (one may now come
-    after another); and every row whose earliest call or next visit is a changed row (a corrected call
-    may have left the work order it closed). The rows of unchanged visits hold the visit as it is, so
-    visits are looked up in the state. `stale_customers` are the customers whose rows of
+    after another); and every row whose earliest call, next visit or attempt (mart.due_work_order_sources)
+    is a changed row (a corrected call may have left the work order it closed or was tried for). The rows
+    of unchanged visits hold the visit as it is, so visits are looked up in the state. `stale_customers` are the customers whose rows of
     mart.due_customer_vehicles may be out of date: the customer of a changed vehicle, and every customer
     whose stored vehicle is a changed one (it may have gone to another customer, or changed model).
     `stale_campaign_customers` are those whose rows of mart.due_campaign_pairs may be: those, and the
@@ -388,6 +424,9 @@ UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
 SEMI JOIN reminded_customers AS c ON c.customer_key = {_key_hash("s.dealer_code", "s.customer_id")}
 WHERE s.next_maintenance_date IS NOT NULL
+UNION
+SELECT s.dealer_code, s.work_order_no FROM mart.due_work_order_sources AS s
+SEMI JOIN changed_call_keys AS c ON c.call_key = s.source_key
 UNION
 SELECT s.dealer_code, s.work_order_no FROM mart.due_work_orders AS s
 SEMI JOIN changed_visit_keys AS c ON c.visit_key = s.superseded_by{providers}"""
@@ -649,6 +688,11 @@ def open_work_orders_sql(today: date, lead_days: int) -> str:
     """
     day = f"DATE '{today.isoformat()}'"
     conditions = _open_conditions(today, lead_days)
+    kind_attempts = (
+        "CASE o.kind "
+        + " ".join(f"WHEN '{kind}' THEN o.{column}" for kind, column in ATTEMPT_TIMES.items())
+        + " END"
+    )
 
     def open_items(relation: str, where: str = "") -> str:
         return "\n    UNION ALL\n".join(
@@ -663,7 +707,8 @@ SELECT o.kind, o.dealer_code, o.work_order_no, o.customer_id, o.vin, o.intake_da
        CASE WHEN o.pickup_date <= {day} THEN o.pickup_date END AS pickup_date,
        coalesce(CASE WHEN o.pickup_date <= {day} THEN o.pickup_date END,
                 CASE WHEN o.visit_type = 'consultation' THEN o.intake_date END) AS base_date,
-       coalesce(o.under_warranty, false) OR o.visit_type = 'warranty' AS in_warranty
+       coalesce(o.under_warranty, false) OR o.visit_type = 'warranty' AS in_warranty,
+       {_attempts_by(kind_attempts, day)}
 FROM (
     SELECT s.* FROM (
     {open_items("mart.due_work_orders", f"open_through >= {day} AND ")}
@@ -671,7 +716,7 @@ FROM (
     ANTI JOIN stale_work_orders AS x ON x.dealer_code = s.dealer_code AND x.work_order_no = s.work_order_no
     WHERE NOT (SELECT rebuild FROM state_rebuild)
     UNION ALL BY NAME
-    {open_items("recomputed_work_orders")}
+    SELECT * FROM ({open_items("recomputed_work_orders")})
 ) AS o"""
 
 
@@ -749,13 +794,6 @@ attempts AS NOT MATERIALIZED (
     -- outcome is one of four codes; NOT IN (unlike IN) is filtered inside DuckDB's scan
     WHERE call_time < {day} + 1 AND outcome NOT IN {_codes(CLOSING_OUTCOMES)}
 ),
-work_order_attempts AS (
-    SELECT a.dealer_code, a.work_order_no, a.call_type, count(*) AS attempts,
-           max(a.call_time) AS last_attempt_at
-    FROM attempts AS a
-    SEMI JOIN open_work_orders AS w ON w.dealer_code = a.dealer_code AND w.work_order_no = a.work_order_no
-    GROUP BY ALL
-),
 complaints AS (
     SELECT dealer_code, complaint_id, customer_id, vin, received_date, category, severity, description,
            CASE WHEN escalated_date <= {day} THEN escalated_date END AS escalated_date,
@@ -810,11 +848,10 @@ campaign_pairs AS (
 )"""
 
 
-def _work_order_attempts(call_type: str, alias: str) -> str:
-    """LEFT JOIN of the attempts at `call_type` calls for the work order of open_work_orders `v`."""
-    return f"""LEFT JOIN work_order_attempts AS {alias}
-    ON {alias}.dealer_code = v.dealer_code AND {alias}.work_order_no = v.work_order_no
-   AND {alias}.call_type = '{call_type}'"""
+def _attempts_by(times: str, day: str) -> str:
+    """`attempts` and `last_attempt_at` on `day` from a list of attempts' call times (those up to that day)."""
+    attempted = f"list_filter({times}, lambda t: t < {day} + 1)"
+    return f"coalesce(len({attempted}), 0) AS attempts, list_max({attempted}) AS last_attempt_at"
 
 
 def first_follow_ups_sql(today: date) -> str:
@@ -844,12 +881,11 @@ def first_follow_ups_sql(today: date) -> str:
     return f"""
 SELECT v.dealer_code, 'first_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
        v.base_date + 3 AS due_date, v.base_date + 7 AS window_end,
-       coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, v.in_warranty AND u.work_order_no IS NULL AS urgent,
+       v.attempts, v.last_attempt_at, v.in_warranty AND u.work_order_no IS NULL AS urgent,
        concat_ws('；', {_visit_line("v")},
                  {_day("v.pickup_date")} || ' 出厂',
                  '下次保养 ' || {_day("v.next_maintenance_date")}) AS talking_points
 FROM open_work_orders AS v
-{_work_order_attempts("first_follow_up", "a")}
 LEFT JOIN {unknown_warranty} AS u ON u.dealer_code = v.dealer_code AND u.work_order_no = v.work_order_no
 WHERE v.kind = 'first_follow_up'"""
 
@@ -865,14 +901,13 @@ def second_follow_ups_sql() -> str:
     return f"""
 SELECT v.dealer_code, 'second_follow_up' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
        v.first_reached_on + 7 AS due_date, v.first_reached_on + 14 AS window_end,
-       coalesce(a.attempts, 0) AS attempts, a.last_attempt_at, false AS urgent,
+       v.attempts, v.last_attempt_at, false AS urgent,
        concat_ws('；',
                  '首次回访 ' || {_day("v.first_reached_on")}
                      || coalesce('（' || {_zh("v.first_satisfaction", SATISFACTION)} || '）', '')
                      || coalesce('：' || {_cut("v.first_customer_request")}, ''),
                  {_visit_line("v")}) AS talking_points
 FROM open_work_orders AS v
-{_work_order_attempts("second_follow_up", "a")}
 WHERE v.kind = 'second_follow_up'"""
 
 
@@ -887,13 +922,12 @@ def maintenance_reminders_sql(lead_days: int) -> str:
     return f"""
 SELECT v.dealer_code, 'maintenance_reminder' AS kind, v.customer_id, v.vin, v.work_order_no AS ref, v.plate_no, v.model,
        v.next_maintenance_date - {int(lead_days)} AS due_date, v.next_maintenance_date AS window_end,
-       coalesce(w.attempts, 0) + coalesce(o.attempts, 0) AS attempts,
-       greatest(w.last_attempt_at, o.last_attempt_at) AS last_attempt_at, false AS urgent,
+       v.attempts + coalesce(o.attempts, 0) AS attempts,
+       greatest(v.last_attempt_at, o.last_attempt_at) AS last_attempt_at, false AS urgent,
        concat_ws('；', '下次保养 ' || {_day("v.next_maintenance_date")},
                  '上次 ' || {_visit_line("v")},
                  '里程 ' || v.mileage_km || ' km') AS talking_points
 FROM open_work_orders AS v
-{_work_order_attempts("maintenance_reminder", "w")}
 LEFT JOIN (
     SELECT v.dealer_code, v.work_order_no, count(*) AS attempts, max(a.call_time) AS last_attempt_at
     FROM attempts AS a
@@ -916,11 +950,10 @@ def campaign_calls_sql(today: date) -> str:
     VIN among those bought and named by a file by `today` (customer_vehicles).
     """
     day = f"DATE '{today.isoformat()}'"
-    attempts = f"list_filter(p.attempt_times, lambda t: t < {day} + 1)"
     return f"""
 SELECT p.dealer_code, 'campaign_call' AS kind, p.customer_id, p.vin, p.campaign_id AS ref,
        k.start_date - 14 AS due_date, k.start_date AS window_end,
-       coalesce(len({attempts}), 0) AS attempts, list_max({attempts}) AS last_attempt_at, false AS urgent,
+       {_attempts_by("p.attempt_times", day)}, false AS urgent,
        k.line AS talking_points, p.customer_name, p.phone, p.address, p.preferred_services,
        p.has_customer_file, p.plate_no, p.model
 FROM campaign_pairs AS p

@@ -21,6 +21,7 @@ from dealersync.transforms.due_list import (
     dealers_on_sql,
     due_list_sql,
     stale_state_ctes,
+    work_order_sources_sql,
     work_order_state_sql,
 )
 from dealersync.warehouse.db import transaction
@@ -122,16 +123,18 @@ def _refresh(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     if rebuild:
         for table in (
             "due_work_orders",
+            "due_work_order_sources",
             "due_customer_vehicles",
             "due_campaign_pairs",
             "due_campaign_sources",
         ):
             con.execute(f"DELETE FROM mart.{table}")
     else:
-        con.execute(
-            f"DELETE FROM mart.due_work_orders AS s USING {work_orders} AS k "
-            "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
-        )
+        for table in ("due_work_orders", "due_work_order_sources"):
+            con.execute(
+                f"DELETE FROM mart.{table} AS s USING {work_orders} AS k "
+                "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
+            )
         con.execute(
             f"DELETE FROM mart.due_customer_vehicles AS s USING {customers} AS k "
             "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
@@ -149,6 +152,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
         con.execute(
             f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql(work_orders)} ORDER BY open_through"
         )
+        con.execute(f"INSERT INTO mart.due_work_order_sources BY NAME {work_order_sources_sql(work_orders)}")
     unsorted = 0 if rebuild else (unsorted or 0) + stale
     if unsorted * SORTED_SHARE > con.execute("SELECT count(*) FROM mart.due_work_orders").fetchall()[0][0]:
         write_in_open_through_order(con)

@@ -124,6 +124,35 @@ def test_a_call_moved_to_another_work_order_reopens_the_one_it_closed(nights):
     assert last_refresh(nights.con) == (2, False)  # the new work order, and the old one the call had closed
 
 
+def test_an_unanswered_call_moved_to_another_work_order_takes_its_attempt_along(nights):
+    unanswered = {"outcome": "no_answer", "work_order_no": "W1"}
+    nights.load(
+        customers=[customer()],
+        service_visits=[visit("W1"), visit("W2")],
+        follow_up_calls=[
+            call("K1", date(2024, 3, 6), **unanswered),
+            call("K2", date(2024, 3, 7), **unanswered),
+        ],
+    )
+    first = "first_follow_up"
+    assert items(nights.con, kind=first) == [
+        (first, "W1", "overdue", "high", 2),
+        (first, "W2", "overdue", "high", 0),
+    ]
+    assert items(nights.con, date(2024, 3, 6), first) == [
+        (first, "W1", "due", "normal", 1),
+        (first, "W2", "due", "normal", 0),
+    ]
+    nights.load(follow_up_calls=[call("K1", date(2024, 3, 6), outcome="no_answer", work_order_no="W2")])
+    assert items(nights.con, kind=first) == [
+        (first, "W1", "overdue", "high", 1),
+        (first, "W2", "overdue", "high", 1),
+    ]
+    nights.load(follow_up_calls=[call("K2", date(2024, 3, 7))])  # K2 did reach the customer after all
+    assert items(nights.con, kind=first) == [(first, "W2", "overdue", "high", 1)]
+    assert last_refresh(nights.con) == (1, False)  # W1, whose attempt K2 was
+
+
 def test_a_maintenance_reminder_follows_the_latest_dated_visit_of_the_vehicle(nights):
     earlier = {"visit_type": "maintenance", "intake_date": date(2023, 9, 1), "pickup_date": date(2023, 9, 1)}
     later = {
