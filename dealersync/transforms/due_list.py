@@ -517,10 +517,12 @@ def work_orders_ctes(fresh: bool = False) -> str:
     `recomputed_work_orders` holds the stale work orders (stale_state_ctes) computed from core on
     the spot; the stored rows of the others are current. So a list is right whether or not the state
     was refreshed, and fast when it was. With `fresh` (the state was refreshed in the same transaction)
-    nothing is looked for: nothing can be stale.
+    nothing is looked for, and nothing recomputed: nothing can be stale.
     """
+    if fresh:
+        return FRESH_STATE_CTES
     return f"""
-{FRESH_STATE_CTES if fresh else stale_state_ctes()},
+{stale_state_ctes()},
 recomputed_work_orders AS (
     SELECT * FROM ({work_order_state_sql("stale_work_orders")}
     )
@@ -678,13 +680,13 @@ def _open_conditions(today: date, lead_days: int) -> dict[str, str]:
     }
 
 
-def open_work_orders_sql(today: date, lead_days: int) -> str:
+def open_work_orders_sql(today: date, lead_days: int, fresh: bool = False) -> str:
     """The work orders with a first or second follow-up or a maintenance reminder open on `today`.
 
     One row per item (`kind`), with the work order's state (its visit and vehicle). Most stored rows have
     nothing open: those whose open_through is before the day are not read (the refresh keeps the table
     in that order, so whole blocks of them are skipped). Stale work orders come from
-    `recomputed_work_orders` instead.
+    `recomputed_work_orders` instead, but for a state known to be `fresh`.
     """
     day = f"DATE '{today.isoformat()}'"
     conditions = _open_conditions(today, lead_days)
@@ -700,6 +702,12 @@ def open_work_orders_sql(today: date, lead_days: int) -> str:
             for kind, condition in conditions.items()
         )
 
+    recomputed = (
+        ""
+        if fresh
+        else f"\n    UNION ALL BY NAME\n    SELECT * FROM ({open_items('recomputed_work_orders')})"
+    )
+
     return f"""
 SELECT o.kind, o.dealer_code, o.work_order_no, o.customer_id, o.vin, o.intake_date, o.visit_type,
        o.service_items, o.mileage_km, o.next_maintenance_date, o.plate_no, o.model, o.first_reached_on,
@@ -714,9 +722,7 @@ FROM (
     {open_items("mart.due_work_orders", f"open_through >= {day} AND ")}
     ) AS s
     ANTI JOIN stale_work_orders AS x ON x.dealer_code = s.dealer_code AND x.work_order_no = s.work_order_no
-    WHERE NOT (SELECT rebuild FROM state_rebuild)
-    UNION ALL BY NAME
-    SELECT * FROM ({open_items("recomputed_work_orders")})
+    WHERE NOT (SELECT rebuild FROM state_rebuild){recomputed}
 ) AS o"""
 
 
@@ -773,7 +779,7 @@ def known_records_sql(today: date, lead_days: int, fresh: bool = False) -> str:
         WHERE (ve.purchase_date IS NULL OR ve.purchase_date <= {day}) AND (ve.first_seen IS NULL OR ve.first_seen <= {day}))"""
     return f"""
 {work_orders_ctes(fresh)},
-open_work_orders AS MATERIALIZED ({open_work_orders_sql(today, lead_days)}
+open_work_orders AS MATERIALIZED ({open_work_orders_sql(today, lead_days, fresh)}
 ),
 visits AS NOT MATERIALIZED (
     SELECT dealer_code, work_order_no, customer_id, vin, intake_date, visit_type, service_items,
