@@ -222,6 +222,22 @@ def test_items_closed_the_next_day_are_read_from_the_stored_state_on_the_day_bef
     assert refs(next_day, "maintenance_reminder") == []
 
 
+def test_a_follow_up_shows_the_customer_file_of_its_day(nights):
+    """The state keeps the current file; a day before a later one shows that day's."""
+
+    def phone(day: date) -> str:
+        assert [ref for _, ref, *_ in items(nights.con, day, "first_follow_up")] == ["W1"]
+        found = nights.con.execute("SELECT phone FROM mart.due_list WHERE as_of = ? AND ref = 'W1'", [day])
+        return found.fetchall()[0][0]
+
+    nights.load(as_of=date(2024, 3, 1), customers=[customer()], service_visits=[visit("W1")])
+    assert phone(TODAY) == "13812345678"
+    nights.load(as_of=date(2024, 3, 15), customers=[customer(phone="13900001111")])
+    assert phone(TODAY) == "13900001111"
+    assert phone(date(2024, 3, 12)) == "13812345678"  # the file of that day
+    assert phone(TODAY) == "13900001111"
+
+
 def test_the_warranty_filled_in_when_the_customer_file_arrives_makes_the_follow_up_urgent(nights):
     nights.load(service_visits=[visit("W1", "C2", VIN2, pickup_date=date(2024, 3, 16))])
     assert items(nights.con) == [("first_follow_up", "W1", "due", "normal", 0)]  # vehicle unknown yet
