@@ -12,8 +12,9 @@ with wall seconds and the CPU seconds of the process (the machine is shared: the
 beside them):
 
 1. building the state from scratch (once, when the migration arrives);
-2. then, for each of a few nights: the loader's work of a night (1% of the calls new or changed, new
-   and corrected visits; not timed, it is the loader's), the refresh of the state after it, and the
+2. then, for each of a few nights: a checkpoint (the nightly flow's backup takes one before loading),
+   the loader's work of a night (1% of the calls new or changed, new and corrected visits; not timed,
+   it is the loader's), the refresh of the state after it, and the
    day's list computed with the state refreshed, as store_due_list computes it in the refresh's
    transaction (best of a few runs; the target is for each night);
 3. the day's list as the web page computes a day never stored: looking for what was written since the
@@ -369,6 +370,7 @@ def main() -> None:
 
     lists, refreshes = [], []
     for night in range(1, args.nights + 1):
+        con.execute("CHECKPOINT")  # as the nightly flow's backup does before it loads anything
         written = simulate_night(con, night, args.visits)
         calls = sum(n for label, n in written.items() if label.startswith("calls"))
         visits = sum(n for label, n in written.items() if label.startswith("visits"))
