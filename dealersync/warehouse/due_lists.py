@@ -57,7 +57,7 @@ def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
 SORTED_SHARE = 5
 
 
-def write_in_open_through_order(con: duckdb.DuckDBPyConnection) -> None:
+def _write_in_open_through_order(con: duckdb.DuckDBPyConnection) -> None:
     """Write mart.due_work_orders whole again in open_through order, within the caller's transaction.
 
     A day's list reads the rows with open_through on or after its day. DuckDB keeps each column's min and
@@ -155,7 +155,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
         con.execute(f"INSERT INTO mart.due_work_order_sources BY NAME {work_order_sources_sql(work_orders)}")
     unsorted = 0 if rebuild else (unsorted or 0) + stale
     if unsorted * SORTED_SHARE > con.execute("SELECT count(*) FROM mart.due_work_orders").fetchall()[0][0]:
-        write_in_open_through_order(con)
+        _write_in_open_through_order(con)
         unsorted = 0
     vehicles = (
         f"(SELECT * FROM core.vehicles AS ve SEMI JOIN {customers} AS k "
