@@ -442,14 +442,19 @@ def sql(
 
 
 def _as_text_where_polars_cannot(relation):
-    """The query's relation with its interval and union columns (nested ones too) as DuckDB's own text.
+    """The query's relation with its interval, union, date and time columns (nested ones too) as DuckDB's
+    own text.
 
-    polars cannot hold an interval (`now() - first_seen_at`, how long an entry has been open) or a union:
-    the query would end in a traceback. `3 days 02:00:00` is what an analyst expects to see.
+    polars cannot hold an interval (`now() - first_seen_at`, how long an entry has been open) or a union,
+    nor show a date or time DuckDB allows and Python does not ('infinity', years past 9999): the query
+    would end in a traceback. `3 days 02:00:00`, `2026-11-26 10:00:00` and `infinity` are what an analyst
+    expects to see.
     """
     if relation is None:
         return relation
-    as_text = ["INTERVAL" in str(kind) or "UNION" in str(kind) for kind in relation.types]
+    as_text = [
+        any(name in str(kind) for name in ("INTERVAL", "UNION", "DATE", "TIME")) for kind in relation.types
+    ]
     if not any(as_text):
         return relation
     return relation.project(

@@ -235,6 +235,26 @@ def test_sql_shows_lists_of_days_and_times_as_written_not_as_python(tmp_path):
     assert "datetime" not in table.output
 
 
+def test_sql_shows_days_and_times_python_cannot_hold_as_duckdb_writes_them(tmp_path):
+    """DuckDB allows an 'infinity' date (an open end of validity written by hand); the query ended in a
+    traceback. Every day and time is shown as DuckDB writes it."""
+    warehouse = empty_warehouse(tmp_path)
+    query = (
+        "select 'infinity'::date as valid_to, '-infinity'::timestamp as since, date '2024-03-01' as d, "
+        "timestamp '2024-03-08 08:06:00' as t"
+    )
+    table = invoke("sql", query, "-w", str(warehouse))
+    assert table.exit_code == 0, table.output
+    assert (
+        "infinity" in table.output and "-infinity" in table.output and "2024-03-08 08:06:00" in table.output
+    )
+    csv = invoke("sql", query, "-w", str(warehouse), "--csv")
+    assert csv.output.splitlines() == [
+        "valid_to,since,d,t",
+        "infinity,-infinity,2024-03-01,2024-03-08 08:06:00",
+    ]
+
+
 def test_validate_a_folder_checks_every_file_in_it(inbox, tmp_path):
     folder, manifest = inbox
     result = invoke("validate", str(folder), "--today", TODAY.isoformat())
