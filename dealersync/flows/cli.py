@@ -420,6 +420,7 @@ def sql(
     _require_warehouse(settings)
     con = connect(settings.warehouse_path, read_only=True)
     try:
+        _refuse_what_is_not_one_query(con, query)
         frame = _as_text_where_polars_cannot(con.sql(query)).pl()
     except duckdb.Error as error:
         raise UserError(f"query failed: {error}") from None
@@ -439,6 +440,29 @@ def sql(
     console.print(table)
     if shown.height < frame.height:
         console.print(f"({frame.height} rows, {shown.height} shown; use --limit 0 for all)")
+
+
+def _refuse_what_is_not_one_query(con, query: str) -> None:
+    """A UserError, before anything runs, for anything but one query.
+
+    The warehouse is opened read-only, but DuckDB would still run a COPY … TO or an EXPORT (writing files
+    elsewhere), an ATTACH of another database, or a write statement after a query, before saying that no
+    rows came back.
+    """
+    import duckdb
+
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as error:
+        raise UserError(f"query failed: {error}") from None
+    if len(statements) != 1:
+        raise UserError(f"one query at a time, please (this is {len(statements)} statements)")
+    kind = statements[0].type
+    if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+        raise UserError(
+            f"only queries are allowed, and the warehouse is opened read-only: this is a {kind.name} statement "
+            "(to save a result, add --csv and redirect it to a file)"
+        )
 
 
 def _as_text_where_polars_cannot(relation):

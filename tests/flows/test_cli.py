@@ -157,6 +157,24 @@ def test_sql_prints_a_query_and_refuses_a_write(tmp_path):
     assert "read-only" in str(write.exception) or "read-only" in write.output
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "copy (select 1 as a) to '{out}'",
+        "export database '{folder}'",
+        "attach '{folder}.duckdb' as other",
+        "select 1; copy (select 1 as a) to '{out}'",
+    ],
+)
+def test_sql_writes_no_file_and_says_why(tmp_path, statement):
+    warehouse = empty_warehouse(tmp_path)
+    out, folder = tmp_path / "out.csv", tmp_path / "exported"
+    result = runner.invoke(app, ["sql", statement.format(out=out, folder=folder), "-w", str(warehouse)])
+    assert result.exit_code != 0
+    assert "only queries" in str(result.exception) or "one query at a time" in str(result.exception)
+    assert not out.exists() and not folder.exists() and not (tmp_path / "exported.duckdb").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("prefect")
 def test_run_loads_the_inbox_prints_the_table_and_exits_1_for_rejections(
