@@ -120,34 +120,27 @@ def _refresh(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
         )
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE due_whole_campaigns AS SELECT * FROM {held} WHERE {whole}")
-    if rebuild:
-        for table in (
-            "due_work_orders",
-            "due_work_order_sources",
-            "due_customer_vehicles",
-            "due_campaign_pairs",
-            "due_campaign_sources",
-        ):
+    # each state table, with the stale keys whose rows go (None: every row goes)
+    stale_rows = {
+        "due_work_orders": (work_orders, "work_order_no"),
+        "due_work_order_sources": (work_orders, "work_order_no"),
+        "due_customer_vehicles": (customers, "customer_id"),
+        "due_campaign_pairs": (campaign_customers, "customer_id"),
+        "due_campaign_sources": (campaign_customers, "customer_id"),
+    }
+    for table, (keys, key) in stale_rows.items():
+        if rebuild:
             con.execute(f"DELETE FROM mart.{table}")
-    else:
-        for table in ("due_work_orders", "due_work_order_sources"):
-            con.execute(
-                f"DELETE FROM mart.{table} AS s USING {work_orders} AS k "
-                "WHERE s.dealer_code = k.dealer_code AND s.work_order_no = k.work_order_no"
-            )
-        con.execute(
-            f"DELETE FROM mart.due_customer_vehicles AS s USING {customers} AS k "
-            "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
-        )
-        for table in ("due_campaign_pairs", "due_campaign_sources"):
+            continue
+        if table.startswith("due_campaign"):  # the campaigns no longer held, or to compute for every customer
             con.execute(
                 f"DELETE FROM mart.{table} WHERE campaign_id NOT IN (SELECT campaign_id FROM {held}) "
                 "OR campaign_id IN (SELECT campaign_id FROM due_whole_campaigns)"
             )
-            con.execute(
-                f"DELETE FROM mart.{table} AS s USING {campaign_customers} AS k "
-                "WHERE s.dealer_code = k.dealer_code AND s.customer_id = k.customer_id"
-            )
+        con.execute(
+            f"DELETE FROM mart.{table} AS s USING {keys} AS k "
+            f"WHERE s.dealer_code = k.dealer_code AND s.{key} = k.{key}"
+        )
     if stale:
         con.execute(
             f"INSERT INTO mart.due_work_orders BY NAME {work_order_state_sql(work_orders)} ORDER BY open_through"
