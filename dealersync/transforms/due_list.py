@@ -196,11 +196,8 @@ def _key_hash(dealer_code: str, key: str) -> str:
 # Spaces of every kind (a no-break space, an ideographic one) and invisible characters, as the reader
 # strips them from a code; its full-width forms, as it folds them (migration 025 reads raw codes so too).
 _SPACES = r"[\s\x{0b}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-_FULL_WIDTH = (
-    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
-    "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＿　"
-)
 _HALF_WIDTH = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_ "
+_FULL_WIDTH = "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in _HALF_WIDTH)
 
 
 def _named(*keys: str) -> str:
