@@ -175,6 +175,13 @@ def test_sql_writes_no_file_and_says_why(tmp_path, statement):
     assert not out.exists() and not folder.exists() and not (tmp_path / "exported.duckdb").exists()
 
 
+def test_sql_explains_a_query(tmp_path):
+    warehouse = empty_warehouse(tmp_path)
+    result = invoke("sql", "explain select count(*) from etl.runs", "-w", str(warehouse))
+    assert result.exit_code == 0, result.output
+    assert "physical_plan" in result.output
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("prefect")
 def test_run_loads_the_inbox_prints_the_table_and_exits_1_for_rejections(
