@@ -7,7 +7,8 @@ reminders, 10k complaints, 21 campaigns (mostly regional) with notice calls and 
 
 The day's query reads the follow-up state of the work orders (mart.due_work_orders), the vehicle each
 customer's campaign calls show (mart.due_customer_vehicles) and the campaign state per customer and
-campaign (mart.due_campaign_pairs), which store_due_list refreshes first. So the benchmark times, each
+campaign (mart.due_campaign_pairs), which store_due_list refreshes in the list's transaction. So the
+benchmark times, each
 with wall seconds and the CPU seconds of the process (the machine is shared: the load average is printed
 beside them):
 

@@ -367,9 +367,10 @@ def stale_state_ctes() -> str:
     visit of its customer; every dated visit of the vehicle of a changed dated visit (one may now come
     after another); and every row whose earliest call, next visit or attempt (mart.due_work_order_sources)
     is a changed row (a corrected call may have left the work order it closed or was tried for). The rows
-    of unchanged visits hold the visit as it is, so visits are looked up in the state. `stale_customers` are the customers whose rows of
-    mart.due_customer_vehicles may be out of date: the customer of a changed vehicle, and every customer
-    whose stored vehicle is a changed one (it may have gone to another customer, or changed model).
+    of unchanged visits hold the visit as it is, so visits are looked up in the state.
+    `stale_customers` are the customers whose rows of mart.due_customer_vehicles may be out of date: the
+    customer of a changed vehicle, and every customer whose stored vehicle is a changed one (it may have
+    gone to another customer, or changed model).
     `stale_campaign_customers` are those whose rows of mart.due_campaign_pairs may be: those, and the
     customer of a changed customer file, campaign-notice call or letter, every customer of a changed
     dealer (its region), and the customer a changed call or letter named at the refresh
