@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from dealersync.parsed import PARSED, ParsedFile
-from dealersync.pipeline import holds_reference_data, process_file, recheck
+from dealersync.pipeline import holds_reference_data, process_files, recheck
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
 from dealersync.transforms.validate import Refs
@@ -75,13 +75,11 @@ def validate_files(
             refs = read_refs(con)
         finally:
             con.close()
-        checked = [process_file(f, today=today, aliases=aliases, refs=refs, settings=settings) for f in files]
+        checked = process_files(files, today=today, aliases=aliases, refs=refs, settings=settings)
         return ValidationReport(checked, _describe(refs, f"the warehouse {warehouse}"))
-    first_pass = [
-        process_file(f, today=today, aliases=aliases, refs=Refs(), settings=settings) for f in files
-    ]
+    first_pass = process_files(files, today=today, aliases=aliases, refs=Refs(), settings=settings)
     reference_files = [p for p in first_pass if p.status == PARSED and holds_reference_data(p)]
     refs = refs_from_files(reference_files)
-    checked = [recheck(p, today=today, aliases=aliases, refs=refs, settings=settings) for p in first_pass]
+    checked = recheck(first_pass, today=today, aliases=aliases, refs=refs, settings=settings)
     origin = ", ".join(p.file_name for p in reference_files)
     return ValidationReport(checked, _describe(refs, origin))

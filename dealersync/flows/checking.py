@@ -16,7 +16,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from dealersync.parsed import PARSED, ParsedFile
-from dealersync.pipeline import process_file, recheck
+from dealersync.pipeline import check_files_read, read_file, recheck
+from dealersync.reader import SheetRead
 from dealersync.schemas.aliases import Aliases
 from dealersync.settings import Settings
 from dealersync.transforms.validate import Refs
@@ -48,27 +49,34 @@ class CheckInputs:
 def check_files(
     paths: list[Path], inputs: CheckInputs, staging: Path
 ) -> list["Staged | ParsedFile | OSError"]:
-    """Read and check a batch of workbooks (in threads, worker processes or on a Dask cluster).
+    """Read a batch of workbooks and check them together (in threads, worker processes or on a Dask cluster).
 
     Each checked file's rows go to Arrow IPC files in `staging` (a folder the workers can write, as
     they read the inbox) and what comes back is small: a Staged file (layout, problems), a refused
     file, or the OSError of a file that could not be read, tried again after 2 s and 10 s first
     (a network share that blinked).
     """
-    return [_staged(_checked(path, inputs), staging) for path in paths]
+    read = [_read(path, inputs) for path in paths]
+    checked = iter(
+        check_files_read(
+            [item for item in read if not isinstance(item, OSError)],
+            today=inputs.today,
+            aliases=inputs.aliases,
+            refs=inputs.refs,
+            settings=inputs.settings,
+        )
+    )
+    return [item if isinstance(item, OSError) else _staged(next(checked), staging) for item in read]
 
 
-def _staged(checked: ParsedFile | OSError, staging: Path) -> "Staged | ParsedFile | OSError":
-    loadable = isinstance(checked, ParsedFile) and checked.status == PARSED
-    return Staged.of(checked, staging) if loadable else checked
+def _staged(checked: ParsedFile, staging: Path) -> "Staged | ParsedFile":
+    return Staged.of(checked, staging) if checked.status == PARSED else checked
 
 
-def _checked(path: Path, inputs: CheckInputs) -> ParsedFile | OSError:
+def _read(path: Path, inputs: CheckInputs) -> "tuple[ParsedFile, list[SheetRead]] | OSError":
     for backoff in (*READ_RETRY_SECONDS, None):
         try:
-            return process_file(
-                path, today=inputs.today, aliases=inputs.aliases, refs=inputs.refs, settings=inputs.settings
-            )
+            return read_file(path, aliases=inputs.aliases, settings=inputs.settings)
         except OSError as error:
             if backoff is None:
                 return error
@@ -78,20 +86,15 @@ def _checked(path: Path, inputs: CheckInputs) -> ParsedFile | OSError:
 
 @task(name="recheck-files", cache_policy=NO_CACHE)
 def recheck_files(staged: list["Staged"], inputs: CheckInputs, staging: Path) -> list["Staged"]:
-    """Check staged workbooks again against references loaded after they were checked (no re-reading)."""
-    return [
-        Staged.of(
-            recheck(
-                item.restore(),
-                today=inputs.today,
-                aliases=inputs.aliases,
-                refs=inputs.refs,
-                settings=inputs.settings,
-            ),
-            staging,
-        )
-        for item in staged
-    ]
+    """Check staged workbooks again, together, against references loaded after they were checked (no re-reading)."""
+    checked = recheck(
+        [item.restore() for item in staged],
+        today=inputs.today,
+        aliases=inputs.aliases,
+        refs=inputs.refs,
+        settings=inputs.settings,
+    )
+    return [Staged.of(parsed, staging) for parsed in checked]
 
 
 @dataclass

@@ -89,9 +89,18 @@ class NightResult:
         return 0
 
 
-# Files are checked in batches, a few per worker: a task run costs Prefect 0.1-0.3 s of API calls and
-# context in a worker process, which a task per file paid hundreds of times a night.
-BATCHES_PER_WORKER = 4
+# Files are checked in batches: a task run costs Prefect 0.1-0.3 s of API calls and context in a worker
+# process, which a task per file paid hundreds of times a night, and a batch's sheets are checked
+# together, kind by kind (each polars query's fixed cost paid once per kind, not once per sheet). So
+# batches are few and large: one per worker, more only to keep each under about 16 MB of workbooks
+# (~150k rows, whose cells a worker holds until they are checked).
+CHECK_BATCH_BYTES = 16 * 2**20
+CHECK_BATCH_ROWS = 150_000
+
+
+def _batch_count(total: int, per_batch: int, workers: int) -> int:
+    """How many batches for `total` bytes or rows: one per worker, or more of at most `per_batch` each."""
+    return max(workers, -(-total // per_batch))
 
 
 def _batches(items: list, count: int, size) -> list[list]:
@@ -412,7 +421,8 @@ def _check_and_load(
     if not paths:
         return [], []
     inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
-    batches = _batches(paths, settings.workers * BATCHES_PER_WORKER, _file_size)
+    count = _batch_count(sum(map(_file_size, paths)), CHECK_BATCH_BYTES, settings.workers)
+    batches = _batches(paths, count, _file_size)
     checked: dict[Path, ParsedFile | Staged | OSError] = {}
     with timed(seconds, "check"):
         futures = {check_files.submit(batch, inputs, staging): batch for batch in batches}
@@ -441,7 +451,8 @@ def _check_and_load(
     if others and any(o.status == LOADED for o in loaded):
         # Reference sheets found by their headers, not their names: check the others again, in parallel.
         inputs = CheckInputs(as_of, aliases, read_refs(con), settings)
-        batches = _batches(others, settings.workers * BATCHES_PER_WORKER, lambda s: s.light.rows_read)
+        count = _batch_count(sum(s.light.rows_read for s in others), CHECK_BATCH_ROWS, settings.workers)
+        batches = _batches(others, count, lambda s: s.light.rows_read)
         with timed(seconds, "check"):
             futures = {recheck_files.submit(batch, inputs, staging): batch for batch in batches}
             rechecked = {

@@ -81,20 +81,31 @@ def vin_check_digit(vin: pl.Expr) -> pl.Expr:
     return remainder.cast(pl.Utf8).replace("10", "X")
 
 
+# A frame of several sheets checked together numbers each row's sheet in this column: rows are compared
+# with rows of their own sheet only.
+SHEET_PART = "_part"
+
+
 def highest_earlier_mileage(visits: pl.LazyFrame) -> pl.LazyFrame:
-    """Per visit, in order: the highest mileage of the same VIN at visits with an earlier intake date."""
+    """Per visit, in order: the highest mileage of the same VIN (in the same sheet) at visits with an
+    earlier intake date."""
+    vehicle = [SHEET_PART, "vin"] if SHEET_PART in visits.collect_schema().names() else ["vin"]
     by_day = (
-        visits.group_by("vin", "intake_date")
+        visits.group_by(*vehicle, "intake_date")
         .agg(pl.col("mileage_km").max().alias("day_max"))
         .filter(pl.col("day_max").is_not_null())
-        .sort("vin", "intake_date")
-        .with_columns(pl.col("day_max").cum_max().shift(1).over("vin").alias("earlier_mileage_km"))
+        .sort(*vehicle, "intake_date")
+        .with_columns(pl.col("day_max").cum_max().shift(1).over(vehicle).alias("earlier_mileage_km"))
     )
-    return visits.select("vin", "intake_date").join(
-        by_day.select("vin", "intake_date", "earlier_mileage_km"),
-        on=["vin", "intake_date"],
-        how="left",
-        maintain_order="left",
+    return (
+        visits.select(*vehicle, "intake_date")
+        .join(
+            by_day.select(*vehicle, "intake_date", "earlier_mileage_km"),
+            on=[*vehicle, "intake_date"],
+            how="left",
+            maintain_order="left",
+        )
+        .select("vin", "intake_date", "earlier_mileage_km")
     )
 
 

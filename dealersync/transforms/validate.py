@@ -1,7 +1,8 @@
-"""Check one sheet: normalise its cells, apply its models, key and reference lists; clean rows and problems."""
+"""Check sheets: normalise their cells, apply their models, key and reference lists; clean rows and problems."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +23,7 @@ from dealersync.schemas.contract import (
 from dealersync.schemas.messages import RULES, message_expr
 from dealersync.schemas.models import (
     COMPARED_WITH,
+    SHEET_PART,
     WARNING_MODELS,
     broken_rules,
     highest_earlier_mileage,
@@ -38,6 +40,8 @@ from dealersync.transforms.normalise import (
 )
 
 _INDEX = "_index"
+_PART = SHEET_PART  # which sheet a row is of (its position among those checked together)
+_FILE = "_file"  # which file a row is of (ToCheck.file)
 # One problem before it is put into words: the row (its position in the sheet frame), the field
 # ("" for the row as a whole), the rule, and what the message shows when it is not the cell itself.
 _ISSUE_SCHEMA = {
@@ -77,11 +81,17 @@ class SheetChecked:
 
     clean: pl.DataFrame  # excel_row + every contract column of the kind, typed, derived fields filled
     problems: pl.DataFrame  # schemas.contract.PROBLEM_COLUMNS, rejections and warnings
-    keys: pl.DataFrame  # KEYS_SCHEMA: the first row of each business key in the sheet
 
 
-# The business keys of a file's earlier sheets of the same kind, and where each was first written.
-KEYS_SCHEMA = {"key": pl.Utf8, "sheet": pl.Utf8, EXCEL_ROW: pl.Int64}
+@dataclass(frozen=True)
+class ToCheck:
+    """One sheet as the reader hands it over (text cells + excel_row), with what its messages name."""
+
+    frame: pl.DataFrame
+    sheet: str
+    headers: dict[str, str]  # field -> the column's header as the sheet wrote it
+    date1904: bool = False  # the workbook counts its date serials from 1904
+    file: int = 0  # the sheets of one file share its business keys
 
 
 def check_sheet(
@@ -94,24 +104,64 @@ def check_sheet(
     aliases: Aliases,
     refs: Refs = Refs(),
     warranty_months: int = 24,
-    earlier_keys: pl.DataFrame | None = None,
     date1904: bool = False,
 ) -> SheetChecked:
-    """Normalise, validate and key-check one sheet as the reader hands it over (text cells + excel_row).
+    """Normalise, validate and key-check one sheet as the reader hands it over (text cells + excel_row)."""
+    (checked,) = check_sheets(
+        kind,
+        [ToCheck(frame, sheet, headers, date1904)],
+        today=today,
+        aliases=aliases,
+        refs=refs,
+        warranty_months=warranty_months,
+    )
+    return checked
 
-    `earlier_keys` (KEYS_SCHEMA) are the keys of the same file's earlier sheets of this kind: a row
-    repeating one is rejected as a key repeated inside one sheet is. `date1904`: the workbook counts its
-    date serials from 1904.
+
+def check_sheets(
+    kind: str,
+    sheets: Sequence[ToCheck],
+    *,
+    today: date,
+    aliases: Aliases,
+    refs: Refs = Refs(),
+    warranty_months: int = 24,
+) -> list[SheetChecked]:
+    """Check sheets of one kind, of one or many files, in one pass over all their rows; one result each.
+
+    A sheet is checked as if alone (its messages name its own headers, rows are compared with rows of
+    the same sheet), but for its business keys, which are its file's: a row repeating a key of an
+    earlier sheet of the same file (in the order given) is rejected as a key repeated inside one sheet
+    is. Checking a night's sheets together costs a fraction of checking them one by one: each polars
+    query has a fixed cost of milliseconds, paid here once per kind rather than once per sheet.
     """
+    if not sheets:
+        return []
+    by_system = {system: [s for s in sheets if s.date1904 == system] for system in (False, True)}
+    if by_system[False] and by_system[True]:  # a workbook's date system is its own: files never mix
+        checked = {
+            id(sheet): result
+            for group in by_system.values()
+            for sheet, result in zip(
+                group,
+                check_sheets(
+                    kind, group, today=today, aliases=aliases, refs=refs, warranty_months=warranty_months
+                ),
+                strict=True,
+            )
+        }
+        return [checked[id(sheet)] for sheet in sheets]
     spec = SHEETS[kind]
-    present = [column.name for column in spec.columns if column.name in frame.columns]
-    raw = frame.select(
-        pl.col(EXCEL_ROW).cast(pl.Int64), *(pl.col(name).cast(pl.Utf8) for name in present)
-    ).with_row_index(_INDEX)
-    typed, read_issues = _normalised(spec, raw, present, aliases, date1904)
+    raw = _stacked(spec, sheets)
+    present = [column.name for column in spec.columns if column.name in raw.columns]
+    typed, read_issues = _normalised(spec, raw, present, aliases, sheets[0].date1904)
 
-    missing = [name for name in spec.required if name not in present]
-    missing_issues = [_issues(raw.select(_INDEX), field=name, rule="missing_column") for name in missing]
+    missing_issues = [
+        _issues(raw.filter(pl.col(_PART) == part).select(_INDEX), field=name, rule="missing_column")
+        for part, sheet in enumerate(sheets)
+        for name in spec.required
+        if name not in sheet.frame.columns
+    ]
     model_issues = _positions(broken_rules(rejection_model(kind, today), typed), typed).join(
         pl.concat([read_issues, *missing_issues]).select(_INDEX, "field"),
         on=[_INDEX, "field"],
@@ -123,7 +173,7 @@ def check_sheet(
             read_issues,
             *missing_issues,
             _issues(model_issues),
-            *_duplicates(business_key, typed, earlier_keys),
+            _duplicates(business_key, typed, sheets),
             *_vehicles_of_two_customers(kind, typed),
             *_unknown_references(spec, typed, refs),
         ]
@@ -138,20 +188,44 @@ def check_sheet(
         raw=raw,
         typed=typed,
         business_key=business_key,
-        sheet=sheet,
-        headers=headers,
+        sheets=sheets,
         today=today,
     )
     clean_rows = with_derived_fields(
-        kind, clean.drop(_INDEX), warranty_months=warranty_months, parts=refs.parts
+        kind, clean.drop(_INDEX, _FILE), warranty_months=warranty_months, parts=refs.parts
     )
-    keys = (
-        business_key.filter(pl.col("key").is_not_null())
-        .unique("key", keep="first", maintain_order=True)
-        .join(typed.select(_INDEX, EXCEL_ROW), on=_INDEX)
-        .select("key", pl.lit(sheet).alias("sheet"), pl.col(EXCEL_ROW).cast(pl.Int64))
-    )
-    return SheetChecked(clean=clean_rows, problems=problems, keys=keys)
+    return [
+        SheetChecked(clean=clean_part, problems=problems_part)
+        for clean_part, problems_part in zip(
+            _by_part(clean_rows, len(sheets)), _by_part(problems, len(sheets)), strict=True
+        )
+    ]
+
+
+def _stacked(spec: Sheet, sheets: Sequence[ToCheck]) -> pl.DataFrame:
+    """The sheets' contract columns as text, one under the other, each row with its sheet's position
+    (_PART) and file, and its position in the whole (_INDEX); a column a sheet lacks is null there."""
+    frames = [
+        sheet.frame.select(
+            pl.col(EXCEL_ROW).cast(pl.Int64),
+            *(
+                pl.col(column.name).cast(pl.Utf8)
+                for column in spec.columns
+                if column.name in sheet.frame.columns
+            ),
+            pl.lit(part, dtype=pl.UInt32).alias(_PART),
+            pl.lit(sheet.file, dtype=pl.Int64).alias(_FILE),
+        )
+        for part, sheet in enumerate(sheets)
+    ]
+    return pl.concat(frames, how="diagonal").with_row_index(_INDEX)
+
+
+def _by_part(frame: pl.DataFrame, parts: int) -> list[pl.DataFrame]:
+    """`frame` split by its _PART column (dropped) into `parts` frames, empty ones included, in order."""
+    split = frame.partition_by(_PART, as_dict=True, include_key=False, maintain_order=True)
+    empty = frame.drop(_PART).clear()
+    return [split.get((part,), empty) for part in range(parts)]
 
 
 def _issues(rows: pl.DataFrame, **values: str) -> pl.DataFrame:
@@ -177,7 +251,7 @@ def _normalised(
     """Every contract column typed (absent ones null), and the cells that could not be read."""
     readers = {name: column_reader(spec.column(name), aliases, date1904=date1904) for name in present}
     read = read_columns(raw, readers)
-    typed = raw.select(_INDEX, EXCEL_ROW).with_columns(
+    typed = raw.select(_INDEX, EXCEL_ROW, _PART, _FILE).with_columns(
         read[column.name]
         if column.name in present
         else pl.lit(None, dtype=DTYPES[column.type]).alias(column.name)
@@ -197,43 +271,32 @@ def _business_key(spec: Sheet) -> pl.Expr:
     return pl.concat_str([pl.col(name) for name in spec.key], separator="|")
 
 
-def _duplicates(
-    business_key: pl.DataFrame, typed: pl.DataFrame, earlier_keys: pl.DataFrame | None
-) -> list[pl.DataFrame]:
+def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame, sheets: Sequence[ToCheck]) -> pl.DataFrame:
     """Repeated keys: "the first row loads, each later copy is rejected (naming the row it repeats)".
 
-    The first row is the file's: a key an earlier sheet of the same kind holds is rejected in this one
-    (naming that sheet and row); otherwise every copy after the sheet's first is.
+    The first row is the file's, in sheet order: a key an earlier sheet of the same file holds is
+    rejected in this one (naming that sheet and row); otherwise every copy after the sheet's first is.
     """
-    keyed = business_key.filter(pl.col("key").is_not_null())
-    earlier = earlier_keys if earlier_keys is not None else pl.DataFrame(schema=KEYS_SCHEMA)
-    in_file = keyed.join(earlier, on="key")
-    first = (
-        keyed.join(earlier, on="key", how="anti")
-        .with_columns(first_row=pl.col(_INDEX).min().over("key"))
-        .filter(pl.col(_INDEX) != pl.col("first_row"))
+    keyed = business_key.join(typed.select(_INDEX, _PART, _FILE), on=_INDEX).filter(
+        pl.col("key").is_not_null()
     )
-    return [
-        _issues(
-            first.select(
-                _INDEX,
-                pl.col("key").alias("value"),
-                typed[EXCEL_ROW].gather(first["first_row"]).cast(pl.Utf8).alias("row"),
+    repeated = keyed.with_columns(first=pl.col(_INDEX).min().over(_FILE, "key")).filter(
+        pl.col(_INDEX) != pl.col("first")
+    )
+    first_part = typed[_PART].gather(repeated["first"])
+    in_file = repeated[_PART] != first_part
+    return _issues(
+        repeated.select(
+            _INDEX,
+            pl.col("key").alias("value"),
+            typed[EXCEL_ROW].gather(repeated["first"]).cast(pl.Utf8).alias("row"),
+            rule=pl.when(in_file).then(pl.lit("duplicate_key_in_file")).otherwise(pl.lit("duplicate_key")),
+            other_value=pl.when(in_file).then(
+                first_part.replace_strict(range(len(sheets)), [s.sheet for s in sheets], return_dtype=pl.Utf8)
             ),
-            field="",
-            rule="duplicate_key",
         ),
-        _issues(
-            in_file.select(
-                _INDEX,
-                pl.col("key").alias("value"),
-                pl.col(EXCEL_ROW).cast(pl.Utf8).alias("row"),
-                pl.col("sheet").alias("other_value"),
-            ),
-            field="",
-            rule="duplicate_key_in_file",
-        ),
-    ]
+        field="",
+    )
 
 
 def _vehicles_of_two_customers(kind: str, typed: pl.DataFrame) -> list[pl.DataFrame]:
@@ -246,7 +309,9 @@ def _vehicles_of_two_customers(kind: str, typed: pl.DataFrame) -> list[pl.DataFr
         return []
     owned = typed.filter(pl.all_horizontal(pl.col(*VEHICLE_KEY, "customer_id").is_not_null()))
     return [
-        _unlike_the_first(owned, VEHICLE_KEY, "customer_id", field="vin", rule="vehicle_of_another_customer")
+        _unlike_the_first(
+            owned, (_PART, *VEHICLE_KEY), "customer_id", field="vin", rule="vehicle_of_another_customer"
+        )
     ]
 
 
@@ -261,7 +326,7 @@ def _customers_differing(clean: pl.DataFrame) -> pl.DataFrame:
             *(
                 _unlike_the_first(
                     clean.filter(pl.col(name).is_not_null()),
-                    CUSTOMER_KEY,
+                    (_PART, *CUSTOMER_KEY),
                     name,
                     field=name,
                     rule="customer_differs",
@@ -377,22 +442,25 @@ def _problems(
     raw: pl.DataFrame,
     typed: pl.DataFrame,
     business_key: pl.DataFrame,
-    sheet: str,
-    headers: dict[str, str],
+    sheets: Sequence[ToCheck],
     today: date,
 ) -> pl.DataFrame:
-    """Issues put into words, one per (row, column, rule), with the cells and keys the loader matches on."""
-    header = {name: headers.get(name) or spec.column(name).zh for name in spec.names}
+    """Issues put into words, one per (row, column, rule), with the cells and keys the loader matches on;
+    in each sheet's order (by _PART, then row)."""
+    headers = [
+        {name: sheet.headers.get(name) or spec.column(name).zh for name in spec.names} for sheet in sheets
+    ]
     worded = [pl.DataFrame(schema={_INDEX: pl.UInt32, **dict.fromkeys(_WORDED, pl.Utf8)})]
     for (field, rule), group in issues.partition_by("field", "rule", as_dict=True).items():
-        worded.append(_worded(group, field, rule, spec, raw=raw, typed=typed, header=header, today=today))
+        worded.append(_worded(group, field, rule, spec, raw=raw, typed=typed, headers=headers, today=today))
     rows = issues[_INDEX].unique().implode()
     row_facts = (
         typed.filter(pl.col(_INDEX).is_in(rows))
         .select(
             _INDEX,
+            _PART,
             EXCEL_ROW,
-            (pl.col("dealer_code") if "dealer_code" in header else pl.lit(None, dtype=pl.Utf8)).alias(
+            (pl.col("dealer_code") if "dealer_code" in spec.names else pl.lit(None, dtype=pl.Utf8)).alias(
                 "dealer_code"
             ),
         )
@@ -403,19 +471,29 @@ def _problems(
         pl.concat(worded)
         .join(row_facts, on=_INDEX)
         .with_columns(
-            sheet=pl.lit(sheet),
+            sheet=_per_sheet([sheet.sheet for sheet in sheets]),
             kind=pl.lit(spec.kind),
             severity=pl.col("rule").replace_strict(
                 {rule: entry.severity for rule, entry in RULES.items()}, return_dtype=pl.Utf8
             ),
             _order=pl.col("field").replace_strict(order, default=-1, return_dtype=pl.Int64),
         )
-        .sort(EXCEL_ROW, "_order", "rule", maintain_order=True)
+        .sort(_PART, EXCEL_ROW, "_order", "rule", maintain_order=True)
         .select(
-            pl.col(name).cast(pl.Int64) if name == EXCEL_ROW else pl.col(name).cast(pl.Utf8).fill_null("")
-            for name in PROBLEM_COLUMNS
+            _PART,
+            *(
+                pl.col(name).cast(pl.Int64) if name == EXCEL_ROW else pl.col(name).cast(pl.Utf8).fill_null("")
+                for name in PROBLEM_COLUMNS
+            ),
         )
     )
+
+
+def _per_sheet(texts: list[str]) -> pl.Expr:
+    """Per row, the text of its sheet (`texts` in _PART order)."""
+    if len(set(texts)) <= 1:
+        return pl.lit(texts[0] if texts else None, dtype=pl.Utf8)
+    return pl.col(_PART).replace_strict(range(len(texts)), texts, return_dtype=pl.Utf8)
 
 
 def _worded(
@@ -426,10 +504,11 @@ def _worded(
     *,
     raw: pl.DataFrame,
     typed: pl.DataFrame,
-    header: dict[str, str],
+    headers: list[dict[str, str]],
     today: date,
 ) -> pl.DataFrame:
-    """The issues of one (field, rule): the cells they name, and the message in both languages."""
+    """The issues of one (field, rule): the cells they name, and the message in both languages (each
+    naming the columns as the row's sheet does: `headers` in _PART order)."""
     rows = issues[_INDEX]
     other = COMPARED_WITH.get(rule)
 
@@ -443,17 +522,24 @@ def _worded(
         return _as_text(typed[name].gather(rows)) if name else pl.lit(None, dtype=pl.Utf8)
 
     run_day = today.isoformat() if rule == "in_future" else None
+
+    def header(name: str | None) -> pl.Expr:
+        return _per_sheet([h.get(name, "") if name else "" for h in headers])
+
     in_words = issues.with_columns(
+        typed[_PART].gather(rows),
         cell_value=cells(field),
         value=pl.coalesce("value", values(field)),
         other_cell=cells(other),
         other_value=pl.coalesce("other_value", pl.lit(run_day, dtype=pl.Utf8), values(other)),
     )
     placeholders = {
-        "column": header.get(field) or "/".join(header[name] for name in spec.key),
+        "column": header(field)
+        if field
+        else _per_sheet(["/".join(h[name] for name in spec.key) for h in headers]),
         "cell": pl.col("cell_value"),
         "value": pl.col("value"),
-        "other_column": header.get(other, ""),
+        "other_column": header(other),
         "other_cell": pl.col("other_cell"),
         "other_value": pl.col("other_value"),
         "row": pl.col("row"),
@@ -463,7 +549,7 @@ def _worded(
         _INDEX,
         "field",
         "rule",
-        column_name=pl.lit(header.get(field, ""), dtype=pl.Utf8),
+        column_name=header(field),
         cell_value=pl.col("cell_value").fill_null(""),
         message=message_expr(rule, "en", **placeholders),
         message_zh=message_expr(rule, "zh", **placeholders),

@@ -11,7 +11,7 @@ import pytest
 from ops_helpers import TODAY, copy_inbox, warehouse_digest
 
 from dealersync.flows import checking
-from dealersync.flows.checking import CheckInputs, Staged, _checked
+from dealersync.flows.checking import CheckInputs, Staged, _read
 from dealersync.flows.nightly import _batches, _names_reference_sheets
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
@@ -37,17 +37,17 @@ def test_a_file_that_blinks_is_read_again_and_one_that_stays_away_comes_back_as_
             raise OSError("the network share is not there")
         return "parsed"
 
-    monkeypatch.setattr(checking, "process_file", flaky)
+    monkeypatch.setattr(checking, "read_file", flaky)
     monkeypatch.setattr(checking.time, "sleep", lambda seconds: attempts.append(seconds))
     inputs = CheckInputs(TODAY, None, Refs(), Settings())
-    assert _checked(Path("D0001.xlsx"), inputs) == "parsed"
+    assert _read(Path("D0001.xlsx"), inputs) == "parsed"
     assert attempts == [Path("D0001.xlsx"), 2, Path("D0001.xlsx"), 10, Path("D0001.xlsx")]
 
     def gone(path, **_):
         raise FileNotFoundError(path)
 
-    monkeypatch.setattr(checking, "process_file", gone)
-    assert isinstance(_checked(Path("D0002.xlsx"), inputs), FileNotFoundError)
+    monkeypatch.setattr(checking, "read_file", gone)
+    assert isinstance(_read(Path("D0002.xlsx"), inputs), FileNotFoundError)
 
 
 def test_what_comes_back_from_a_worker_is_small_and_the_rows_are_arrow_files(sample_inbox, tmp_path):
