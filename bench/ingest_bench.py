@@ -6,8 +6,9 @@ cached under bench/out/ so later runs skip generation, then times in one process
   read     pipeline.read_file: reader.read_workbook (container checks, header rows, aliases) of each file,
   validate pipeline.check_files_read: the sheets of the dealer and warehouse workbooks checked together,
            kind by kind (normalise, pandera rules, duplicates, refs), as a worker checks its batch,
-  load     warehouse.load.load_file into a fresh DuckDB file (one transaction per file, commit included,
-           and the last checkpoint when the warehouse is closed).
+  load     warehouse.load.load_files into a fresh DuckDB file, the dealer workbooks in the groups the nightly
+           flow loads together (load_groups: one transaction each; commits included, and the last
+           checkpoint when the warehouse is closed).
 Prints seconds and rows/s of each stage, the ingest's speed as a share of the floor (target >= 0.5),
 and the peak memory of the process. No Prefect: see bench/run_bench.py for the full flow in each mode.
 
@@ -30,7 +31,7 @@ from dealersync.samples import generate_inbox
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
 from dealersync.warehouse.db import open_warehouse
-from dealersync.warehouse.load import load_file
+from dealersync.warehouse.load import load_files, load_groups
 from dealersync.warehouse.refs import read_refs
 
 TODAY = date(2026, 11, 20)
@@ -81,11 +82,11 @@ def ingest(files: list[Path], warehouse: Path) -> dict[str, float | int]:
         )
         seconds["validate"] += time.perf_counter() - started
         started = time.perf_counter()
-        for parsed in parsed_files:
-            loaded = load_file(con, parsed, run_id=1, as_of=TODAY)
-            rows["rows read"] += loaded.rows_read
-            rows["rows loaded"] += loaded.rows_loaded
-            rows["rows rejected"] += loaded.rows_rejected
+        for group in load_groups(con, parsed_files, as_of=TODAY):
+            for loaded in load_files(con, group, run_id=1, as_of=TODAY):
+                rows["rows read"] += loaded.rows_read
+                rows["rows loaded"] += loaded.rows_loaded
+                rows["rows rejected"] += loaded.rows_rejected
         seconds["load"] += time.perf_counter() - started
     started = time.perf_counter()
     con.close()  # folds what is left of the write-ahead log into the file: part of loading

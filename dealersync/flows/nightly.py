@@ -34,7 +34,7 @@ from dealersync.settings import Settings, get_settings
 from dealersync.steward import loader_problems, night_folder, slim, write_report
 from dealersync.warehouse.backup import back_up
 from dealersync.warehouse.db import WarehouseError, interrupted, upgraded_since
-from dealersync.warehouse.load import load_file, loaded_hashes, record_file
+from dealersync.warehouse.load import FileLoad, load_file, load_files, load_groups, loaded_hashes, record_file
 from dealersync.warehouse.lock import locked_warehouse
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import CRASHED, SUCCEEDED, close_abandoned_runs, finish_run, start_run
@@ -516,11 +516,12 @@ def _load_all(con, staged, run_id, inbox_dir, as_of, settings, progress, logger)
     file), taken as soon as it loads: a later file of the night with the same problem moves its entry.
     """
     outcomes, kept = [], []
-    for item in staged:
-        parsed = item.restore()
-        outcomes.append(_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger))
-        kept.append((slim(parsed), loader_problems(con, run_id=run_id, sha256=parsed.sha256)))
-        progress.loaded(parsed.file_name)
+    restored = (item.restore() for item in staged)
+    for group in load_groups(con, restored, as_of=as_of):
+        outcomes += _load_group(con, group, run_id, inbox_dir, as_of, settings, logger)
+        for parsed in group:
+            kept.append((slim(parsed), loader_problems(con, run_id=run_id, sha256=parsed.sha256)))
+            progress.loaded(parsed.file_name)
     return outcomes, kept
 
 
@@ -604,6 +605,30 @@ def _place(path: Path, inbox_dir: Path, as_of: date, settings: Settings) -> Path
     return inbox_folder.processed_place(path, inbox_dir, as_of) if settings.move_processed else path
 
 
+def _load_group(
+    con, group: list[ParsedFile], run_id, inbox_dir, as_of, settings, logger
+) -> list[FileOutcome]:
+    """Load files that cannot touch each other's rows in one transaction, then move them out of the inbox.
+
+    Should that fail, the transaction leaves nothing of them, and each is loaded alone: a file that
+    breaks the load fails by itself.
+    """
+    if len(group) == 1:
+        return [_load_one(con, group[0], run_id, inbox_dir, as_of, settings, logger)]
+    stored = [_place(parsed.path, inbox_dir, as_of, settings) for parsed in group]
+    try:
+        loads = load_files(con, group, run_id=run_id, as_of=as_of, stored_as=[str(place) for place in stored])
+    except Exception as error:
+        if interrupted(error):
+            raise
+        log.warning("loading %d files together failed; loading them one at a time", len(group), exc_info=True)
+        return [_load_one(con, parsed, run_id, inbox_dir, as_of, settings, logger) for parsed in group]
+    return [
+        _loaded(parsed, loaded, place, loaded.seconds, logger)
+        for parsed, loaded, place in zip(group, loads, stored, strict=True)
+    ]
+
+
 def _load_one(con, parsed: ParsedFile, run_id, inbox_dir, as_of, settings, logger) -> FileOutcome:
     """Load one parsed file in its own transaction, then move it out of the inbox."""
     started = perf_counter()
@@ -625,6 +650,11 @@ def _load_one(con, parsed: ParsedFile, run_id, inbox_dir, as_of, settings, logge
         )
         logger.error("%s: %s", parsed.file_name, shown)
         return _outcome(parsed, FAILED, shown)
+    return _loaded(parsed, loaded, stored, perf_counter() - started, logger)
+
+
+def _loaded(parsed: ParsedFile, loaded: FileLoad, stored: Path, seconds: float, logger) -> FileOutcome:
+    """A loaded file moved out of the inbox, logged, and its outcome."""
     if stored != parsed.path:
         inbox_folder.move(parsed.path, stored)
     logger.info(
@@ -644,6 +674,6 @@ def _load_one(con, parsed: ParsedFile, run_id, inbox_dir, as_of, settings, logge
         rows_loaded=loaded.rows_loaded,
         rows_warned=loaded.rows_warned,
         rows_rejected=loaded.rows_rejected,
-        seconds=parsed.seconds_read + parsed.seconds_check + perf_counter() - started,
+        seconds=parsed.seconds_read + parsed.seconds_check + seconds,
         stored_as=str(stored),
     )

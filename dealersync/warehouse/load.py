@@ -1,9 +1,11 @@
-"""Load one parsed workbook into the warehouse in one transaction: raw rows, core upserts, history, quarantine."""
+"""Load parsed workbooks into the warehouse, each in one transaction (or a group that cannot interact in
+one): raw rows, core upserts, history, quarantine."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -15,6 +17,7 @@ from dealersync.parsed import PARSED, ParsedFile, ParsedSheet
 from dealersync.schemas.contract import (
     CUSTOMER_ATTRIBUTES,
     CUSTOMER_KEY,
+    DEALER,
     PROBLEM_COLUMNS,
     REJECTED,
     SHEETS,
@@ -72,6 +75,11 @@ BLANK_CELL = rf"[\s\p{{Z}}{INVISIBLE.removeprefix('[').removesuffix(']')}]*"
 
 QUARANTINE_TABLES = {REJECTED: "quarantine.rejected_rows", WARNING: "quarantine.warnings"}
 
+# Dealer workbooks that cannot touch each other's rows load in one transaction (`load_groups`): each of
+# the loader's statements then scans the core table it writes once for the group, not once per file.
+# A group's rows are in memory together: at most this many rows read.
+GROUP_ROWS = 250_000
+
 
 @dataclass
 class KindLoad:
@@ -123,18 +131,105 @@ def load_file(
     "A corrected file sent again replaces what its rows said before (same business keys), and the
     quarantine entries it fixes are marked resolved. The same file sent twice changes nothing."
     """
-    if parsed.status != PARSED:
-        raise ValueError(f"{parsed.file_name} was not parsed ({parsed.status}); record it with record_file")
+    (load,) = load_files(con, [parsed], run_id=run_id, as_of=as_of, stored_as=[stored_as])
+    return load
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[ParsedFile],
+    *,
+    run_id: int,
+    as_of: date,
+    stored_as: list[str | None] | None = None,
+) -> list[FileLoad]:
+    """Write parsed files in one transaction, as loading them one after the other would; on any error
+    roll back, leaving the warehouse as before all of them.
+
+    Files that cannot touch each other's rows (`load_together`) load together: each statement runs once
+    for all of them, rather than once per file (each scans the core table it writes).
+    """
+    for parsed in files:
+        if parsed.status != PARSED:
+            raise ValueError(
+                f"{parsed.file_name} was not parsed ({parsed.status}); record it with record_file"
+            )
+    if len(files) > 1 and not load_together(con, files, as_of=as_of):
+        raise ValueError(
+            "these files touch the same dealers or keys, or were loaded before: load them one by one"
+        )
     started = time.perf_counter()
-    loader = _FileLoader(con, parsed, run_id=run_id, as_of=as_of)
+    loader = _FileLoader(con, files, run_id=run_id, as_of=as_of)
     try:
         with transaction(con):
-            load = loader.load()
-            load.seconds = time.perf_counter() - started
-            _insert_file_row(con, parsed, run_id=run_id, status=LOADED, load=load, stored_as=stored_as)
+            loads = loader.load()
+            elapsed, rows = time.perf_counter() - started, sum(load.rows_read for load in loads)
+            for parsed, load, stored in zip(files, loads, stored_as or [None] * len(files), strict=True):
+                load.seconds = elapsed * (load.rows_read / rows if rows else 1 / len(loads))
+                _insert_file_row(con, parsed, run_id=run_id, status=LOADED, load=load, stored_as=stored)
     finally:
         loader.unregister()
-    return load
+    return loads
+
+
+def load_together(con: duckdb.DuckDBPyConnection, files: list[ParsedFile], *, as_of: date) -> bool:
+    """Whether `files` can load in one go as they would one after the other (`load_groups`)."""
+    return [files] == list(load_groups(con, files, as_of=as_of))
+
+
+def load_groups(
+    con: duckdb.DuckDBPyConnection, files: Iterable[ParsedFile], *, as_of: date, max_rows: int = GROUP_ROWS
+) -> Iterator[list[ParsedFile]]:
+    """`files` in their order, consecutive ones grouped when loading them together (`load_files`) gives
+    what loading them one after the other would.
+
+    Files load together when none can touch another's rows: dealer workbooks (every key, reference and
+    warning of theirs is within one dealer) with no dealer in common, one sheet of each kind (a second
+    sheet of a kind loads after the first), different names, content never loaded before, for a day no
+    later run was made for; at most `max_rows` rows read in a group. Any other file is a group of its
+    own. Consumed lazily, each group is judged after the one before it was loaded.
+    """
+    later_runs = con.execute("SELECT count(*) FROM etl.runs WHERE as_of > ?", [as_of]).fetchall()[0][0]
+    group: list[ParsedFile] = []
+    dealers: set[str] = set()
+    group_joins = False  # the group's first file may have others join it
+    for parsed in files:
+        kinds = [sheet.kind for sheet in parsed.sheets]
+        joins = (
+            not later_runs
+            and parsed.source == DEALER
+            and len(set(kinds)) == len(kinds)
+            and not con.execute(
+                "SELECT count(*) FROM etl.files WHERE status = 'loaded' AND sha256 = ?", [parsed.sha256]
+            ).fetchall()[0][0]
+        )
+        own = _dealers(parsed) if joins else set()
+        if (
+            joins
+            and group_joins
+            and not own & dealers
+            and parsed.file_name not in {p.file_name for p in group}
+            and parsed.sha256 not in {p.sha256 for p in group}
+            and sum(p.rows_read for p in group) + parsed.rows_read <= max_rows
+        ):
+            group.append(parsed)
+            dealers |= own
+            continue
+        if group:
+            yield group
+        group, dealers, group_joins = [parsed], own, joins
+    if group:
+        yield group
+
+
+def _dealers(parsed: ParsedFile) -> set[str]:
+    """The dealer codes a parsed file's rows and problems name."""
+    codes: set[str] = set()
+    for sheet in parsed.sheets:
+        for frame in (sheet.clean, sheet.problems):
+            if "dealer_code" in frame.columns:
+                codes.update(code for code in frame["dealer_code"].unique().to_list() if code)
+    return codes
 
 
 def record_file(
@@ -202,12 +297,59 @@ def business_key_sql(kind: str, alias: str = "") -> str:
     return f"concat_ws('|', {', '.join(prefix + k for k in SHEETS[kind].key)})"
 
 
-class _FileLoader:
-    """The steps of loading one file; the caller holds the transaction."""
+@dataclass
+class _Unit:
+    """Sheets of one kind loaded by one pass of the loader's statements: the n-th sheet of that kind of
+    each file, stacked, each row with its lineage (file_sha256, file_name, sheet)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, parsed: ParsedFile, *, run_id: int, as_of: date):
+    kind: str
+    sheets: list[tuple[ParsedFile, ParsedSheet]]
+    raw: pl.DataFrame
+    clean: pl.DataFrame
+
+    @classmethod
+    def of(cls, kind: str, sheets: list[tuple[ParsedFile, ParsedSheet]]) -> _Unit:
+        def stacked(frames: list[pl.DataFrame]) -> pl.DataFrame:
+            return pl.concat(
+                [
+                    frame.with_columns(
+                        file_sha256=pl.lit(parsed.sha256),
+                        file_name=pl.lit(parsed.file_name),
+                        sheet=pl.lit(sheet.sheet),
+                    )
+                    for frame, (parsed, sheet) in zip(frames, sheets, strict=True)
+                ],
+                how="diagonal_relaxed",
+            )
+
+        return cls(kind, sheets, stacked([s.raw for _, s in sheets]), stacked([s.clean for _, s in sheets]))
+
+
+def _units(files: list[ParsedFile]) -> list[_Unit]:
+    """The files' sheets in loading order: kinds in LOAD_ORDER; a file's second sheet of a kind after
+    its first (as loading each file alone takes them), the same sheet of every file together."""
+    places: dict[tuple[int, int], list[tuple[ParsedFile, ParsedSheet]]] = {}
+    for parsed in files:
+        seen: dict[str, int] = {}
+        for sheet in parsed.sheets:
+            nth = seen[sheet.kind] = seen.get(sheet.kind, -1) + 1
+            places.setdefault((LOAD_ORDER.index(sheet.kind), nth), []).append((parsed, sheet))
+    return [_Unit.of(LOAD_ORDER[order], sheets) for (order, _), sheets in sorted(places.items())]
+
+
+def _same_row(left: str, right: str) -> str:
+    """SQL: two aliases' rows are the same row of the same sheet of the same file."""
+    return " AND ".join(f"{left}.{c} = {right}.{c}" for c in ("file_sha256", "sheet", "excel_row"))
+
+
+class _FileLoader:
+    """The steps of loading files (one, or several that `load_together` allows); the caller holds the
+    transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, files: list[ParsedFile], *, run_id: int, as_of: date):
         self.con = con
-        self.parsed = parsed
+        self.files = files
+        parsed = files[0]  # files loaded together are new content of the latest day: no guards apply
         # The same content loaded before (run --force after an alias was added) says what it said then: it
         # counts from that run's day, and leaves alone what files loaded since then wrote. A file for a day
         # before a run's already made (run --today of a past night) likewise leaves alone what files of
@@ -241,39 +383,55 @@ class _FileLoader:
         self.registered.append(name)
         return name
 
-    def load(self) -> FileLoad:
-        result = FileLoad(self.parsed.file_name, self.parsed.sha256)
-        order = sorted(self.parsed.sheets, key=lambda s: LOAD_ORDER.index(s.kind))
-        cleans = [self.register(f"sheet{index}_clean", sheet.clean) for index, sheet in enumerate(order)]
-        self.note_rows_and_problems(order, cleans)
-        for index, sheet in enumerate(order):
+    def load(self) -> list[FileLoad]:
+        results = [FileLoad(parsed.file_name, parsed.sha256) for parsed in self.files]
+        of_file = {parsed.sha256: result for parsed, result in zip(self.files, results, strict=True)}
+        units = _units(self.files)
+        cleans = [self.register(f"sheet{index}_clean", unit.clean) for index, unit in enumerate(units)]
+        self.note_rows_and_problems(units, cleans)
+        self.register_headers(units)
+        for index, unit in enumerate(units):
             started = time.perf_counter()
-            self.load_sheet(sheet, cleans[index], self.register(f"sheet{index}_raw", sheet.raw))
-            counts = result.kinds.setdefault(sheet.kind, KindLoad())
-            counts.rows_read += sheet.rows_read
-            counts.rows_loaded += sheet.clean.height
-            counts.rows_rejected += sheet.rows_rejected
-            counts.seconds += time.perf_counter() - started
+            self.load_sheet(unit, cleans[index], self.register(f"sheet{index}_raw", unit.raw))
+            seconds = time.perf_counter() - started
+            for parsed, sheet in unit.sheets:
+                counts = of_file[parsed.sha256].kinds.setdefault(sheet.kind, KindLoad())
+                counts.rows_read += sheet.rows_read
+                counts.rows_loaded += sheet.clean.height
+                counts.rows_rejected += sheet.rows_rejected
+                counts.seconds += seconds * sheet.rows_read / max(1, unit.raw.height)
         warned = self.rows_warned()
-        for sheet in order:
-            result.kinds[sheet.kind].rows_warned += warned.get(sheet.sheet, 0)
-        self.forget_keys_written_later(order)
+        for parsed in self.files:
+            for sheet in parsed.sheets:
+                of_file[parsed.sha256].kinds[sheet.kind].rows_warned += warned.get(
+                    (parsed.sha256, sheet.sheet), 0
+                )
+        self.forget_keys_written_later(units)
         self.resolve_fixed_entries()
         self.record_problems()
         self.record_sheets(warned)
         self.run("DROP TABLE load_problems")
         self.run("DROP TABLE load_rows")
-        return result
+        return results
 
-    def note_rows_and_problems(self, sheets: list[ParsedSheet], cleans: list[str]) -> None:
-        """Temp tables of the file's loaded rows (sheet, Excel row, business key) and of its problems.
+    def note_rows_and_problems(self, units: list[_Unit], cleans: list[str]) -> None:
+        """Temp tables of the files' loaded rows (file, sheet, Excel row, business key) and of their problems.
 
-        One statement each for the whole file (a parsed file has at least one sheet): the warnings found
+        One statement each for all the files (a parsed file has at least one sheet): the warnings found
         in the warehouse join load_problems as the sheets load, and the quarantine is settled from both
         at the end.
         """
         problems = self.register(
-            "file_problems", pl.concat([sheet.problems.select(PROBLEM_COLUMNS) for sheet in sheets])
+            "file_problems",
+            pl.concat(
+                [
+                    sheet.problems.select(PROBLEM_COLUMNS).with_columns(
+                        file_sha256=pl.lit(parsed.sha256), file_name=pl.lit(parsed.file_name)
+                    )
+                    for parsed in self.files
+                    for sheet in parsed.sheets
+                ]
+            ),
         )
         self.run(
             f"""
@@ -285,13 +443,26 @@ class _FileLoader:
             """
         )
         rows = [
-            f"SELECT '{sheet.kind}' AS kind, ? AS sheet, excel_row::BIGINT AS excel_row, "
-            f"{business_key_sql(sheet.kind)} AS business_key FROM {clean}"
-            for sheet, clean in zip(sheets, cleans, strict=True)
+            f"SELECT '{unit.kind}' AS kind, file_sha256, file_name, sheet, excel_row::BIGINT AS excel_row, "
+            f"{business_key_sql(unit.kind)} AS business_key FROM {clean}"
+            for unit, clean in zip(units, cleans, strict=True)
         ]
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE load_rows AS {' UNION ALL '.join(rows)}",
-            [sheet.sheet for sheet in sheets],
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE load_rows AS {' UNION ALL '.join(rows)}")
+
+    def register_headers(self, units: list[_Unit]) -> None:
+        """load_headers: each sheet's header of each field, as its messages name the column."""
+        self.register(
+            "load_headers",
+            pl.DataFrame(
+                [
+                    (parsed.sha256, sheet.sheet, name, sheet.headers.get(name, name))
+                    for unit in units
+                    for parsed, sheet in unit.sheets
+                    for name in SHEETS[unit.kind].names
+                ],
+                schema={"file_sha256": pl.Utf8, "sheet": pl.Utf8, "field": pl.Utf8, "header": pl.Utf8},
+                orient="row",
+            ),
         )
 
     def unregister(self) -> None:
@@ -301,8 +472,8 @@ class _FileLoader:
 
     # ---- one sheet -------------------------------------------------------------------------------
 
-    def load_sheet(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
-        """One sheet's raw rows and core rows (`clean` and `raw` name its frames registered with DuckDB)."""
+    def load_sheet(self, sheet: _Unit, clean: str, raw: str) -> None:
+        """A unit's raw rows and core rows (`clean` and `raw` name its frames registered with DuckDB)."""
         if not self.raw_already_received or not self.raw_holds(sheet):
             self.insert_raw(sheet, raw)
         if sheet.kind == "dealers":
@@ -319,7 +490,7 @@ class _FileLoader:
             spec = SHEETS[sheet.kind]
             self.upsert(sheet.kind, spec.key, spec.names, self.source(sheet, clean), sheet)
 
-    def load_parts(self, sheet: ParsedSheet, clean: str) -> None:
+    def load_parts(self, sheet: _Unit, clean: str) -> None:
         """The parts catalogue; failures reported without a component take the part's as it now is."""
         spec = SHEETS["parts"]
         self.upsert("parts", spec.key, spec.names, self.source(sheet, clean), sheet)
@@ -331,7 +502,7 @@ class _FileLoader:
             """
         )
 
-    def load_part_failures(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
+    def load_part_failures(self, sheet: _Unit, clean: str, raw: str) -> None:
         """Failures: "component, when blank, the part's component in `parts`", kept following the part."""
         blank = f"regexp_full_match(coalesce({self.raw_cell(sheet, 'component')}, ''), '{BLANK_CELL}')"
         source = self.source(
@@ -342,42 +513,42 @@ class _FileLoader:
             },
             derived={"component_derived": blank},
             joins=f"""
-                JOIN {raw} AS r ON r.excel_row = c.excel_row
+                JOIN {raw} AS r ON {_same_row("r", "c")}
                 LEFT JOIN core.parts AS part ON part.part_no = c.part_no
             """,
         )
         spec = SHEETS["part_failures"]
         self.upsert("part_failures", spec.key, (*spec.names, "component_derived"), source, sheet)
 
-    def raw_holds(self, sheet: ParsedSheet) -> bool:
+    def raw_holds(self, sheet: _Unit) -> bool:
         """Whether raw.<kind> holds this sheet of this content already (the file loaded again, --force).
 
         A sheet an earlier load skipped as unknown (recognised now, after an alias was added) has no raw
         rows yet: they are inserted, so its core rows' lineage leads to them.
         """
+        ((_, read),) = sheet.sheets  # content loaded before loads alone, one sheet at a time
         found = self.run(
             f"SELECT 1 FROM raw.{sheet.kind} WHERE file_sha256 = $sha AND sheet = $sheet LIMIT 1",
-            sheet=sheet.sheet,
+            sheet=read.sheet,
         )
         return found.fetchone() is not None
 
-    def insert_raw(self, sheet: ParsedSheet, raw: str) -> None:
+    def insert_raw(self, sheet: _Unit, raw: str) -> None:
         """raw.<kind>: every row read, cells as text, unknown columns as JSON in `extra`."""
         known = [c for c in SHEETS[sheet.kind].names if c in sheet.raw.columns]
         extra = "_extra::JSON" if "_extra" in sheet.raw.columns else "NULL::JSON"
         self.run(
             f"""
             INSERT INTO raw.{sheet.kind} BY NAME
-            SELECT $run_id AS run_id, $sha AS file_sha256, $sheet AS sheet, excel_row::INTEGER AS excel_row,
+            SELECT $run_id AS run_id, file_sha256, sheet, excel_row::INTEGER AS excel_row,
                    $loaded_at AS loaded_at, {"".join(f"{c}::VARCHAR AS {c}, " for c in known)}{extra} AS extra
             FROM {raw}
-            """,
-            sheet=sheet.sheet,
+            """
         )
 
     def source(
         self,
-        sheet: ParsedSheet,
+        sheet: _Unit,
         clean: str,
         *,
         key: tuple[str, ...] | None = None,
@@ -398,17 +569,14 @@ class _FileLoader:
             typed = f"CAST({value} AS {SQL_TYPES[column.type]})"
             columns.append(f"{overrides.get(column.name, typed)} AS {column.name}")
         columns += [f"{expression} AS {name}" for name, expression in (derived or {}).items()]
-        lineage = (
-            "$run_id AS run_id, $sha AS file_sha256, $sheet AS sheet, "
-            "c.excel_row::INTEGER AS excel_row, $loaded_at AS loaded_at"
-        )
+        lineage = "$run_id AS run_id, c.file_sha256, c.sheet, c.excel_row::INTEGER AS excel_row, $loaded_at AS loaded_at"
         return f"""
             SELECT {", ".join(columns)}, {lineage}
             FROM {clean} AS c {joins}
             QUALIFY row_number() OVER (PARTITION BY {_columns(key or spec.key, "c")} ORDER BY c.excel_row) = 1
         """
 
-    def raw_cell(self, sheet: ParsedSheet, field: str) -> str:
+    def raw_cell(self, sheet: _Unit, field: str) -> str:
         """SQL of a cell as written (raw rows, alias r), NULL when the sheet has no such column."""
         return f"r.{field}::VARCHAR" if field in sheet.raw.columns else "NULL::VARCHAR"
 
@@ -418,7 +586,7 @@ class _FileLoader:
         key: tuple[str, ...],
         columns: tuple[str, ...],
         source: str,
-        sheet: ParsedSheet,
+        sheet: _Unit,
         *,
         keep_later_files: bool = True,
     ) -> None:
@@ -438,8 +606,7 @@ class _FileLoader:
             ON {" AND ".join(f"t.{k} = s.{k}" for k in key)}
             WHEN MATCHED AND ({changed}) THEN UPDATE SET {assignments}
             WHEN NOT MATCHED THEN INSERT BY NAME
-            """,
-            sheet=sheet.sheet,
+            """
         )
 
     def not_written_later(self, table: str, key: tuple[str, ...], alias: str, *, by_day: bool = True) -> str:
@@ -454,7 +621,7 @@ class _FileLoader:
         )
 
     def load_history(
-        self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: ParsedSheet
+        self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: _Unit
     ) -> None:
         """Versions of core.<table> (customers, dealers): a new version on as_of only when an attribute changed.
 
@@ -477,8 +644,7 @@ class _FileLoader:
             LEFT JOIN core.{table} AS h
               ON {on_key} AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of)
             WHERE (h.{key[0]} IS NULL OR {differs}) AND {self.not_written_later(table, key, "i", by_day=False)}
-            """,
-            sheet=sheet.sheet,
+            """
         )
         self.run(
             f"""
@@ -549,7 +715,7 @@ class _FileLoader:
              AND h.valid_from < seen.seen_on AND (h.valid_to IS NULL OR h.valid_to > seen.seen_on)
         """
 
-    def load_customers(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
+    def load_customers(self, sheet: _Unit, clean: str, raw: str) -> None:
         """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.
 
         A customer listed on several rows (one per vehicle) takes each attribute from the first row that
@@ -597,8 +763,7 @@ class _FileLoader:
             UPDATE core.vehicles AS t SET first_seen = $as_of
             FROM ({vehicles}) AS s
             WHERE t.dealer_code = s.dealer_code AND t.vin = s.vin AND (t.first_seen IS NULL OR t.first_seen > $as_of)
-            """,
-            sheet=sheet.sheet,
+            """
         )
         self.run(
             f"""
@@ -627,7 +792,7 @@ class _FileLoader:
             """
         )
 
-    def load_service_visits(self, sheet: ParsedSheet, clean: str, raw: str) -> None:
+    def load_service_visits(self, sheet: _Unit, clean: str, raw: str) -> None:
         """Visits, with the fields that need other tables, and the warnings that need the warehouse.
 
         "under_warranty, when blank: the vehicle's warranty_end >= intake_date"; has_customer_file;
@@ -662,7 +827,9 @@ class _FileLoader:
                 ANTI JOIN {
                     clean
                 } AS resent ON resent.dealer_code = e.dealer_code AND resent.work_order_no = e.work_order_no
-                QUALIFY row_number() OVER (PARTITION BY c.excel_row ORDER BY {keep_first}) = 1
+                QUALIFY row_number() OVER (
+                    PARTITION BY c.file_sha256, c.sheet, c.excel_row ORDER BY {keep_first}
+                ) = 1
                 """,
             )
         source = self.source(
@@ -700,7 +867,7 @@ class _FileLoader:
 
     def add_warnings(
         self,
-        sheet: ParsedSheet,
+        sheet: _Unit,
         clean: str,
         raw: str,
         *,
@@ -716,39 +883,38 @@ class _FileLoader:
 
         def message(language: str) -> str:
             more = {"earlier": earlier[language]} if earlier else {}
-            return message_sql(rule, language, column="$column", **values, **more)
+            return message_sql(rule, language, column="h.header", **values, **more)
 
         self.run(
             f"""
             INSERT INTO load_problems BY NAME
-            SELECT $sheet AS sheet, $kind AS kind, '{WARNING}' AS severity, c.excel_row, '{field}' AS field,
-                   $column AS column_name, {self.raw_cell(sheet, field)} AS cell_value, '{rule}' AS rule,
+            SELECT c.file_sha256, c.file_name, c.sheet, '{sheet.kind}' AS kind, '{WARNING}' AS severity,
+                   c.excel_row, '{field}' AS field, h.header AS column_name,
+                   {self.raw_cell(sheet, field)} AS cell_value, '{rule}' AS rule,
                    {message("en")} AS message, {message("zh")} AS message_zh, c.dealer_code,
                    {business_key_sql(sheet.kind, "c")} AS business_key
             FROM {clean} AS c
-            JOIN {raw} AS r ON r.excel_row = c.excel_row
+            JOIN {raw} AS r ON {_same_row("r", "c")}
+            JOIN load_headers AS h ON h.file_sha256 = c.file_sha256 AND h.sheet = c.sheet AND h.field = '{field}'
             {joins}
-            """,
-            sheet=sheet.sheet,
-            kind=sheet.kind,
-            column=sheet.headers.get(field, field),
+            """
         )
 
-    def rows_warned(self) -> dict[str, int]:
-        """Per sheet, the rows that were loaded with at least one warning."""
+    def rows_warned(self) -> dict[tuple[str, str], int]:
+        """Per (file, sheet), the rows that were loaded with at least one warning."""
         counts = self.run(
             f"""
-            SELECT p.sheet, count(DISTINCT p.excel_row) FROM load_problems AS p
-            SEMI JOIN load_rows AS l ON l.sheet = p.sheet AND l.excel_row = p.excel_row
+            SELECT p.file_sha256, p.sheet, count(DISTINCT p.excel_row) FROM load_problems AS p
+            SEMI JOIN load_rows AS l ON {_same_row("l", "p")}
             WHERE p.severity = '{WARNING}'
-            GROUP BY p.sheet
+            GROUP BY p.file_sha256, p.sheet
             """
         ).fetchall()
-        return dict(counts)
+        return {(sha, sheet): count for sha, sheet, count in counts}
 
     # ---- quarantine ------------------------------------------------------------------------------
 
-    def forget_keys_written_later(self, sheets: list[ParsedSheet]) -> None:
+    def forget_keys_written_later(self, units: list[_Unit]) -> None:
         """Content loaded again (run --force), or a file for a past day: the keys a file loaded since (of a
         later day) wrote settle no entry.
 
@@ -757,7 +923,7 @@ class _FileLoader:
         """
         if not self.guards_later_files:
             return
-        for kind in dict.fromkeys(sheet.kind for sheet in sheets):
+        for kind in dict.fromkeys(unit.kind for unit in units):
             table = "vehicles" if kind == "customers" else kind
             later = f"l.business_key IN (SELECT {business_key_sql(kind, 't')} FROM {_written_later(f'core.{table}', 't')})"
             if kind == "customers":  # a customer's versions: every row of the customer, whatever its vehicle
@@ -799,11 +965,12 @@ class _FileLoader:
                     UNION ALL
                     SELECT q.entry_id FROM {table} AS q
                     SEMI JOIN load_rows AS l
-                      ON l.kind = q.kind AND l.sheet = q.sheet AND l.excel_row = q.excel_row
+                      ON l.kind = q.kind AND l.file_name = q.file_name AND l.sheet = q.sheet
+                     AND l.excel_row = q.excel_row
                     ANTI JOIN load_problems AS p
-                      ON p.kind = q.kind AND p.sheet = q.sheet AND p.excel_row = q.excel_row
-                     AND p.field = q.field AND p.rule = q.rule
-                    WHERE q.resolved_at IS NULL AND q.file_name = $file_name
+                      ON p.kind = q.kind AND p.file_name = q.file_name AND p.sheet = q.sheet
+                     AND p.excel_row = q.excel_row AND p.field = q.field AND p.rule = q.rule
+                    WHERE q.resolved_at IS NULL
                       AND (q.business_key = '' OR (q.kind, q.field) IN ({key_cells}))
                       AND NOT {self.seen_later(table, "q")}
                 )
@@ -841,14 +1008,14 @@ class _FileLoader:
                 f"""
                 MERGE INTO {table} AS q
                 USING (
-                    SELECT $run_id AS run_id, $sha AS file_sha256, $file_name AS file_name, sheet, kind,
+                    SELECT $run_id AS run_id, file_sha256, file_name, sheet, kind,
                            excel_row, column_name, field, cell_value, rule, message, message_zh, dealer_code,
                            business_key, $loaded_at AS first_seen_at, $loaded_at AS last_seen_at
                     FROM load_problems AS l
                     WHERE severity = '{severity}' {seen_later}
                     QUALIFY row_number() OVER (
                         PARTITION BY kind, business_key, field, rule,
-                                     CASE WHEN business_key = '' THEN sheet || '#' || excel_row END
+                                     CASE WHEN business_key = '' THEN file_sha256 || '#' || sheet || '#' || excel_row END
                         ORDER BY excel_row) = 1
                 ) AS p
                 ON q.resolved_at IS NULL AND q.kind = p.kind AND q.business_key = p.business_key
@@ -861,28 +1028,32 @@ class _FileLoader:
                 """
             )
 
-    def record_sheets(self, warned: dict[str, int]) -> None:
+    def record_sheets(self, warned: dict[tuple[str, str], int]) -> None:
         """etl.file_sheets: the counts of each sheet, and the sheets skipped as unknown."""
-        sheets = [
+        rows = [
             (
+                self.params["run_id"],
+                parsed.sha256,
                 sheet.sheet,
                 sheet.kind,
                 sheet.header_row,
                 sheet.rows_read,
                 sheet.clean.height,
-                warned.get(sheet.sheet, 0),
+                warned.get((parsed.sha256, sheet.sheet), 0),
                 sheet.rows_rejected,
                 sheet.blank_rows,
                 len(sheet.total_rows),
                 len(sheet.title_rows),
                 None,
             )
-            for sheet in self.parsed.sheets
+            for parsed in self.files
+            for sheet in parsed.sheets
         ]
-        skipped = [
-            (name, None, None, 0, 0, 0, 0, 0, 0, 0, reason) for name, reason in self.parsed.skipped_sheets
+        rows += [
+            (self.params["run_id"], parsed.sha256, name, None, None, 0, 0, 0, 0, 0, 0, 0, reason)
+            for parsed in self.files
+            for name, reason in parsed.skipped_sheets
         ]
-        rows = [(self.params["run_id"], self.parsed.sha256, *row) for row in sheets + skipped]
         if rows:
             values = ", ".join([f"({', '.join(['?'] * len(FILE_SHEET_COLUMNS))})"] * len(rows))
             self.con.execute(

@@ -84,28 +84,30 @@ def kill_points(labels: list[str]) -> list[tuple[int, float | None]]:
 
     Before the run; during the backup's checkpoint; before and after the skipped file's move and the refused
     file's move (it is recorded before it moves); in the first file's transaction (first statement, middle,
-    commit), between its commit and its move, and after its move; the second file's first statement,
-    commit and the step after it; the third's first statement, commit and move; the due list's and the
-    summaries' commits; the close; and three kills that land 2 ms into a file's commit.
+    commit), between its commit and its move, and after its move; in the next two loading transactions (a
+    file's, or a group's of dealer files) the first statement, the middle, the commit, the step after it
+    and every move after; the due list's and the summaries' commits; the close; and kills that land 2 ms
+    into each of the three commits.
     HARDENING_CRASH_EVERY=N kills at every Nth event besides (1: at all of them, a long run).
     """
     commits = [i for i, label in enumerate(labels) if label.startswith("commit")]
     begins = [i for i, label in enumerate(labels) if label.startswith("begin")]
     moves = [i for i, label in enumerate(labels) if label.startswith(("move", "moved"))]
-    (begin1, commit1), (begin2, commit2), (begin3, commit3) = list(zip(begins, commits, strict=False))[:3]
+    transactions = list(zip(begins, commits, strict=False))[:3]
+    (begin1, commit1), *later = transactions
     loads = [m for m in moves if m > commit1]
     points = {0, len(labels) - 1, *[m for m in moves if m < begin1]}
     points.update(i for i, label in enumerate(labels) if "CHECKPOINT" in label.upper())
     points.update({begin1 + 1, (begin1 + commit1) // 2, commit1, commit1 + 1, loads[0], loads[1]})
-    points.update(
-        {begin2 + 1, commit2, commit2 + 1, begin3 + 1, commit3, next(m for m in loads if m > commit3)}
-    )
+    for begin, commit in later:  # a group of dealer files loads in one transaction: the night has fewer
+        points.update({begin + 1, (begin + commit) // 2, commit, commit + 1})
+        points.update(m for m in loads if m > commit)
     points.update(commits[3:5])
     every = int(os.environ.get("HARDENING_CRASH_EVERY", 0))
     if every:
         points.update(range(0, len(labels), every))
     chosen = [(p, None) for p in sorted(p for p in points if 0 <= p < len(labels))]
-    return chosen + [(commit, 0.002) for commit in (commit1, commit2, commit3)]
+    return chosen + [(commit, 0.002) for _, commit in transactions]
 
 
 @pytest.mark.slow
