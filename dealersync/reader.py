@@ -614,7 +614,7 @@ def _inflated_part(
             limits.check(where, used.last_row, used.last_column)
     if used.counted or max(used.last_row, PLAIN_ROWS) * max(used.last_column, PLAIN_COLUMNS) > limits.cells:
         _count_range(data, member, where, used, limits)
-    strings = _UNIQUE_COUNT.search(head)
+    strings = _UNIQUE_COUNT.search(head) if b"sst" in head else None  # the regex tries every `<`: not in vain
     if strings and int(strings.group(1)) > member.file_size // MIN_STRING_XML_BYTES:
         raise FileRefused(  # calamine reserves room for that many strings up front
             f"the part {member.filename} of the workbook says it holds {int(strings.group(1)):,} different "
@@ -656,6 +656,8 @@ def _note_range(text: bytes, used: _UsedRange) -> None:
         signs = pl.Series([text], dtype=pl.Binary).cast(pl.Utf8)
     except pl.exceptions.ComputeError:  # not UTF-8 (a picture, a macro project): as Latin-1, byte for byte
         signs = pl.Series([text.decode("latin-1")])
+    if not signs.str.contains(_RANGE_SIGNS).item():  # the usual case, told faster than extracting nothing
+        return
     for sign in signs.str.extract_all(_RANGE_SIGNS).item():
         if not sign.startswith(" r="):
             used.counted = True
@@ -665,8 +667,13 @@ def _note_range(text: bytes, used: _UsedRange) -> None:
 
 
 def _merged_ranges(text: bytes) -> Iterator[_Merge]:
-    """The merged ranges a worksheet's text declares."""
-    for first, last in _MERGE_CELL.findall(text):
+    """The merged ranges a worksheet's text declares.
+
+    Searched from the tag holding the first `mergeCell` on (the `<` last before it): no range starts before
+    that `<`, as a range's tag prefix holds no `<`, and the cells before it are not tried one by one.
+    """
+    start = max(text.rfind(b"<", 0, text.find(b"mergeCell")), 0)
+    for first, last in _MERGE_CELL.findall(text, start):
         (top, left), (bottom, right) = _reference(first.decode()), _reference(last.decode())
         yield top, left - 1, bottom, right - 1
 
