@@ -1029,7 +1029,11 @@ def _times_alone(grid: pl.DataFrame, day_zero: str) -> pl.DataFrame:
     a date or datetime column, and joins its date column when the sheet splits the two.
     """
     moment = rf"^{day_zero} ([0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\.[0-9]+)?)$"
-    return grid.with_columns(pl.col(pl.Utf8).str.replace(moment, "$1"))
+    # Only the columns with a cell starting as the day does (its literal start: 1899-12-3, 1904-01-01) are
+    # rewritten: a cheap test of every cell instead of a regex replace of every cell.
+    found = grid.select(pl.col(pl.Utf8).str.starts_with(day_zero.split("[")[0]).any())
+    touched = [name for name, hit in found.row(0, named=True).items() if hit] if found.width else []
+    return grid.with_columns(pl.col(touched).str.replace(moment, "$1")) if touched else grid
 
 
 def _as_shown(
