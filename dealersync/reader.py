@@ -76,6 +76,8 @@ MIN_ROW_XML_BYTES = 24
 # Parts are inflated a slice of compressed bytes at a time, giving out at most INFLATE_CHUNK bytes a step.
 INFLATE_FEED = 64 * 1024
 INFLATE_CHUNK = 4 * MB
+# The inflated chunks' references are searched together once they hold this many bytes.
+RANGE_BATCH_BYTES = 4 * MB
 
 # calamine holds a sheet as one dense grid spanning its used range, so two cells far apart (A1 and
 # XFD1048576) make it ask for 512 GB and abort the process. The range is bounded before calamine from
@@ -389,16 +391,7 @@ def _check_ooxml(
     sheet_parts = _sheet_parts(archive)
     sheet_names = {part: sheet for sheet, part in sheet_parts.items()}
     merges: dict[str, list[_Merge]] = {sheet: [] for sheet in sheet_parts}
-    heads = {
-        member.filename: _inflated_part(
-            data,
-            member,
-            sheet_names.get(member.filename),
-            limits,
-            merges[sheet_names[member.filename]] if member.filename in sheet_names else None,
-        )
-        for member in members
-    }
+    heads = _inflated_parts(data, members, sheet_names, limits, merges)
     for name, head in heads.items():
         if (name.endswith((".xml", ".rels", ".vml")) or name in sheet_names) and _declares_dtd(head):
             raise FileRefused(
@@ -587,40 +580,101 @@ def _size_lie(member: zipfile.ZipInfo, real: int, *, at_least: bool = False) -> 
     )
 
 
-def _inflated_part(
-    data: bytes, member: zipfile.ZipInfo, sheet: str | None, limits: _Limits, merges: list[_Merge] | None
-) -> bytes:
-    """Inflate a whole part once, refusing a sheet whose used range passes the limits; return its head.
+@dataclass
+class _PartScan:
+    """A part being inflated: where its refusals point, what its references say so far, its head, and the
+    list its merged ranges go to (a worksheet's)."""
+
+    member: zipfile.ZipInfo
+    where: str
+    merges: list[_Merge] | None
+    used: _UsedRange = field(default_factory=_UsedRange)
+    head: bytearray = field(default_factory=bytearray)
+
+
+def _inflated_parts(
+    data: bytes,
+    members: list[zipfile.ZipInfo],
+    sheet_names: dict[str, str],
+    limits: _Limits,
+    merges: dict[str, list[_Merge]],
+) -> dict[str, bytes]:
+    """Inflate every part once, refusing a sheet whose used range passes the limits; return their heads.
 
     Every part is looked at, not only the ones workbook.xml names as sheets: calamine may find a sheet
-    where our reading of the relationships would not. The head is the first PROLOG_READ_BYTES. A
-    worksheet's merged ranges are added to `merges` on the way.
+    where our reading of the relationships would not. A head is the first PROLOG_READ_BYTES of a part. A
+    worksheet's merged ranges are added to its list in `merges` on the way. The chunks' references are
+    searched RANGE_BATCH_BYTES at a time, then each chunk and each part's end is checked in the order they
+    were inflated: a file is refused for the same first reason as when each chunk was checked at once.
     """
-    head = bytearray()
+    heads: dict[str, bytes] = {}
+    pending: list[tuple[_PartScan, bytes | None]] = []  # a chunk of a part's text, or None: the part's end
 
-    def kept(chunks: Iterator[bytes]) -> Iterator[bytes]:
-        for chunk in chunks:
-            if len(head) < PROLOG_READ_BYTES:
-                head.extend(chunk[: PROLOG_READ_BYTES - len(head)])
-            yield chunk
+    def inflated() -> Iterator[tuple[_PartScan, bytes | None]]:
+        for member in members:
+            sheet = sheet_names.get(member.filename)
+            part = _PartScan(
+                member,
+                sheet or member.filename,
+                merges[sheet_names[member.filename]] if member.filename in sheet_names else None,
+            )
+            for text in _whole_tags(_kept_head(_part_chunks(data, member), part.head)):
+                yield part, text
+            yield part, None
 
-    where = sheet or member.filename
-    used = _UsedRange()
-    for text in _whole_tags(kept(_part_chunks(data, member))):
-        if merges is not None and b"mergeCell" in text:
-            merges.extend(_merged_ranges(text))
-        if not used.counted:  # once positions are counted, the count below reads every reference too
-            _note_range(text, used)
-            limits.check(where, used.last_row, used.last_column)
+    def checked() -> None:
+        signs = iter(_range_signs([text for _, text in pending if text is not None]))
+        for part, text in pending:
+            if text is None:
+                heads[part.member.filename] = _part_end(data, part, limits)
+                continue
+            found = next(signs)
+            if part.merges is not None and b"mergeCell" in text:
+                part.merges.extend(_merged_ranges(text))
+            if not part.used.counted:  # once positions are counted, the count reads every reference too
+                _note_range(found, part.used)
+                limits.check(part.where, part.used.last_row, part.used.last_column)
+        pending.clear()
+
+    parts, size = inflated(), 0
+    while True:
+        try:
+            item = next(parts, None)
+        except Exception:
+            checked()  # what was inflated before is checked first, as it was met first
+            raise
+        if item is None:
+            break
+        pending.append(item)
+        size += len(item[1] or b"")
+        if size >= RANGE_BATCH_BYTES:
+            checked()
+            size = 0
+    checked()
+    return heads
+
+
+def _kept_head(chunks: Iterator[bytes], head: bytearray) -> Iterator[bytes]:
+    """A part's chunks, its first PROLOG_READ_BYTES copied into `head` on the way."""
+    for chunk in chunks:
+        if len(head) < PROLOG_READ_BYTES:
+            head.extend(chunk[: PROLOG_READ_BYTES - len(head)])
+        yield chunk
+
+
+def _part_end(data: bytes, part: _PartScan, limits: _Limits) -> bytes:
+    """The checks of a part once it is inflated whole: its range counted when its references are odd or
+    far apart, and its shared strings' count; return its head."""
+    member, used = part.member, part.used
     if used.counted or max(used.last_row, PLAIN_ROWS) * max(used.last_column, PLAIN_COLUMNS) > limits.cells:
-        _count_range(data, member, where, used, limits)
-    strings = _UNIQUE_COUNT.search(head) if b"sst" in head else None  # the regex tries every `<`: not in vain
+        _count_range(data, member, part.where, used, limits)
+    strings = _UNIQUE_COUNT.search(part.head) if b"sst" in part.head else None  # the regex tries every `<`
     if strings and int(strings.group(1)) > member.file_size // MIN_STRING_XML_BYTES:
         raise FileRefused(  # calamine reserves room for that many strings up front
             f"the part {member.filename} of the workbook says it holds {int(strings.group(1)):,} different "
             f"texts, more than {member.file_size:,} bytes can: the file is damaged or crafted; {RESAVE}"
         )
-    return bytes(head)
+    return bytes(part.head)
 
 
 def _whole_tags(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -650,15 +704,32 @@ def _utf8_decoder(head: bytes) -> Callable[[bytes], bytes]:
     return lambda chunk: incremental.decode(chunk).encode()
 
 
-def _note_range(text: bytes, used: _UsedRange) -> None:
-    """Note in `used` the references beyond the plain ones and whether positions are counted (Rust regex)."""
+def _range_signs(texts: list[bytes]) -> list[list[str]]:
+    """The signs of each text's references beyond the plain ones (_RANGE_SIGNS), all searched in one go
+    (Rust regex: a call costs about as much as searching 100 KB, and a chunk is about that)."""
+    if not texts:
+        return []
     try:
-        signs = pl.Series([text], dtype=pl.Binary).cast(pl.Utf8)
-    except pl.exceptions.ComputeError:  # not UTF-8 (a picture, a macro project): as Latin-1, byte for byte
-        signs = pl.Series([text.decode("latin-1")])
-    if not signs.str.contains(_RANGE_SIGNS).item():  # the usual case, told faster than extracting nothing
-        return
-    for sign in signs.str.extract_all(_RANGE_SIGNS).item():
+        signs = pl.Series(texts, dtype=pl.Binary).cast(pl.Utf8)
+    except pl.exceptions.ComputeError:  # some text is not UTF-8 (a picture, a macro project)
+        signs = pl.Series([_as_text(text) for text in texts], dtype=pl.Utf8)
+    if not signs.str.contains(_RANGE_SIGNS).any():  # the usual case, told faster than extracting nothing
+        return [[] for _ in texts]
+    return signs.str.extract_all(_RANGE_SIGNS).to_list()
+
+
+def _as_text(text: bytes) -> str:
+    """A part's text as it is searched: UTF-8, or else Latin-1, byte for byte."""
+    try:
+        return pl.Series([text], dtype=pl.Binary).cast(pl.Utf8).item()
+    except pl.exceptions.ComputeError:
+        return text.decode("latin-1")
+
+
+def _note_range(signs: list[str], used: _UsedRange) -> None:
+    """Note in `used` the references beyond the plain ones and whether positions are counted, from a
+    text's signs (_range_signs)."""
+    for sign in signs:
         if not sign.startswith(" r="):
             used.counted = True
             continue

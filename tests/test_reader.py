@@ -16,7 +16,14 @@ import xlsxwriter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from workbooks import Formatted, Formula, at, ole2_container, rewrite_part, write_xlsx, xls_bytes
 
-from dealersync.reader import TOTAL_CELL, FileRefused, _number_cell_styles, file_sha256, read_workbook
+from dealersync.reader import (
+    TOTAL_CELL,
+    FileRefused,
+    _merged_ranges,
+    _number_cell_styles,
+    file_sha256,
+    read_workbook,
+)
 from dealersync.schemas.contract import SHEETS
 
 CUSTOMER_HEADERS = ["经销商代码", "客户编号", "客户名称", "联系电话", "车架号", "车型"]
@@ -849,6 +856,83 @@ def test_declared_dimension_refuses_before_loading_only_when_the_part_could_hold
     assert "has 90,000 rows" in refusal(path, aliases, max_rows=20)
     # ... and not when formatting alone could have stretched it (calamine then counts the real rows).
     assert read_one(path, aliases, max_rows=1000).frame.height == 20
+
+
+def _rows_of_plain_cells(first: int, last: int) -> bytes:
+    """Sheet rows `first`..`last` of three plain number cells each (about 80 bytes of XML a row)."""
+    return b"".join(
+        b'<row r="%d"><c r="A%d"><v>1</v></c><c r="B%d"><v>2</v></c><c r="C%d"><v>3</v></c></row>'
+        % (i, i, i, i)
+        for i in range(first, last + 1)
+    )
+
+
+def _with_lying_part(path: Path, name: str, declared: int, *, first: bool) -> None:
+    """Rewrite a workbook with one more part, first or last, that inflates to more than the `declared`
+    size its headers give."""
+    with zipfile.ZipFile(path) as source:
+        parts = [(info.filename, source.read(info)) for info in source.infolist()]
+    parts = [(name, b"\0" * 100_000), *parts] if first else [*parts, (name, b"\0" * 100_000)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for part, content in parts:
+            target.writestr(part, content)
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, zipfile.ZipFile(path).getinfo(name).header_offset + 22, declared)
+    entry = data.rfind(b"PK\x05\x06")
+    entry = struct.unpack_from("<I", data, entry + 16)[0]  # the central directory, entry by entry
+    while data[entry + 46 : entry + 46 + len(name)] != name.encode():
+        entry += 46 + sum(struct.unpack_from("<HHH", data, entry + 28))
+    struct.pack_into("<I", data, entry + 24, declared)
+    path.write_bytes(bytes(data))
+
+
+def test_a_far_cell_after_megabytes_of_plain_rows_is_refused_before_calamine(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    far = b'<row r="90001"><c r="BDWGN90001"><v>1</v></c></row>'  # after more than 7 MB of rows
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", _rows_of_plain_cells(3, 90_000) + far + b"</sheetData>"),
+    )
+    assert "has 1,000,000 columns, more than the 500" in refusal(path, aliases)
+
+
+def test_a_far_cell_is_found_beside_a_part_that_is_not_text(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", b'<row r="3"><c r="BDWGN3"><v>1</v></c></row></sheetData>'),
+    )
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # not UTF-8: read as Latin-1
+        archive.writestr("xl/media/image1.png", bytes(range(256)) * 64)
+    assert "has 1,000,000 columns, more than the 500" in refusal(path, aliases)
+
+
+def test_a_file_is_refused_for_the_first_thing_wrong_in_the_order_of_its_parts(tmp_path, aliases):
+    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", b'<row r="3"><c r="BDWGN3"><v>1</v></c></row></sheetData>'),
+    )
+    original = path.read_bytes()
+    _with_lying_part(path, "xl/media/image1.bin", 50_000, first=False)  # the sheet's column is met first
+    assert "has 1,000,000 columns, more than the 500" in refusal(path, aliases)
+    path.write_bytes(original)
+    _with_lying_part(path, "xl/media/image1.bin", 50_000, first=True)  # the lying part's size is met first
+    assert "declares 50,000 bytes but holds more than" in refusal(path, aliases)
+
+
+def test_merged_ranges_are_found_whatever_comes_before_them():
+    text = (
+        b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>mergeCell</x:t></x:is></x:c></x:row>'
+        b'</x:sheetData><x:mergeCells count="2"><x:mergeCell ref="A2:A4"/><mergeCell ref="B1:C1"/>'
+        b"</x:mergeCells>"
+    )
+    assert list(_merged_ranges(text)) == [(2, 0, 4, 0), (1, 1, 1, 2)]
+    assert list(_merged_ranges(b'<mergeCell ref="A2:A4"/>')) == [(2, 0, 4, 0)]
+    assert list(_merged_ranges(b"<row/>")) == []
 
 
 def test_openpyxl_reads_workbook_xml_through_defusedxml():
