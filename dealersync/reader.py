@@ -1406,28 +1406,27 @@ def _sheet_read(
             key = header or f"column {letter}"
             extra_columns[f"{key} ({letter})" if key in extra_columns else key] = column
     first_excel_row = header_index + 2
-    blank = ~pl.any_horizontal(pl.all().is_not_null())
-    total_hint = pl.any_horizontal(pl.all().str.contains(_TOTAL_HINT).fill_null(False))
     header_texts = {
         column: cell.strip()
         for column, cell in zip(grid.columns, header_cells, strict=True)
         if cell and cell.strip()
     }
-    header_hint = (
-        pl.any_horizontal(
-            *(
-                pl.col(column).str.contains(text, literal=True).fill_null(False)
-                for column, text in header_texts.items()
-            )
-        )
-        if len(header_texts) >= MIN_HEADER_FIELDS
-        else pl.lit(False)
+    # The hints are searched in a row's cells joined by NUL, which none of them holds: a match cannot span
+    # two cells, and it is one search a row, not one a cell. A row holding a header text somewhere is a
+    # candidate repeated header once a cell of it holds its own column's header.
+    text = pl.col("_text")
+    hints = data.select(pl.concat_str(pl.all(), separator="\x00", ignore_nulls=True).alias("_text")).select(
+        text.str.contains(_TOTAL_HINT).fill_null(False).alias("_total"),
+        (
+            text.str.contains_any(list(header_texts.values())).fill_null(False)
+            if len(header_texts) >= MIN_HEADER_FIELDS
+            else pl.lit(False)
+        ).alias("_header"),
     )
     marked = data.with_columns(
         pl.int_range(first_excel_row, first_excel_row + data.height, dtype=pl.Int64).alias(EXCEL_ROW),
-        blank.alias("_blank"),
-        total_hint.alias("_total"),
-        header_hint.alias("_header"),
+        pl.any_horizontal(pl.all().is_not_null()).not_().alias("_blank"),
+        *hints.get_columns(),
     )
     total_rows = [
         row[EXCEL_ROW]
@@ -1435,9 +1434,19 @@ def _sheet_read(
         if _is_total_row([clean_label(row[c]) for c in grid.columns if _figure_or_label(row[c])])
     ]
     blank_rows = int(marked.get_column("_blank").sum())
+    repeated = marked.filter(pl.col("_header"))
+    if repeated.height:
+        repeated = repeated.filter(
+            pl.any_horizontal(
+                *(
+                    pl.col(column).str.contains(header, literal=True).fill_null(False)
+                    for column, header in header_texts.items()
+                )
+            )
+        )
     repeated_headers = {
         row[EXCEL_ROW]
-        for row in marked.filter(pl.col("_header")).iter_rows(named=True)
+        for row in repeated.iter_rows(named=True)
         if _repeats_header([(row[c], header_texts.get(c)) for c in grid.columns if row[c] is not None])
     }
     titles = sorted(
