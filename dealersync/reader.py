@@ -65,6 +65,9 @@ REFERENCE_COPY = (
     "sheets alone); hide or delete the sheet"
 )
 MIN_KIND_FIELDS = 3  # a sheet recognised by its headers alone names at least this many columns
+# Rows starting a range merged across columns are read one by one up to this many (a polars call costs as
+# much as reading a few rows); more are counted in one pass over the sheet.
+TITLE_ROWS_READ = 16
 
 # A part smaller than this is never a zip bomb, whatever its compression ratio.
 RATIO_FLOOR_BYTES = MB
@@ -1192,6 +1195,14 @@ def _title_rows(grid: pl.DataFrame, columns: list[int], merges: list[_Merge]) ->
     }
     if not candidates:
         return set()
+    tops = {top for top, _ in candidates}
+    if len(tops) <= TITLE_ROWS_READ:  # a banner, a title a month: their rows are read one by one
+        cells = {top: grid.row(top - 1) for top in tops}
+        return {
+            top
+            for top, j in candidates
+            if sum(cell is not None for cell in cells[top]) == 1 and cells[top][j] is not None
+        }
     filled = grid.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
     return {top for top, j in candidates if filled[top - 1] == 1 and grid[top - 1, j] is not None}
 
