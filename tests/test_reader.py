@@ -897,25 +897,26 @@ def test_a_far_cell_after_megabytes_of_plain_rows_is_refused_before_calamine(tmp
     assert "has 1,000,000 columns, more than the 500" in refusal(path, aliases)
 
 
-def test_a_far_cell_is_found_beside_a_part_that_is_not_text(tmp_path, aliases):
-    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
+def _with_a_far_cell(path: Path) -> Path:
+    """A customers workbook with one more cell, in column BDWGN (1,000,000)."""
+    write_xlsx(path, {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
     rewrite_part(
         path,
         "xl/worksheets/sheet1.xml",
         lambda xml: xml.replace(b"</sheetData>", b'<row r="3"><c r="BDWGN3"><v>1</v></c></row></sheetData>'),
     )
+    return path
+
+
+def test_a_far_cell_is_found_beside_a_part_that_is_not_text(tmp_path, aliases):
+    path = _with_a_far_cell(tmp_path / "c.xlsx")
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # not UTF-8: read as Latin-1
         archive.writestr("xl/media/image1.png", bytes(range(256)) * 64)
     assert "has 1,000,000 columns, more than the 500" in refusal(path, aliases)
 
 
 def test_a_file_is_refused_for_the_first_thing_wrong_in_the_order_of_its_parts(tmp_path, aliases):
-    path = write_xlsx(tmp_path / "c.xlsx", {"客户档案": [CUSTOMER_HEADERS, CUSTOMER_ROW]})
-    rewrite_part(
-        path,
-        "xl/worksheets/sheet1.xml",
-        lambda xml: xml.replace(b"</sheetData>", b'<row r="3"><c r="BDWGN3"><v>1</v></c></row></sheetData>'),
-    )
+    path = _with_a_far_cell(tmp_path / "c.xlsx")
     original = path.read_bytes()
     _with_lying_part(path, "xl/media/image1.bin", 50_000, first=False)  # the sheet's column is met first
     assert "has 1,000,000 columns, more than the 500" in refusal(path, aliases)
