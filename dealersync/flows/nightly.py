@@ -416,7 +416,7 @@ def _check_and_load(
     """Check files in parallel against the warehouse's references; load them in inbox order, references first.
 
     A checked file waits for its turn staged (its rows in Arrow files under `staging`, written by the
-    worker), so the flow's memory holds one file's rows at a time, not the night's.
+    worker), so the flow's memory holds the rows of the file or group it loads, not the night's.
     """
     if not paths:
         return [], []
