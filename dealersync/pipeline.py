@@ -143,18 +143,19 @@ def read_file(path: Path, *, aliases: Aliases, settings: Settings) -> tuple[Pars
 
 
 def check_files_read(
-    files: Sequence[tuple[ParsedFile, Sequence[SheetRead]]],
+    files: Sequence[tuple[ParsedFile, Sequence[SheetRead | ParsedSheet]]],
     *,
     today: date,
     aliases: Aliases,
     refs: Refs,
     settings: Settings,
 ) -> list[ParsedFile]:
-    """Files as `read_file` gives them, checked together (refused ones pass through as they are).
+    """Files as `read_file` gives them (or parsed ones with their sheets, to check again), checked
+    together; refused ones pass through as they are.
 
     A batch the checks break on is checked again file by file, so that only the file that breaks them
-    is refused ("the file could not be checked"), never the batch. Each file's `seconds_check` is its
-    share, by rows, of the batch's time.
+    is refused ("the file could not be checked"), never the batch. Each file's `seconds_check` grows by
+    its share, by rows, of the batch's time.
     """
     waiting = [(parsed, sheets) for parsed, sheets in files if parsed.status == PARSED]
     started = perf_counter()
@@ -171,12 +172,16 @@ def check_files_read(
         parsed, _ = waiting[0]
         log.exception("unexpected error checking %s", parsed.file_name)
         reason = f"the file could not be checked ({type(error).__name__}: {error}); nothing of it was loaded"
-        return [replace(parsed, status=REFUSED, reason=reason) if p is parsed else p for p, _ in files]
+        refused = replace(parsed, status=REFUSED, reason=reason, sheets=[])
+        return [refused if p is parsed else p for p, _ in files]
     seconds = perf_counter() - started
     rows = [sum(_rows(sheet) for sheet in sheets) for _, sheets in waiting]
     done = {
         id(parsed): replace(
-            parsed, sheets=sheets, seconds_check=seconds * (count / sum(rows) if sum(rows) else 1 / len(rows))
+            parsed,
+            sheets=sheets,
+            seconds_check=parsed.seconds_check
+            + seconds * (count / sum(rows) if sum(rows) else 1 / len(rows)),
         )
         for (parsed, _), sheets, count in zip(waiting, checked, rows, strict=True)
     }
@@ -187,18 +192,14 @@ def recheck(
     files: Sequence[ParsedFile], *, today: date, aliases: Aliases, refs: Refs, settings: Settings
 ) -> list[ParsedFile]:
     """The same files checked again, together, against references loaded after they were first checked
-    (no re-reading); files not parsed pass through."""
-    waiting = [parsed for parsed in files if parsed.status == PARSED]
-    started = perf_counter()
-    checked = check_read_files(
-        [parsed.sheets for parsed in waiting], today=today, aliases=aliases, refs=refs, settings=settings
+    (no re-reading); files not parsed pass through, and a file that breaks the checks is refused."""
+    return check_files_read(
+        [(parsed, parsed.sheets) for parsed in files],
+        today=today,
+        aliases=aliases,
+        refs=refs,
+        settings=settings,
     )
-    share = (perf_counter() - started) / max(1, len(waiting))
-    done = {
-        id(parsed): replace(parsed, sheets=sheets, seconds_check=parsed.seconds_check + share)
-        for parsed, sheets in zip(waiting, checked, strict=True)
-    }
-    return [done.get(id(parsed), parsed) for parsed in files]
 
 
 def _rows(sheet: SheetRead | ParsedSheet) -> int:

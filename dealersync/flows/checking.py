@@ -85,8 +85,9 @@ def _read(path: Path, inputs: CheckInputs) -> "tuple[ParsedFile, list[SheetRead]
 
 
 @task(name="recheck-files", cache_policy=NO_CACHE)
-def recheck_files(staged: list["Staged"], inputs: CheckInputs, staging: Path) -> list["Staged"]:
-    """Check staged workbooks again, together, against references loaded after they were checked (no re-reading)."""
+def recheck_files(staged: list["Staged"], inputs: CheckInputs, staging: Path) -> list["Staged | ParsedFile"]:
+    """Check staged workbooks again, together, against references loaded after they were checked (no
+    re-reading); one that breaks the checks comes back refused."""
     checked = recheck(
         [item.restore() for item in staged],
         today=inputs.today,
@@ -94,7 +95,7 @@ def recheck_files(staged: list["Staged"], inputs: CheckInputs, staging: Path) ->
         refs=inputs.refs,
         settings=inputs.settings,
     )
-    return [Staged.of(parsed, staging) for parsed in checked]
+    return [_staged(parsed, staging) for parsed in checked]
 
 
 @dataclass

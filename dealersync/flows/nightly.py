@@ -461,6 +461,10 @@ def _check_and_load(
                 for item, checked_again in zip(batch, future.result(), strict=True)
             }
         others = [rechecked[s.light.path] for s in others]
+        for parsed in [item for item in others if isinstance(item, ParsedFile)]:  # broke the checks
+            outcomes.append(_refuse(con, run_id, parsed, inbox_dir, as_of, logger))
+            progress.loaded(parsed.file_name)
+        others = [item for item in others if isinstance(item, Staged)]
     with timed(seconds, "load"):
         loaded_others, kept_others = _load_all(
             con, others, run_id, inbox_dir, as_of, settings, progress, logger

@@ -151,3 +151,48 @@ def test_auto_starts_a_process_pool_only_for_a_large_inbox(megabytes, pool, tmp_
     runner = pickle.loads(pickle.dumps(runner))  # a served flow's runs get it pickled
     with runner.duplicate() as started:
         assert isinstance(started._inner, ProcessPoolTaskRunner if pool else ThreadPoolTaskRunner)
+
+
+def test_a_dealer_file_that_breaks_the_checks_against_late_references_is_refused_and_the_night_goes_on(
+    sample_inbox, tmp_path, monkeypatch, prefect_harness
+):
+    """The reference workbook found by its headers loads after the dealers were checked; checked again,
+    one dealer's file provokes an error in the checks: it is set aside with the reason, the others load."""
+    from dealersync import pipeline
+    from dealersync.flows.nightly import nightly
+    from dealersync.warehouse.db import connect
+
+    monkeypatch.setenv("DEALERSYNC_TASK_RUNNER", "thread")
+    monkeypatch.setenv("DEALERSYNC_DATA_DIR", str(tmp_path))
+    inbox = copy_inbox(sample_inbox, tmp_path / "inbox")
+    reference = inbox / "总部基础资料.xlsx"
+    book = openpyxl.load_workbook(reference)
+    for index, sheet in enumerate(book.worksheets, start=1):
+        sheet.title = f"Sheet{index}"
+    book.save(reference)
+    shutil.copystat(sample_inbox / reference.name, reference)
+    breaking = sorted(p.name for p in inbox.iterdir() if p.name.startswith("D0002"))[0]
+    check_sheets = pipeline.check_sheets
+
+    def fragile(kind, sheets, *, refs, **options):
+        checked_again = refs.dealers is not None  # the first checks ran before any reference was loaded
+        of_d0002 = kind == "service_visits" and any(
+            s.frame["dealer_code"].str.to_uppercase().str.contains("D0002").any() for s in sheets
+        )
+        if checked_again and of_d0002:
+            raise ValueError("a bug the file provokes")
+        return check_sheets(kind, sheets, refs=refs, **options)
+
+    monkeypatch.setattr(pipeline, "check_sheets", fragile)
+    result = nightly(inbox=inbox, warehouse=tmp_path / "warehouse.duckdb", today=TODAY)
+    con = connect(tmp_path / "warehouse.duckdb", read_only=True)
+    try:
+        files = dict(con.execute("SELECT file_name, status FROM etl.files").fetchall())
+        reason = con.execute("SELECT reason FROM etl.files WHERE file_name = ?", [breaking]).fetchall()[0][0]
+    finally:
+        con.close()
+    assert files[breaking] == "refused"
+    assert reason.startswith("the file could not be checked (ValueError: a bug the file provokes)")
+    assert sorted(status for name, status in files.items() if name != breaking).count("loaded") == 4
+    assert (tmp_path / "rejected" / TODAY.isoformat() / breaking).exists()
+    assert result.exit_code == 1  # refused files, not a failed load

@@ -148,3 +148,31 @@ def test_a_file_that_breaks_the_checks_is_refused_alone_and_the_others_of_its_ba
     assert (first.status, [s.clean.height for s in first.sheets]) == ("parsed", [1])
     assert second.status == "refused" and second.sheets == []
     assert second.reason.startswith("the file could not be checked (ValueError: a bug the file provokes)")
+
+
+def test_a_file_that_breaks_the_checks_when_checked_again_is_refused_alone(tmp_path, aliases, monkeypatch):
+    """Checked again against references loaded since (no re-reading), the same holds."""
+    from dealersync import pipeline
+
+    visit = ["D0012", "WO1", "C1", VIN, "2024-06-02", "保养", "5000"]
+    good = write_xlsx(tmp_path / "good.xlsx", {"维修记录": [VISIT_HEADERS, visit]})
+    breaking = write_xlsx(tmp_path / "breaking.xlsx", {"维修记录 (坏)": [VISIT_HEADERS, visit]})
+    settings = Settings(_env_file=None)
+    first = pipeline.process_files(
+        [good, breaking], today=TODAY, aliases=aliases, refs=Refs(), settings=settings
+    )
+    assert [p.status for p in first] == ["parsed", "parsed"]
+    check_sheets = pipeline.check_sheets
+
+    def fragile(kind, sheets, **options):
+        if any(sheet.sheet == "维修记录 (坏)" for sheet in sheets):
+            raise ValueError("a bug the file provokes")
+        return check_sheets(kind, sheets, **options)
+
+    monkeypatch.setattr(pipeline, "check_sheets", fragile)
+    known = Refs(dealers=pl.DataFrame({"dealer_code": ["D0099"], "region": ["华东"]}))
+    again, refused = pipeline.recheck(first, today=TODAY, aliases=aliases, refs=known, settings=settings)
+    assert again.status == "parsed" and again.problems["rule"].to_list() == ["unknown_dealer"]
+    assert again.seconds_check > first[0].seconds_check
+    assert (refused.status, refused.sheets) == ("refused", [])
+    assert refused.reason.startswith("the file could not be checked (ValueError: a bug the file provokes)")
