@@ -514,7 +514,8 @@ def _refuse(con, run_id, parsed: ParsedFile, inbox_dir, as_of, logger) -> FileOu
 
 
 def _load_all(con, staged, run_id, inbox_dir, as_of, settings, progress, logger):
-    """Load staged files one at a time: (their outcomes, what their steward copies need of each).
+    """Load staged files in inbox order, alone or in groups (`load_groups`): (their outcomes, what their
+    steward copies need of each).
 
     A copy needs the file's rows and the warnings the loader gave it (mileage going backwards, no customer
     file), taken as soon as it loads: a later file of the night with the same problem moves its entry.
