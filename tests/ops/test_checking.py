@@ -12,7 +12,7 @@ from ops_helpers import TODAY, copy_inbox, warehouse_digest
 
 from dealersync.flows import checking
 from dealersync.flows.checking import CheckInputs, Staged, _read
-from dealersync.flows.nightly import _batches, _names_reference_sheets
+from dealersync.flows.nightly import _batch_count, _batches, _names_reference_sheets
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
 from dealersync.transforms.validate import Refs
@@ -26,6 +26,15 @@ def test_batches_share_the_work_evenly_and_keep_every_file_once():
     assert totals == [90, 90, 100]  # largest first, each into the lightest batch
     assert _batches(["a"], 8, sizes.get) == [["a"]]  # never an empty batch
     assert _batches([], 8, sizes.get) == []
+
+
+def test_a_night_has_one_batch_per_worker_and_more_only_to_keep_each_under_its_size():
+    """Checked together, a batch's sheets cost little more than one of them: few, large batches."""
+    megabyte = 2**20
+    assert _batch_count(0, 16 * megabyte, 2) == 2
+    assert _batch_count(30 * megabyte, 16 * megabyte, 2) == 2
+    assert _batch_count(33 * megabyte, 16 * megabyte, 2) == 3  # no batch over 16 MB
+    assert _batch_count(125 * megabyte, 16 * megabyte, 4) == 8
 
 
 def test_a_file_that_blinks_is_read_again_and_one_that_stays_away_comes_back_as_its_error(monkeypatch):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import polars as pl
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from workbooks import write_xlsx
 
-from dealersync.pipeline import check_read_files, check_read_sheets
+from dealersync.pipeline import check_read_files, check_read_sheets, process_files, recheck
 from dealersync.reader import read_workbook
 from dealersync.samples import generate_inbox
 from dealersync.settings import Settings
@@ -124,10 +126,8 @@ def test_each_message_names_the_column_as_its_own_sheet_wrote_it(tmp_path, alias
     assert together[1][0].clean["intake_date"].to_list() == [date(2024, 6, 3)]
 
 
-def test_a_file_that_breaks_the_checks_is_refused_alone_and_the_others_of_its_batch_are_checked(
-    tmp_path, aliases, monkeypatch
-):
-    """An unexpected error in the checks of one file refuses that file, with the error, not its batch."""
+def a_good_file_and_one_that_breaks_the_checks(tmp_path, monkeypatch) -> tuple[Path, Path, Callable]:
+    """Two visits workbooks, and what makes the checks of the second one's sheet raise from then on."""
     from dealersync import pipeline
 
     visit = ["D0012", "WO1", "C1", VIN, "2024-06-02", "保养", "5000"]
@@ -140,10 +140,17 @@ def test_a_file_that_breaks_the_checks_is_refused_alone_and_the_others_of_its_ba
             raise ValueError("a bug the file provokes")
         return check_sheets(kind, sheets, **options)
 
-    monkeypatch.setattr(pipeline, "check_sheets", fragile)
-    settings = Settings(_env_file=None)
-    first, second = pipeline.process_files(
-        [good, breaking], today=TODAY, aliases=aliases, refs=Refs(), settings=settings
+    return good, breaking, lambda: monkeypatch.setattr(pipeline, "check_sheets", fragile)
+
+
+def test_a_file_that_breaks_the_checks_is_refused_alone_and_the_others_of_its_batch_are_checked(
+    tmp_path, aliases, monkeypatch
+):
+    """An unexpected error in the checks of one file refuses that file, with the error, not its batch."""
+    good, breaking, break_checks = a_good_file_and_one_that_breaks_the_checks(tmp_path, monkeypatch)
+    break_checks()
+    first, second = process_files(
+        [good, breaking], today=TODAY, aliases=aliases, refs=Refs(), settings=Settings(_env_file=None)
     )
     assert (first.status, [s.clean.height for s in first.sheets]) == ("parsed", [1])
     assert second.status == "refused" and second.sheets == []
@@ -152,26 +159,13 @@ def test_a_file_that_breaks_the_checks_is_refused_alone_and_the_others_of_its_ba
 
 def test_a_file_that_breaks_the_checks_when_checked_again_is_refused_alone(tmp_path, aliases, monkeypatch):
     """Checked again against references loaded since (no re-reading), the same holds."""
-    from dealersync import pipeline
-
-    visit = ["D0012", "WO1", "C1", VIN, "2024-06-02", "保养", "5000"]
-    good = write_xlsx(tmp_path / "good.xlsx", {"维修记录": [VISIT_HEADERS, visit]})
-    breaking = write_xlsx(tmp_path / "breaking.xlsx", {"维修记录 (坏)": [VISIT_HEADERS, visit]})
+    good, breaking, break_checks = a_good_file_and_one_that_breaks_the_checks(tmp_path, monkeypatch)
     settings = Settings(_env_file=None)
-    first = pipeline.process_files(
-        [good, breaking], today=TODAY, aliases=aliases, refs=Refs(), settings=settings
-    )
+    first = process_files([good, breaking], today=TODAY, aliases=aliases, refs=Refs(), settings=settings)
     assert [p.status for p in first] == ["parsed", "parsed"]
-    check_sheets = pipeline.check_sheets
-
-    def fragile(kind, sheets, **options):
-        if any(sheet.sheet == "维修记录 (坏)" for sheet in sheets):
-            raise ValueError("a bug the file provokes")
-        return check_sheets(kind, sheets, **options)
-
-    monkeypatch.setattr(pipeline, "check_sheets", fragile)
+    break_checks()
     known = Refs(dealers=pl.DataFrame({"dealer_code": ["D0099"], "region": ["华东"]}))
-    again, refused = pipeline.recheck(first, today=TODAY, aliases=aliases, refs=known, settings=settings)
+    again, refused = recheck(first, today=TODAY, aliases=aliases, refs=known, settings=settings)
     assert again.status == "parsed" and again.problems["rule"].to_list() == ["unknown_dealer"]
     assert again.seconds_check > first[0].seconds_check
     assert (refused.status, refused.sheets) == ("refused", [])

@@ -127,6 +127,9 @@ def test_files_that_share_a_dealer_or_were_loaded_before_load_apart(inboxes, tmp
     again = process_files([copy], today=day, aliases=aliases, refs=read_refs(con), settings=settings)[0]
     groups = list(load_groups(con, [*dealers, again], as_of=day))
     assert [len(group) for group in groups] == [4, 1]
+    two = sum(p.rows_read for p in dealers[:2])  # a group's rows are in memory together: a cap on them
+    capped = [len(group) for group in load_groups(con, dealers, as_of=day, max_rows=two)]
+    assert capped[0] == 2 and sum(capped) == 4 and len(capped) > 1
     load_files(con, dealers[:2], run_id=start_run(con, as_of=day, inbox=None), as_of=day)
     assert [len(group) for group in load_groups(con, dealers, as_of=day)] == [1, 1, 2]
     with pytest.raises(ValueError, match="one by one"):
