@@ -291,9 +291,7 @@ def _duplicates(business_key: pl.DataFrame, typed: pl.DataFrame, sheets: Sequenc
             pl.col("key").alias("value"),
             typed[EXCEL_ROW].gather(repeated["first"]).cast(pl.Utf8).alias("row"),
             rule=pl.when(in_file).then(pl.lit("duplicate_key_in_file")).otherwise(pl.lit("duplicate_key")),
-            other_value=pl.when(in_file).then(
-                first_part.replace_strict(range(len(sheets)), [s.sheet for s in sheets], return_dtype=pl.Utf8)
-            ),
+            other_value=pl.when(in_file).then(_per_sheet([s.sheet for s in sheets], first_part)),
         ),
         field="",
     )
@@ -489,11 +487,12 @@ def _problems(
     )
 
 
-def _per_sheet(texts: list[str]) -> pl.Expr:
-    """Per row, the text of its sheet (`texts` in _PART order)."""
-    if len(set(texts)) <= 1:
-        return pl.lit(texts[0] if texts else None, dtype=pl.Utf8)
-    return pl.col(_PART).replace_strict(range(len(texts)), texts, return_dtype=pl.Utf8)
+def _per_sheet(texts: list[str], part: pl.Series | None = None) -> pl.Expr:
+    """Per row, the text of its sheet (`part`, by default the row's own; `texts` in _PART order)."""
+    if len(set(texts)) == 1:
+        return pl.lit(texts[0], dtype=pl.Utf8)
+    parts = pl.col(_PART) if part is None else pl.lit(part)
+    return parts.replace_strict(range(len(texts)), texts, return_dtype=pl.Utf8)
 
 
 def _worded(
