@@ -22,23 +22,6 @@ from dealersync.transforms.validate import Refs, SheetChecked, ToCheck, check_sh
 log = logging.getLogger(__name__)
 
 
-def check_read_sheets(
-    sheets: Sequence[SheetRead | ParsedSheet],
-    *,
-    today: date,
-    aliases: Aliases,
-    refs: Refs,
-    settings: Settings,
-) -> list[ParsedSheet]:
-    """Normalise and validate a file's sheets as read (or re-check parsed ones against new references).
-
-    A business key is the file's, so a row repeating a key of an earlier sheet of the same kind is
-    rejected like a row repeating one of its own sheet.
-    """
-    (parsed,) = check_read_files([sheets], today=today, aliases=aliases, refs=refs, settings=settings)
-    return parsed
-
-
 def check_read_files(
     files: Sequence[Sequence[SheetRead | ParsedSheet]],
     *,
@@ -47,8 +30,10 @@ def check_read_files(
     refs: Refs,
     settings: Settings,
 ) -> list[list[ParsedSheet]]:
-    """The sheets of several files checked together, kind by kind (`check_sheets`): each file's as
-    `check_read_sheets` would give them, in a fraction of the time for many small files."""
+    """The sheets of several files (as read, or parsed to check again) checked together, kind by kind
+    (`check_sheets`): each file's as checking it alone would give them, in a fraction of the time for
+    many small files. A business key is its file's: a row repeating a key of an earlier sheet of the
+    same kind is rejected like a row repeating one of its own sheet."""
     by_kind: dict[str, list[tuple[int, int]]] = {}
     for number, sheets in enumerate(files):
         for position, read in enumerate(sheets):

@@ -16,7 +16,7 @@ import polars as pl
 from hypothesis import strategies as st
 from workbooks import xls_bytes
 
-from dealersync.pipeline import check_read_sheets, read_limits
+from dealersync.pipeline import check_read_files, read_limits
 from dealersync.reader import FileRefused, read_workbook
 from dealersync.samples import generate_inbox
 from dealersync.settings import Settings
@@ -187,7 +187,7 @@ def verdicts(path: Path, aliases) -> str:
     rows = 0
     for sheet, parsed in zip(
         workbook.sheets,
-        check_read_sheets(workbook.sheets, today=TODAY, aliases=aliases, refs=Refs(), settings=settings),
+        check_read_files([workbook.sheets], today=TODAY, aliases=aliases, refs=Refs(), settings=settings)[0],
         strict=True,
     ):
         read = set(parsed.raw["excel_row"].to_list())

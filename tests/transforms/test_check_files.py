@@ -11,7 +11,7 @@ import polars as pl
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from workbooks import write_xlsx
 
-from dealersync.pipeline import check_read_files, check_read_sheets, process_files, recheck
+from dealersync.pipeline import check_read_files, process_files, recheck
 from dealersync.reader import read_workbook
 from dealersync.samples import generate_inbox
 from dealersync.settings import Settings
@@ -28,7 +28,7 @@ def checked_both_ways(paths, aliases, refs=Refs()):
     settings = Settings(_env_file=None)
     files = [read_workbook(path, aliases).sheets for path in paths]
     alone = [
-        check_read_sheets(sheets, today=TODAY, aliases=aliases, refs=refs, settings=settings)
+        check_read_files([sheets], today=TODAY, aliases=aliases, refs=refs, settings=settings)[0]
         for sheets in files
     ]
     together = check_read_files(files, today=TODAY, aliases=aliases, refs=refs, settings=settings)
