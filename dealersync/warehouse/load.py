@@ -472,28 +472,28 @@ class _FileLoader:
 
     # ---- one sheet -------------------------------------------------------------------------------
 
-    def load_sheet(self, sheet: _Unit, clean: str, raw: str) -> None:
+    def load_sheet(self, unit: _Unit, clean: str, raw: str) -> None:
         """A unit's raw rows and core rows (`clean` and `raw` name its frames registered with DuckDB)."""
-        if not self.raw_already_received or not self.raw_holds(sheet):
-            self.insert_raw(sheet, raw)
-        if sheet.kind == "dealers":
-            self.load_history("dealers", DEALER_KEY, DEALER_ATTRIBUTES, self.source(sheet, clean), sheet)
-        elif sheet.kind == "customers":
-            self.load_customers(sheet, clean, raw)
-        elif sheet.kind == "service_visits":
-            self.load_service_visits(sheet, clean, raw)
-        elif sheet.kind == "parts":
-            self.load_parts(sheet, clean)
-        elif sheet.kind == "part_failures":
-            self.load_part_failures(sheet, clean, raw)
+        if not self.raw_already_received or not self.raw_holds(unit):
+            self.insert_raw(unit, raw)
+        if unit.kind == "dealers":
+            self.load_history("dealers", DEALER_KEY, DEALER_ATTRIBUTES, self.source(unit, clean))
+        elif unit.kind == "customers":
+            self.load_customers(unit, clean, raw)
+        elif unit.kind == "service_visits":
+            self.load_service_visits(unit, clean, raw)
+        elif unit.kind == "parts":
+            self.load_parts(unit, clean)
+        elif unit.kind == "part_failures":
+            self.load_part_failures(unit, clean, raw)
         else:
-            spec = SHEETS[sheet.kind]
-            self.upsert(sheet.kind, spec.key, spec.names, self.source(sheet, clean), sheet)
+            spec = SHEETS[unit.kind]
+            self.upsert(unit.kind, spec.key, spec.names, self.source(unit, clean))
 
-    def load_parts(self, sheet: _Unit, clean: str) -> None:
+    def load_parts(self, unit: _Unit, clean: str) -> None:
         """The parts catalogue; failures reported without a component take the part's as it now is."""
         spec = SHEETS["parts"]
-        self.upsert("parts", spec.key, spec.names, self.source(sheet, clean), sheet)
+        self.upsert("parts", spec.key, spec.names, self.source(unit, clean))
         self.run(
             f"""
             UPDATE core.part_failures AS f SET component = part.component
@@ -502,11 +502,11 @@ class _FileLoader:
             """
         )
 
-    def load_part_failures(self, sheet: _Unit, clean: str, raw: str) -> None:
+    def load_part_failures(self, unit: _Unit, clean: str, raw: str) -> None:
         """Failures: "component, when blank, the part's component in `parts`", kept following the part."""
-        blank = f"regexp_full_match(coalesce({self.raw_cell(sheet, 'component')}, ''), '{BLANK_CELL}')"
+        blank = f"regexp_full_match(coalesce({self.raw_cell(unit, 'component')}, ''), '{BLANK_CELL}')"
         source = self.source(
-            sheet,
+            unit,
             clean,
             overrides={
                 "component": f"CASE WHEN {blank} THEN coalesce(part.component, c.component) ELSE c.component END"
@@ -518,28 +518,28 @@ class _FileLoader:
             """,
         )
         spec = SHEETS["part_failures"]
-        self.upsert("part_failures", spec.key, (*spec.names, "component_derived"), source, sheet)
+        self.upsert("part_failures", spec.key, (*spec.names, "component_derived"), source)
 
-    def raw_holds(self, sheet: _Unit) -> bool:
+    def raw_holds(self, unit: _Unit) -> bool:
         """Whether raw.<kind> holds this sheet of this content already (the file loaded again, --force).
 
         A sheet an earlier load skipped as unknown (recognised now, after an alias was added) has no raw
         rows yet: they are inserted, so its core rows' lineage leads to them.
         """
-        ((_, read),) = sheet.sheets  # content loaded before loads alone, one sheet at a time
+        ((_, read),) = unit.sheets  # content loaded before loads alone, one sheet at a time
         found = self.run(
-            f"SELECT 1 FROM raw.{sheet.kind} WHERE file_sha256 = $sha AND sheet = $sheet LIMIT 1",
+            f"SELECT 1 FROM raw.{unit.kind} WHERE file_sha256 = $sha AND sheet = $sheet LIMIT 1",
             sheet=read.sheet,
         )
         return found.fetchone() is not None
 
-    def insert_raw(self, sheet: _Unit, raw: str) -> None:
+    def insert_raw(self, unit: _Unit, raw: str) -> None:
         """raw.<kind>: every row read, cells as text, unknown columns as JSON in `extra`."""
-        known = [c for c in SHEETS[sheet.kind].names if c in sheet.raw.columns]
-        extra = "_extra::JSON" if "_extra" in sheet.raw.columns else "NULL::JSON"
+        known = [c for c in SHEETS[unit.kind].names if c in unit.raw.columns]
+        extra = "_extra::JSON" if "_extra" in unit.raw.columns else "NULL::JSON"
         self.run(
             f"""
-            INSERT INTO raw.{sheet.kind} BY NAME
+            INSERT INTO raw.{unit.kind} BY NAME
             SELECT $run_id AS run_id, file_sha256, sheet, excel_row::INTEGER AS excel_row,
                    $loaded_at AS loaded_at, {"".join(f"{c}::VARCHAR AS {c}, " for c in known)}{extra} AS extra
             FROM {raw}
@@ -548,7 +548,7 @@ class _FileLoader:
 
     def source(
         self,
-        sheet: _Unit,
+        unit: _Unit,
         clean: str,
         *,
         key: tuple[str, ...] | None = None,
@@ -561,11 +561,11 @@ class _FileLoader:
         A column the sheet did not have is NULL. `overrides` replaces a column, `derived` adds one, each
         an SQL expression over the clean rows (alias c) and `joins`.
         """
-        spec = SHEETS[sheet.kind]
+        spec = SHEETS[unit.kind]
         overrides = overrides or {}
         columns = []
         for column in spec.columns:
-            value = f"c.{column.name}" if column.name in sheet.clean.columns else "NULL"
+            value = f"c.{column.name}" if column.name in unit.clean.columns else "NULL"
             typed = f"CAST({value} AS {SQL_TYPES[column.type]})"
             columns.append(f"{overrides.get(column.name, typed)} AS {column.name}")
         columns += [f"{expression} AS {name}" for name, expression in (derived or {}).items()]
@@ -576,9 +576,9 @@ class _FileLoader:
             QUALIFY row_number() OVER (PARTITION BY {_columns(key or spec.key, "c")} ORDER BY c.excel_row) = 1
         """
 
-    def raw_cell(self, sheet: _Unit, field: str) -> str:
+    def raw_cell(self, unit: _Unit, field: str) -> str:
         """SQL of a cell as written (raw rows, alias r), NULL when the sheet has no such column."""
-        return f"r.{field}::VARCHAR" if field in sheet.raw.columns else "NULL::VARCHAR"
+        return f"r.{field}::VARCHAR" if field in unit.raw.columns else "NULL::VARCHAR"
 
     def upsert(
         self,
@@ -586,7 +586,6 @@ class _FileLoader:
         key: tuple[str, ...],
         columns: tuple[str, ...],
         source: str,
-        sheet: _Unit,
         *,
         keep_later_files: bool = True,
     ) -> None:
@@ -621,7 +620,7 @@ class _FileLoader:
         )
 
     def load_history(
-        self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str, sheet: _Unit
+        self, table: str, key: tuple[str, ...], attributes: tuple[str, ...], source: str
     ) -> None:
         """Versions of core.<table> (customers, dealers): a new version on as_of only when an attribute changed.
 
@@ -681,7 +680,6 @@ class _FileLoader:
             history_key,
             (*history_key, *attributes, "valid_to"),
             "SELECT * FROM history_versions",
-            sheet,
             keep_later_files=False,  # the versions are recomputed whole, from the file's first day
         )
         self.run("DROP TABLE history_versions")
@@ -715,7 +713,7 @@ class _FileLoader:
              AND h.valid_from < seen.seen_on AND (h.valid_to IS NULL OR h.valid_to > seen.seen_on)
         """
 
-    def load_customers(self, sheet: _Unit, clean: str, raw: str) -> None:
+    def load_customers(self, unit: _Unit, clean: str, raw: str) -> None:
         """Customers (history) and their vehicles; earlier visits of these customers now have a customer file.
 
         A customer listed on several rows (one per vehicle) takes each attribute from the first row that
@@ -725,20 +723,20 @@ class _FileLoader:
         intake_date" is recomputed for the visits of these vehicles.
         """
         customers = self.source(
-            sheet,
+            unit,
             clean,
             key=CUSTOMER_KEY,
             overrides={
                 name: f"first_value(c.{name} IGNORE NULLS) OVER (PARTITION BY {_columns(CUSTOMER_KEY, 'c')} "
                 "ORDER BY c.excel_row ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
                 for name in CUSTOMER_ATTRIBUTES
-                if name in sheet.clean.columns
+                if name in unit.clean.columns
             },
         )
-        self.load_history("customers", CUSTOMER_KEY, CUSTOMER_ATTRIBUTES, customers, sheet)
+        self.load_history("customers", CUSTOMER_KEY, CUSTOMER_ATTRIBUTES, customers)
         # "never a silent change": a vehicle the warehouse knows as another customer's moves, and says so
         self.add_warnings(
-            sheet,
+            unit,
             clean,
             raw,
             field="vin",
@@ -751,8 +749,8 @@ class _FileLoader:
             joins="JOIN core.vehicles AS e "
             "ON e.dealer_code = c.dealer_code AND e.vin = c.vin AND e.customer_id <> c.customer_id",
         )
-        vehicles = self.source(sheet, clean, key=VEHICLE_KEY)
-        self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles, sheet)
+        vehicles = self.source(unit, clean, key=VEHICLE_KEY)
+        self.upsert("vehicles", VEHICLE_KEY, (*VEHICLE_KEY, *VEHICLE_ATTRIBUTES), vehicles)
         # the day the warehouse first heard of each vehicle: this file's, unless an earlier day's named it.
         # The row's lineage stays that of the file that last wrote its values: a late file only moves the
         # day back, and a row stamped with its day would lose the guard on what later days wrote. The due
@@ -792,7 +790,7 @@ class _FileLoader:
             """
         )
 
-    def load_service_visits(self, sheet: _Unit, clean: str, raw: str) -> None:
+    def load_service_visits(self, unit: _Unit, clean: str, raw: str) -> None:
         """Visits, with the fields that need other tables, and the warnings that need the warehouse.
 
         "under_warranty, when blank: the vehicle's warranty_end >= intake_date"; has_customer_file;
@@ -806,7 +804,7 @@ class _FileLoader:
             (MILEAGE_ABOVE_LATER, True, "e.mileage_km, e.intake_date DESC"),
         ):
             self.add_warnings(
-                sheet,
+                unit,
                 clean,
                 raw,
                 field="mileage_km",
@@ -833,7 +831,7 @@ class _FileLoader:
                 """,
             )
         source = self.source(
-            sheet,
+            unit,
             clean,
             overrides={"under_warranty": "COALESCE(c.under_warranty, vehicle.warranty_end >= c.intake_date)"},
             derived={
@@ -852,10 +850,9 @@ class _FileLoader:
             spec.key,
             (*spec.names, "has_customer_file", "under_warranty_derived"),
             source,
-            sheet,
         )
         self.add_warnings(
-            sheet,
+            unit,
             clean,
             raw,
             field="customer_id",
@@ -867,7 +864,7 @@ class _FileLoader:
 
     def add_warnings(
         self,
-        sheet: _Unit,
+        unit: _Unit,
         clean: str,
         raw: str,
         *,
@@ -888,11 +885,11 @@ class _FileLoader:
         self.run(
             f"""
             INSERT INTO load_problems BY NAME
-            SELECT c.file_sha256, c.file_name, c.sheet, '{sheet.kind}' AS kind, '{WARNING}' AS severity,
+            SELECT c.file_sha256, c.file_name, c.sheet, '{unit.kind}' AS kind, '{WARNING}' AS severity,
                    c.excel_row, '{field}' AS field, h.header AS column_name,
-                   {self.raw_cell(sheet, field)} AS cell_value, '{rule}' AS rule,
+                   {self.raw_cell(unit, field)} AS cell_value, '{rule}' AS rule,
                    {message("en")} AS message, {message("zh")} AS message_zh, c.dealer_code,
-                   {business_key_sql(sheet.kind, "c")} AS business_key
+                   {business_key_sql(unit.kind, "c")} AS business_key
             FROM {clean} AS c
             JOIN {raw} AS r ON {_same_row("r", "c")}
             JOIN load_headers AS h ON h.file_sha256 = c.file_sha256 AND h.sheet = c.sheet AND h.field = '{field}'
