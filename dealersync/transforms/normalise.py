@@ -57,6 +57,8 @@ _CALENDAR = (
 )
 # Hours written on a 12-hour clock: "下午3:30" (Excel's and WPS's Chinese display) and "3:30 PM" are 15:30.
 _AFTERNOON, _MORNING = ("下午", "晚上", "PM"), ("上午", "凌晨", "早上", "AM")
+_AS_EXCEL_SHOWS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"  # a date cell, from calamine
+_ISO = "%Y-%m-%d %H:%M:%S%.f"
 _COMPACT = r"^(?<year>[0-9]{4})(?<month>[0-9]{2})(?<day>[0-9]{2})$"
 _SERIAL = r"^([0-9]{1,5}(?:\.[0-9]+)?)$"
 _NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
@@ -300,18 +302,23 @@ def _moment(local: Local, epoch: datetime) -> list[dict[str, pl.Expr]]:
     milliseconds = (serial * 86_400_000).round().cast(pl.Int64)
     from_serial = pl.lit(epoch, dtype=DATETIME_US) + pl.duration(milliseconds=milliseconds)
     from_serial = pl.when(from_serial.is_between(*SERIAL_DAYS, closed="left")).then(from_serial)
-    cell = local("cell")
+    # A date Excel holds comes from calamine as `2024-03-05 00:00:00`: most cells. Such a cell is the text
+    # the calendar's groups would make of it, and is read at once; only the others go through the
+    # patterns (a regex skips a null cell), which take ten times longer.
+    cell, shown = local("cell"), local("shown")
+    rest = pl.when(shown.is_null()).then(cell)
     return [
         {
-            "written": cell.str.extract_groups(_CALENDAR),
-            "compact": cell.str.extract_groups(_COMPACT),
-            "serial": cell.str.extract(_SERIAL, 1).cast(pl.Float64),
-        },
-        {
-            "moment": pl.coalesce(
-                iso.str.strptime(DATETIME_US, "%Y-%m-%d %H:%M:%S%.f", strict=False), from_serial
+            "shown": pl.when(cell.str.contains(_AS_EXCEL_SHOWS)).then(
+                cell.str.strptime(DATETIME_US, _ISO, strict=False)
             )
         },
+        {
+            "written": rest.str.extract_groups(_CALENDAR),
+            "compact": rest.str.extract_groups(_COMPACT),
+            "serial": rest.str.extract(_SERIAL, 1).cast(pl.Float64),
+        },
+        {"moment": pl.coalesce(shown, iso.str.strptime(DATETIME_US, _ISO, strict=False), from_serial)},
     ]
 
 

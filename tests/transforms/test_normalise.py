@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -391,6 +392,22 @@ def test_any_accepted_spelling_of_a_datetime_reads_as_it(day, hour, minute, seco
         repr((moment - n.EXCEL_EPOCH) / timedelta(days=1)),  # a serial with its fraction
     ]
     assert read(n.as_datetime, *cells) == [(moment, None)] * len(cells)
+
+
+# Text near the shape calamine gives a date cell (2024-03-05 00:00:00): signs, one digit or five, valid or
+# not (2023-02-29, 24:00:00, second 60). Year 0 is left out: Python has no date for it.
+NEAR_EXCEL_DATES = st.from_regex(
+    r"[+-]?[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,2} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}", fullmatch=True
+).filter(lambda cell: not re.match(r"[+-]?0+-", cell))
+
+
+@settings(deadline=None)
+@given(NEAR_EXCEL_DATES)
+def test_a_cell_shaped_as_excel_shows_dates_reads_as_the_patterns_read_it(cell):
+    """A cell in calamine's shape is read at once, the others through the calendar's patterns: the same text
+    with slashes (only the patterns read it) gives the same value and the same problem."""
+    for reader in (n.as_date, n.as_datetime):
+        assert read(reader, cell) == read(reader, cell.replace("-", "/"))
 
 
 @settings(deadline=None)
