@@ -224,12 +224,13 @@ def load_groups(
 
 def _dealers(parsed: ParsedFile) -> set[str]:
     """The dealer codes a parsed file's rows and problems name."""
-    codes: set[str] = set()
-    for sheet in parsed.sheets:
-        for frame in (sheet.clean, sheet.problems):
-            if "dealer_code" in frame.columns:
-                codes.update(code for code in frame["dealer_code"].unique().to_list() if code)
-    return codes
+    columns = [
+        frame.get_column("dealer_code").cast(pl.Utf8)
+        for sheet in parsed.sheets
+        for frame in (sheet.clean, sheet.problems)
+        if "dealer_code" in frame.columns
+    ]
+    return {code for code in pl.concat(columns).unique().to_list() if code} if columns else set()
 
 
 def record_file(
@@ -309,20 +310,31 @@ class _Unit:
 
     @classmethod
     def of(cls, kind: str, sheets: list[tuple[ParsedFile, ParsedSheet]]) -> _Unit:
-        def stacked(frames: list[pl.DataFrame]) -> pl.DataFrame:
-            return pl.concat(
-                [
-                    frame.with_columns(
-                        file_sha256=pl.lit(parsed.sha256),
-                        file_name=pl.lit(parsed.file_name),
-                        sheet=pl.lit(sheet.sheet),
-                    )
-                    for frame, (parsed, sheet) in zip(frames, sheets, strict=True)
-                ],
-                how="diagonal_relaxed",
-            )
+        lineage = {
+            "file_sha256": [parsed.sha256 for parsed, _ in sheets],
+            "file_name": [parsed.file_name for parsed, _ in sheets],
+            "sheet": [sheet.sheet for _, sheet in sheets],
+        }
+        return cls(
+            kind,
+            sheets,
+            _stacked([s.raw for _, s in sheets], lineage, how="diagonal_relaxed"),
+            _stacked([s.clean for _, s in sheets], lineage, how="diagonal_relaxed"),
+        )
 
-        return cls(kind, sheets, stacked([s.raw for _, s in sheets]), stacked([s.clean for _, s in sheets]))
+
+def _stacked(
+    frames: list[pl.DataFrame], lineage: dict[str, list[str]], how: str = "vertical"
+) -> pl.DataFrame:
+    """`frames` stacked, each row with its frame's value of every `lineage` column (one value per frame).
+
+    The lineage is repeated once for all the frames: a column of literals added to each frame costs a
+    polars call per frame, and a group has hundreds."""
+    heights = pl.Series([frame.height for frame in frames], dtype=pl.Int64)
+    repeated = pl.DataFrame(
+        {name: pl.Series(values, dtype=pl.Utf8) for name, values in lineage.items()}
+    ).select(pl.all().repeat_by(heights).explode(empty_as_null=False))  # a frame of no rows: no row
+    return pl.concat([pl.concat(frames, how=how), repeated], how="horizontal")
 
 
 def _units(files: list[ParsedFile]) -> list[_Unit]:
@@ -379,7 +391,9 @@ class _FileLoader:
         return self.con.execute(sql, {name: values[name] for name in set(re.findall(r"\$(\w+)", sql))})
 
     def register(self, name: str, frame: pl.DataFrame) -> str:
-        self.con.register(name, frame)
+        """Name `frame` for the statements. Handed over as Arrow with polars' own string views: DuckDB's
+        default conversion copies every text cell into classic Arrow strings first, and scans it slower."""
+        self.con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         self.registered.append(name)
         return name
 
@@ -423,14 +437,12 @@ class _FileLoader:
         """
         problems = self.register(
             "file_problems",
-            pl.concat(
-                [
-                    sheet.problems.select(PROBLEM_COLUMNS).with_columns(
-                        file_sha256=pl.lit(parsed.sha256), file_name=pl.lit(parsed.file_name)
-                    )
-                    for parsed in self.files
-                    for sheet in parsed.sheets
-                ]
+            _stacked(
+                [sheet.problems.select(PROBLEM_COLUMNS) for parsed in self.files for sheet in parsed.sheets],
+                {
+                    "file_sha256": [parsed.sha256 for parsed in self.files for _ in parsed.sheets],
+                    "file_name": [parsed.file_name for parsed in self.files for _ in parsed.sheets],
+                },
             ),
         )
         self.run(

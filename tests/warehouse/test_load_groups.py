@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from dealersync.pipeline import holds_reference_data, process_files
@@ -13,7 +14,7 @@ from dealersync.samples import generate_inbox
 from dealersync.schemas.aliases import load_aliases
 from dealersync.settings import Settings
 from dealersync.warehouse.db import open_warehouse
-from dealersync.warehouse.load import load_file, load_files, load_groups
+from dealersync.warehouse.load import _stacked, load_file, load_files, load_groups
 from dealersync.warehouse.refs import read_refs
 from dealersync.warehouse.runs import start_run
 
@@ -171,3 +172,11 @@ def test_a_group_that_fails_is_loaded_file_by_file_and_only_the_file_that_breaks
     assert con.execute(nothing_of_it, [breaking.sha256]).fetchone() == (0,)
     assert con.execute(nothing_of_it, [dealers[3].sha256]).fetchone()[0] > 0
     con.close()
+
+
+def test_stacked_sheets_keep_each_row_with_its_own_file_when_a_sheet_between_has_no_rows():
+    """A file whose sheet of a kind kept no row (every row rejected) sits between others in a group: the
+    rows after it still carry their own file's lineage."""
+    rows = [pl.DataFrame({"vin": vins}, schema={"vin": pl.Utf8}) for vins in (["A1", "A2"], [], ["C1"])]
+    stacked = _stacked(rows, {"file_sha256": ["a", "b", "c"], "sheet": ["维修", "维修", "维修记录"]})
+    assert stacked.rows() == [("A1", "a", "维修"), ("A2", "a", "维修"), ("C1", "c", "维修记录")]
