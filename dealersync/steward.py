@@ -157,18 +157,24 @@ def _steward_headers(steward_file: Path | None) -> dict[str, dict[str, list[str]
 def loader_problems(con: duckdb.DuckDBPyConnection, *, run_id: int, sha256: str) -> pl.DataFrame:
     """The warnings the loader added for one file in one run (mileage going backwards against the visits
     already loaded, no customer file, a vehicle moving to another customer)."""
-    return con.sql(
+    return loader_problems_by_file(con, run_id=run_id, sha256s=[sha256])[sha256]
+
+
+def loader_problems_by_file(
+    con: duckdb.DuckDBPyConnection, *, run_id: int, sha256s: list[str]
+) -> dict[str, pl.DataFrame]:
+    """loader_problems of several files, in one query: each file's, by its SHA-256."""
+    found = con.sql(
         f"""
-        SELECT {", ".join(PROBLEM_COLUMNS)} FROM quarantine.entries
-        WHERE run_id = $run_id AND file_sha256 = $sha256 AND list_contains($rules, rule)
+        SELECT file_sha256 AS _file, {", ".join(PROBLEM_COLUMNS)} FROM quarantine.entries
+        WHERE run_id = $run_id AND list_contains($files, file_sha256) AND list_contains($rules, rule)
         ORDER BY sheet, excel_row
         """,
-        params={
-            "run_id": run_id,
-            "sha256": sha256,
-            "rules": list(LOADER_RULES),
-        },
+        params={"run_id": run_id, "files": sha256s, "rules": list(LOADER_RULES)},
     ).pl()
+    parts = found.partition_by("_file", as_dict=True, include_key=False, maintain_order=True)
+    none = found.drop("_file").clear()
+    return {sha256: parts.get((sha256,), none) for sha256 in sha256s}
 
 
 def night_folder(exports_dir: Path, as_of: date, parsed: ParsedFile) -> Path:

@@ -31,7 +31,7 @@ from dealersync.reader import file_sha256
 from dealersync.schemas.aliases import Aliases, load_aliases
 from dealersync.schemas.contract import REFERENCE, SHEETS
 from dealersync.settings import Settings, get_settings
-from dealersync.steward import loader_problems, night_folder, slim, write_report
+from dealersync.steward import loader_problems, loader_problems_by_file, night_folder, slim, write_report
 from dealersync.warehouse.backup import back_up
 from dealersync.warehouse.db import WarehouseError, interrupted, upgraded_since
 from dealersync.warehouse.load import FileLoad, load_file, load_files, load_groups, loaded_hashes, record_file
@@ -524,8 +524,9 @@ def _load_all(con, staged, run_id, inbox_dir, as_of, settings, progress, logger)
     restored = (item.restore() for item in staged)
     for group in load_groups(con, restored, as_of=as_of):
         outcomes += _load_group(con, group, run_id, inbox_dir, as_of, settings, logger)
+        problems = loader_problems_by_file(con, run_id=run_id, sha256s=[parsed.sha256 for parsed in group])
         for parsed in group:
-            kept.append((slim(parsed), loader_problems(con, run_id=run_id, sha256=parsed.sha256)))
+            kept.append((slim(parsed), problems[parsed.sha256]))
             progress.loaded(parsed.file_name)
     return outcomes, kept
 

@@ -13,7 +13,8 @@ from faults import DiskFullAtCommit
 from parsed_builders import parsed_file, parsed_sheet, rejection, table_digests, warning
 
 from dealersync.parsed import REFUSED, ParsedFile
-from dealersync.steward import loader_problems
+from dealersync.schemas.contract import PROBLEM_COLUMNS
+from dealersync.steward import loader_problems, loader_problems_by_file
 from dealersync.warehouse import load as load_module
 from dealersync.warehouse.load import LINEAGE, load_file, loaded_hashes, record_file
 from dealersync.warehouse.runs import start_run
@@ -573,6 +574,23 @@ def test_mileage_lower_than_an_earlier_visit_in_the_warehouse_is_a_warning(wareh
     )
     assert entry[:3] == ("D001|W2", "里程(km)", "4000")
     assert "5000" in entry[3] and "W1" in entry[3]
+
+
+def test_the_loader_warnings_of_files_loaded_together_are_told_apart_for_their_steward_copies(warehouse):
+    # two dealers' files load in one group, each with a visit of a customer who has no customer file
+    east = parsed_file(parsed_sheet("service_visits", [visit("W1", customer_id="C9")]), name="east.xlsx")
+    west = parsed_file(
+        parsed_sheet("service_visits", [visit("W7", dealer_code="D002", customer_id="C8", vin=VIN2)]),
+        name="west.xlsx",
+    )
+    load_module.load_files(warehouse, [east, west], run_id=2, as_of=DAY)
+    quiet = parsed_file(parsed_sheet("customers", [customer()]), name="quiet.xlsx")  # nothing to warn of
+    load_file(warehouse, quiet, run_id=2, as_of=DAY)
+    found = loader_problems_by_file(warehouse, run_id=2, sha256s=[east.sha256, west.sha256, quiet.sha256])
+    assert found[east.sha256].select("cell_value", "rule").rows() == [("C9", "no_customer_file")]
+    assert found[west.sha256].select("cell_value", "rule").rows() == [("C8", "no_customer_file")]
+    assert found[quiet.sha256].is_empty() and found[quiet.sha256].columns == list(PROBLEM_COLUMNS)
+    assert found[west.sha256].equals(loader_problems(warehouse, run_id=2, sha256=west.sha256))
 
 
 def test_a_late_visit_with_more_km_than_a_later_one_already_loaded_is_a_warning(warehouse):
