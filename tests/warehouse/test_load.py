@@ -536,6 +536,14 @@ def test_a_customer_on_several_rows_takes_each_attribute_from_the_first_row_that
     assert rows(warehouse, "SELECT phone, address FROM core.customers") == [("13812345678", "上海路2号")]
 
 
+def test_a_vehicle_on_two_customers_rows_is_loaded_once_from_the_first_row(warehouse):
+    sheet = parsed_sheet("customers", [customer("C1", VIN1), customer("C2", VIN1, model="EV-5")])
+    load_file(warehouse, parsed_file(sheet), run_id=2, as_of=DAY)
+    assert rows(warehouse, "SELECT vin, customer_id, model, excel_row FROM core.vehicles") == [
+        (VIN1, "C1", "EV-3", 2)
+    ]
+
+
 def test_a_visit_without_a_customer_file_is_loaded_flagged_and_cleared_when_the_file_arrives(warehouse):
     visits = parsed_sheet("service_visits", [visit("W1", "C1"), visit("W2", "C2", VIN2)])
     same_file_customers = parsed_sheet("customers", [customer("C1")])
