@@ -304,7 +304,7 @@ def _moment(local: Local, epoch: datetime) -> list[dict[str, pl.Expr]]:
     from_serial = pl.when(from_serial.is_between(*SERIAL_DAYS, closed="left")).then(from_serial)
     # A date Excel holds comes from calamine as `2024-03-05 00:00:00`: most cells. Such a cell is the text
     # the calendar's groups would make of it, and is read at once; only the others go through the
-    # patterns (a regex skips a null cell), which take ten times longer.
+    # patterns (a regex skips a null cell): a column of such dates reads four times as fast.
     cell, shown = local("cell"), local("shown")
     rest = pl.when(shown.is_null()).then(cell)
     return [
