@@ -71,15 +71,15 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "not_a_date",
         REJECTED,
-        f'{{column}} "{{cell}}" is not a date; write it as {DATE_FORMS_EN}',
-        f"{{column}}“{{cell}}”不是有效日期，请写成 {DATE_FORMS_ZH}",
+        f'{{column}} "{{cell}}" is not a date from 1950 to 2099; write it as {DATE_FORMS_EN}',
+        f"{{column}}“{{cell}}”不是 1950 至 2099 年间的有效日期，请写成 {DATE_FORMS_ZH}",
     ),
     Rule(
         "not_a_datetime",
         REJECTED,
-        f'{{column}} "{{cell}}" is not a date and time; write it as 2024-03-05 14:30, '
+        f'{{column}} "{{cell}}" is not a date and time from 1950 to 2099; write it as 2024-03-05 14:30, '
         f"2024/3/5 14:30:00, {DATE_FORMS_EN} (a date alone is 00:00)",
-        f"{{column}}“{{cell}}”不是有效的日期时间，请写成 2024-03-05 14:30、2024/3/5 14:30:00、"
+        f"{{column}}“{{cell}}”不是 1950 至 2099 年间的有效日期时间，请写成 2024-03-05 14:30、2024/3/5 14:30:00、"
         f"{DATE_FORMS_ZH}（只写日期按 00:00 计）",
     ),
     Rule(

@@ -42,11 +42,12 @@ DTYPES: dict[str, pl.DataType] = {
 }
 
 # Excel counts days from 1899-12-30 (the 1900 leap-year bug included), or from 1904-01-01 in a workbook
-# of the 1904 date system (an old Mac one). Serials are accepted for days from 1950 to 2099 only: a bare
-# number outside that range in a date column is not guessed at.
+# of the 1904 date system (an old Mac one). A date is accepted from 1950 to 2099 only, in any form: a bare
+# number outside that range in a date column is not guessed at, and a date written outside it is a typo
+# (0224-03-05, 2204-03-05) that no after-sales record holds; year 0 would not even reach Python.
 EXCEL_EPOCH = datetime(1899, 12, 30)
 EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
-SERIAL_DAYS = (datetime(1950, 1, 1), datetime(2100, 1, 1))
+DATE_RANGE = (datetime(1950, 1, 1), datetime(2100, 1, 1))
 
 # A date, alone or followed by a time after a space, a T, or straight after its 日 (2024年3月5日14:30).
 _CALENDAR = (
@@ -301,7 +302,6 @@ def _moment(local: Local, epoch: datetime) -> list[dict[str, pl.Expr]]:
     serial = local("serial")
     milliseconds = (serial * 86_400_000).round().cast(pl.Int64)
     from_serial = pl.lit(epoch, dtype=DATETIME_US) + pl.duration(milliseconds=milliseconds)
-    from_serial = pl.when(from_serial.is_between(*SERIAL_DAYS, closed="left")).then(from_serial)
     # A date Excel holds comes from calamine as `2024-03-05 00:00:00`: most cells. Such a cell is the text
     # the calendar's groups would make of it, and is read at once; only the others go through the
     # patterns (a regex skips a null cell): a column of such dates reads four times as fast.
@@ -318,7 +318,8 @@ def _moment(local: Local, epoch: datetime) -> list[dict[str, pl.Expr]]:
             "compact": rest.str.extract_groups(_COMPACT),
             "serial": rest.str.extract(_SERIAL, 1).cast(pl.Float64),
         },
-        {"moment": pl.coalesce(shown, iso.str.strptime(DATETIME_US, _ISO, strict=False), from_serial)},
+        {"read": pl.coalesce(shown, iso.str.strptime(DATETIME_US, _ISO, strict=False), from_serial)},
+        {"moment": pl.when(local("read").is_between(*DATE_RANGE, closed="left")).then(local("read"))},
     ]
 
 

@@ -54,7 +54,7 @@ def test_warnings_are_the_contract_warnings():
 def test_a_message_names_the_column_as_written_and_says_what_is_accepted():
     text = message("not_a_date", column="出厂日期", cell="2024-02-30")
     assert text == (
-        '出厂日期 "2024-02-30" is not a date; write it as 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date'
+        '出厂日期 "2024-02-30" is not a date from 1950 to 2099; write it as 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date'
     )
     assert message(
         "pickup_before_intake",

@@ -549,7 +549,7 @@ def test_problems_carry_the_cell_as_written_the_header_and_the_normalised_keys(a
         (
             "service_visits",
             {"pickup_date": "2024-02-30"},
-            '出厂日期 "2024-02-30" is not a date; write it as 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date',
+            '出厂日期 "2024-02-30" is not a date from 1950 to 2099; write it as 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date',
         ),
         (
             "customers",
