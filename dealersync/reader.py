@@ -185,11 +185,11 @@ class SheetRead:
 
 @dataclass
 class WorkbookRead:
-    """One workbook: its identity, the sheets recognised and the sheets skipped with why."""
+    """One workbook: its name and size, the sheets recognised and the sheets skipped with why (its hash is
+    the caller's: pipeline.read_file takes it before the name check, file_sha256)."""
 
     path: Path
     file_name: str
-    sha256: str
     size_bytes: int
     source: str  # dealer / warehouse / reference, or "mixed"
     sheets: list[SheetRead]
@@ -274,7 +274,6 @@ def read_workbook(
     return WorkbookRead(
         path=path,
         file_name=path.name,
-        sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         source=sources.pop() if len(sources) == 1 else MIXED,
         sheets=sheets,
