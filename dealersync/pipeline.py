@@ -160,13 +160,13 @@ def check_files_read(
         refused = replace(parsed, status=REFUSED, reason=reason, sheets=[])
         return [refused if p is parsed else p for p, _ in files]
     seconds = perf_counter() - started
-    rows = [sum(_rows(sheet) for sheet in sheets) for _, sheets in waiting]
+    rows = [sum(_read_frame(sheet).height for sheet in sheets) for _, sheets in waiting]
+    total = sum(rows)
     done = {
         id(parsed): replace(
             parsed,
             sheets=sheets,
-            seconds_check=parsed.seconds_check
-            + seconds * (count / sum(rows) if sum(rows) else 1 / len(rows)),
+            seconds_check=parsed.seconds_check + seconds * (count / total if total else 1 / len(rows)),
         )
         for (parsed, _), sheets, count in zip(waiting, checked, rows, strict=True)
     }
@@ -185,11 +185,6 @@ def recheck(
         refs=refs,
         settings=settings,
     )
-
-
-def _rows(sheet: SheetRead | ParsedSheet) -> int:
-    """The rows of a sheet as read."""
-    return _read_frame(sheet).height
 
 
 def _read_frame(sheet: SheetRead | ParsedSheet) -> pl.DataFrame:
