@@ -66,7 +66,8 @@ def floor(files: list[Path]) -> tuple[float, int]:
 def ingest(files: list[Path], warehouse: Path) -> dict[str, float | int]:
     """Seconds per stage of the real ingest, in one process: every file read, the reference workbook
     checked and loaded first, then the dealer and warehouse workbooks checked together against the
-    references it loaded (as one worker checks its batch in the nightly flow) and loaded one by one."""
+    references it loaded (as one worker checks its batch in the nightly flow) and loaded in the groups
+    the nightly flow loads together (load_groups)."""
     settings = Settings(_env_file=None)
     aliases = load_aliases()
     con = open_warehouse(warehouse)
